@@ -1,0 +1,6 @@
+export * from "./env";
+export * from "./frames";
+export * from "./ids";
+export * from "./messages";
+export * from "./queues";
+export * from "./tables";

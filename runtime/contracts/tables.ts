@@ -1,0 +1,111 @@
+/**
+ * DynamoDB tables: the one definition the Pulumi components, the local stack and the store share.
+ * A physical table name is `${prefix}-${suffix}`; processes learn it from the env var named here.
+ */
+
+export type AttributeType = "S" | "N";
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface GlobalIndex {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attributes projected besides the keys; `undefined` projects ALL. */
+  readonly nonKeyAttributes?: readonly string[];
+}
+
+export interface TableDefinition {
+  readonly suffix: string;
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly indexes: readonly GlobalIndex[];
+  /** Epoch-seconds attribute DynamoDB TTL deletes on; the code checks it too (expiry lags up to days). */
+  readonly ttlAttribute?: string;
+}
+
+export const tables = {
+  /** One item per account; userId is the normalised, immutable username. */
+  users: {
+    suffix: "users",
+    envVar: "PARLEY_TABLE_USERS",
+    partitionKey: { name: "userId", type: "S" },
+    indexes: [
+      {
+        // Prefix search without scans: partition by the first character, begins_with on userId.
+        name: "byDirectory",
+        partitionKey: { name: "directory", type: "S" },
+        sortKey: { name: "userId", type: "S" },
+        nonKeyAttributes: ["displayName"],
+      },
+    ],
+  },
+  /** One item per conversation: members, title and the summary the persister keeps current. */
+  conversations: {
+    suffix: "conversations",
+    envVar: "PARLEY_TABLE_CONVERSATIONS",
+    partitionKey: { name: "conversationId", type: "S" },
+    indexes: [],
+  },
+  /** One item per (user, conversation): the chat list and each reader's lastReadSeq. */
+  memberships: {
+    suffix: "memberships",
+    envVar: "PARLEY_TABLE_MEMBERSHIPS",
+    partitionKey: { name: "userId", type: "S" },
+    sortKey: { name: "conversationId", type: "S" },
+    indexes: [],
+  },
+  /** Stored messages, ordered by the gap-free per-conversation seq. */
+  messages: {
+    suffix: "messages",
+    envVar: "PARLEY_TABLE_MESSAGES",
+    partitionKey: { name: "conversationId", type: "S" },
+    sortKey: { name: "seq", type: "N" },
+    indexes: [],
+  },
+  /** (conversationId, senderId, clientMessageId) → seq: exactly-once storage across retries. */
+  dedupe: {
+    suffix: "dedupe",
+    envVar: "PARLEY_TABLE_DEDUPE",
+    partitionKey: { name: "dedupeKey", type: "S" },
+    indexes: [],
+    ttlAttribute: "expiresAt",
+  },
+  /** Live WebSocket connections (presence): which gateway holds which user's sockets. */
+  connections: {
+    suffix: "connections",
+    envVar: "PARLEY_TABLE_CONNECTIONS",
+    partitionKey: { name: "connectionId", type: "S" },
+    indexes: [
+      {
+        name: "byUser",
+        partitionKey: { name: "userId", type: "S" },
+        sortKey: { name: "connectionId", type: "S" },
+      },
+      {
+        name: "byGateway",
+        partitionKey: { name: "gatewayId", type: "S" },
+        sortKey: { name: "connectionId", type: "S" },
+        nonKeyAttributes: ["userId"],
+      },
+    ],
+    ttlAttribute: "expiresAt",
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof tables;
+export const tableKeys = Object.keys(tables) as TableKey[];
+
+/** Physical names for a deployment prefix, e.g. `parley-local`. */
+export type TableNames = Record<TableKey, string>;
+
+export function tableNamesFor(prefix: string): TableNames {
+  return Object.fromEntries(tableKeys.map((k) => [k, `${prefix}-${tables[k].suffix}`])) as TableNames;
+}
+
+/** How long a dedupe record outlives its message's possible redeliveries (SQS retention is 4 days). */
+export const DEDUPE_TTL_SECONDS = 14 * 24 * 3600;
