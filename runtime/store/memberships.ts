@@ -1,0 +1,79 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionalCheckFailed, type Db } from "./db";
+
+export interface MembershipItem {
+  readonly userId: string;
+  readonly conversationId: string;
+  readonly joinedAt: number;
+  /** Highest seq the user has read; drives unread counts and "seen by" receipts. */
+  readonly lastReadSeq: number;
+}
+
+export async function putMembershipIfAbsent(
+  db: Db<"memberships">,
+  m: Omit<MembershipItem, "lastReadSeq">,
+): Promise<void> {
+  try {
+    await db.ddb.send(
+      new PutCommand({
+        TableName: db.tables.memberships,
+        Item: { ...m, lastReadSeq: 0 },
+        // Never reset an existing reader's lastReadSeq.
+        ConditionExpression: "attribute_not_exists(userId)",
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
+}
+
+export async function getMembership(
+  db: Db<"memberships">,
+  userId: string,
+  conversationId: string,
+): Promise<MembershipItem | undefined> {
+  const out = await db.ddb.send(new GetCommand({ TableName: db.tables.memberships, Key: { userId, conversationId } }));
+  return out.Item as MembershipItem | undefined;
+}
+
+export async function listMemberships(db: Db<"memberships">, userId: string): Promise<MembershipItem[]> {
+  const items: MembershipItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.ddb.send(
+      new QueryCommand({
+        TableName: db.tables.memberships,
+        KeyConditionExpression: "userId = :u",
+        ExpressionAttributeValues: { ":u": userId },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((out.Items ?? []) as MembershipItem[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Advances lastReadSeq; returns false when it was already at or past `seq` (or not a member). */
+export async function advanceLastRead(
+  db: Db<"memberships">,
+  userId: string,
+  conversationId: string,
+  seq: number,
+): Promise<boolean> {
+  try {
+    await db.ddb.send(
+      new UpdateCommand({
+        TableName: db.tables.memberships,
+        Key: { userId, conversationId },
+        UpdateExpression: "SET lastReadSeq = :seq",
+        ConditionExpression: "attribute_exists(userId) AND lastReadSeq < :seq",
+        ExpressionAttributeValues: { ":seq": seq },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,102 @@
+import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { StoredMessage } from "../contracts";
+import { isConditionalCheckFailed, type Db } from "./db";
+
+export const MAX_PAGE = 100;
+
+/** Writes `message` into its seq slot; false when the slot is already taken. */
+export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMessage): Promise<boolean> {
+  try {
+    await db.ddb.send(
+      new PutCommand({
+        TableName: db.tables.messages,
+        Item: message,
+        ConditionExpression: "attribute_not_exists(seq)",
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) return false;
+    throw err;
+  }
+}
+
+/** The highest-seq message, read consistently: the source of truth for the next seq. */
+export async function latestMessage(db: Db<"messages">, conversationId: string): Promise<StoredMessage | undefined> {
+  const out = await db.ddb.send(
+    new QueryCommand({
+      TableName: db.tables.messages,
+      KeyConditionExpression: "conversationId = :c",
+      ExpressionAttributeValues: { ":c": conversationId },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items?.[0] as StoredMessage | undefined;
+}
+
+/** Removes a message only if it is still the one this sender's clientMessageId put there. */
+export async function deleteMessageIfOwned(
+  db: Db<"messages">,
+  message: Pick<StoredMessage, "conversationId" | "seq" | "senderId" | "clientMessageId">,
+): Promise<void> {
+  try {
+    await db.ddb.send(
+      new DeleteCommand({
+        TableName: db.tables.messages,
+        Key: { conversationId: message.conversationId, seq: message.seq },
+        ConditionExpression: "senderId = :s AND clientMessageId = :m",
+        ExpressionAttributeValues: { ":s": message.senderId, ":m": message.clientMessageId },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
+}
+
+export interface PageQuery {
+  /** Messages with seq < before (older page), newest first internally. */
+  readonly before?: number;
+  /** Messages with seq > after (catch-up page). */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+export interface Page {
+  /** Ascending by seq. */
+  readonly messages: StoredMessage[];
+  /** More messages exist beyond this page in the direction asked. */
+  readonly hasMore: boolean;
+}
+
+/**
+ * One page of history. `after` reads forward (sync after reconnect); otherwise reads backward from `before`
+ * (or from the newest message). Either way the page comes back ascending.
+ */
+export async function pageMessages(db: Db<"messages">, conversationId: string, q: PageQuery = {}): Promise<Page> {
+  const limit = Math.max(1, Math.min(q.limit ?? 50, MAX_PAGE));
+  const forward = q.after !== undefined;
+  const values: Record<string, unknown> = { ":c": conversationId };
+  let range = "";
+  if (forward) {
+    range = " AND seq > :after";
+    values[":after"] = q.after;
+  } else if (q.before !== undefined) {
+    range = " AND seq < :before";
+    values[":before"] = q.before;
+  }
+  const out = await db.ddb.send(
+    new QueryCommand({
+      TableName: db.tables.messages,
+      KeyConditionExpression: `conversationId = :c${range}`,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: forward,
+      Limit: limit + 1,
+    }),
+  );
+  const items = (out.Items ?? []) as StoredMessage[];
+  const hasMore = items.length > limit;
+  const page = items.slice(0, limit);
+  return { messages: forward ? page : page.reverse(), hasMore };
+}
