@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
 import { isConditionalCheckFailed, type Db } from "./db";
 
@@ -99,4 +99,15 @@ export async function pageMessages(db: Db<"messages">, conversationId: string, q
   const hasMore = items.length > limit;
   const page = items.slice(0, limit);
   return { messages: forward ? page : page.reverse(), hasMore };
+}
+
+export async function getMessage(
+  db: Db<"messages">,
+  conversationId: string,
+  seq: number,
+): Promise<StoredMessage | undefined> {
+  const out = await db.ddb.send(
+    new GetCommand({ TableName: db.tables.messages, Key: { conversationId, seq }, ConsistentRead: true }),
+  );
+  return out.Item as StoredMessage | undefined;
 }

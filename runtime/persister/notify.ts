@@ -1,0 +1,38 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Notification } from "../contracts";
+
+export interface PendingNotification {
+  /** The SQS record the notification belongs to; it fails if its notification is not sent. */
+  readonly recordId: string;
+  readonly notification: Notification;
+}
+
+/**
+ * Sends notifications in batches of 10 (the SQS limit) and returns the record ids whose notification
+ * could not be sent. Those records are retried; the retry finds the message stored and notifies again.
+ */
+export async function publishNotifications(
+  sqs: SQSClient,
+  queueUrl: string,
+  pending: readonly PendingNotification[],
+): Promise<Set<string>> {
+  const failed = new Set<string>();
+  const chunks: PendingNotification[][] = [];
+  for (let i = 0; i < pending.length; i += 10) chunks.push(pending.slice(i, i + 10));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        const out = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: chunk.map((p, i) => ({ Id: String(i), MessageBody: JSON.stringify(p.notification) })),
+          }),
+        );
+        for (const f of out.Failed ?? []) failed.add(chunk[Number(f.Id)]!.recordId);
+      } catch {
+        for (const p of chunk) failed.add(p.recordId);
+      }
+    }),
+  );
+  return failed;
+}

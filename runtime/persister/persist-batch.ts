@@ -1,0 +1,133 @@
+/**
+ * The persister: an SQS batch from the inbound FIFO queue in, Lambda's partial batch response out.
+ * Pure logic over injected clients and clock; runtime/persister/lambda.ts wires it for AWS and
+ * runtime/local/runner.ts for the laptop.
+ */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { inboundMessageSchema, type InboundMessage, type Notification } from "../contracts";
+import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
+import type { Db } from "../store/db";
+import { PoisonMessageError } from "./errors";
+import { publishNotifications, type PendingNotification } from "./notify";
+import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs-event";
+import { storeMessageOnce } from "./store-message";
+
+export interface PersisterLog {
+  warn(fields: Record<string, unknown>, msg: string): void;
+  error(fields: Record<string, unknown>, msg: string): void;
+}
+
+export interface PersisterDeps {
+  readonly db: Db<"conversations" | "messages" | "dedupe">;
+  readonly sqs: SQSClient;
+  readonly notifyQueueUrl: string;
+  readonly now: () => number;
+  readonly log: PersisterLog;
+  /** Time left before the invocation is cut off; records are not started with less than the margin. */
+  readonly remainingMs?: () => number;
+  /** Member lists change rarely (never shrink); a short cache saves a read per message. */
+  readonly membersCache?: Map<string, { memberIds: readonly string[]; until: number }>;
+}
+
+const DEADLINE_MARGIN_MS = 2_000;
+const MEMBERS_TTL_MS = 30_000;
+
+export function parseInbound(body: string): InboundMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError("body is not JSON");
+  }
+  const parsed = inboundMessageSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new PoisonMessageError(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+    );
+  }
+  return parsed.data;
+}
+
+async function membersOf(deps: PersisterDeps, conversationId: string, fresh: boolean): Promise<readonly string[]> {
+  const now = deps.now();
+  const hit = deps.membersCache?.get(conversationId);
+  if (hit && hit.until > now && !fresh) return hit.memberIds;
+  const c: ConversationItem | undefined = await getConversation(deps.db, conversationId, fresh);
+  if (!c) throw new PoisonMessageError(`conversation ${conversationId} does not exist`);
+  deps.membersCache?.set(conversationId, { memberIds: c.memberIds, until: now + MEMBERS_TTL_MS });
+  return c.memberIds;
+}
+
+async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<void> {
+  if ((await membersOf(deps, m.conversationId, false)).includes(m.senderId)) return;
+  // A stale cache must not poison a message from a member who was just added.
+  if (!(await membersOf(deps, m.conversationId, true)).includes(m.senderId)) {
+    throw new PoisonMessageError(`${m.senderId} is not a member of ${m.conversationId}`);
+  }
+}
+
+async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<Notification> {
+  const inbound = parseInbound(record.body);
+  await assertMember(deps, inbound);
+  const { message } = await storeMessageOnce(deps.db, inbound, deps.now());
+  const memberIds = await recordStoredMessage(deps.db, message);
+  return { v: 1, message, memberIds };
+}
+
+/** Records grouped by FIFO message group, each group in queue order. */
+function groupsOf(records: readonly SqsRecord[]): SqsRecord[][] {
+  const groups = new Map<string, SqsRecord[]>();
+  for (const r of records) {
+    const g = r.attributes.MessageGroupId ?? r.messageId;
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  }
+  return [...groups.values()];
+}
+
+export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promise<SqsBatchResponse> {
+  const failed = new Set<string>();
+  const pending: PendingNotification[] = [];
+
+  // Groups run concurrently; within a group, the first failure fails everything after it (FIFO order).
+  await Promise.all(
+    groupsOf(event.Records).map(async (group) => {
+      for (let i = 0; i < group.length; i++) {
+        const record = group[i]!;
+        try {
+          if (deps.remainingMs && deps.remainingMs() < DEADLINE_MARGIN_MS) throw new Error("invocation deadline near");
+          pending.push({ recordId: record.messageId, notification: await persistRecord(deps, record) });
+        } catch (err) {
+          const poison = err instanceof PoisonMessageError;
+          deps.log[poison ? "warn" : "error"](
+            {
+              messageId: record.messageId,
+              group: record.attributes.MessageGroupId,
+              receiveCount: Number(record.attributes.ApproximateReceiveCount),
+              reason: (err as Error).message,
+              poison,
+            },
+            poison ? "inbound record can never be stored; leaving it for the DLQ" : "inbound record failed; will retry",
+          );
+          for (const rest of group.slice(i)) failed.add(rest.messageId);
+          return;
+        }
+      }
+    }),
+  );
+
+  const unsent = await publishNotifications(deps.sqs, deps.notifyQueueUrl, pending);
+  if (unsent.size) {
+    // A record whose notification was not sent is retried, and so is the rest of its group.
+    for (const group of groupsOf(event.Records)) {
+      const first = group.findIndex((r) => unsent.has(r.messageId));
+      if (first >= 0) for (const r of group.slice(first)) failed.add(r.messageId);
+    }
+  }
+  return {
+    batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+      itemIdentifier: r.messageId,
+    })),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Exactly-once, gap-free storage of one inbound message without transactions.
+ *
+ * The messages table is the sequencer: the next seq is the latest stored seq + 1, claimed with a conditional
+ * put. The dedupe record (conversation, sender, clientMessageId) → seq is written after the message, so a
+ * crash between any two writes is repaired by the retry:
+ *   - crash before the message put: nothing stored; the retry starts over.
+ *   - crash after the message put, before the dedupe record: the retry finds its own message as the latest
+ *     one and finishes the dedupe record instead of storing a second copy (FIFO: nothing in this group can be
+ *     stored after it until it succeeds).
+ *   - crash after the dedupe record: the retry finds the record and only repeats the summary + notification.
+ * A concurrent duplicate (visibility timeout shorter than processing) loses the dedupe claim and deletes the
+ * copy it just wrote, which is still the newest message of the conversation.
+ */
+import { dedupeKeyOf, type InboundMessage, type StoredMessage } from "../contracts";
+import type { Db } from "../store/db";
+import { claimDedupe, findStoredSeq } from "../store/dedupe";
+import { deleteMessageIfOwned, getMessage, latestMessage, putMessageIfSlotFree } from "../store/messages";
+import { SeqContentionError } from "./errors";
+
+const MAX_SLOT_ATTEMPTS = 5;
+
+export interface StoreResult {
+  readonly message: StoredMessage;
+  /** False when this was a retry or resend of a message already stored. */
+  readonly fresh: boolean;
+}
+
+async function storedAt(db: Db<"messages">, conversationId: string, seq: number): Promise<StoredMessage> {
+  const m = await getMessage(db, conversationId, seq);
+  if (!m) throw new Error(`dedupe record points at ${conversationId}#${seq}, which is missing`);
+  return m;
+}
+
+export async function storeMessageOnce(
+  db: Db<"messages" | "dedupe">,
+  inbound: InboundMessage,
+  now: number,
+): Promise<StoreResult> {
+  const dedupeKey = dedupeKeyOf(inbound);
+  const known = await findStoredSeq(db, dedupeKey, now);
+  if (known !== undefined) return { message: await storedAt(db, inbound.conversationId, known), fresh: false };
+
+  for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
+    const latest = await latestMessage(db, inbound.conversationId);
+    const isOurs = latest?.senderId === inbound.senderId && latest.clientMessageId === inbound.clientMessageId;
+    const message: StoredMessage = isOurs
+      ? latest
+      : {
+          conversationId: inbound.conversationId,
+          seq: (latest?.seq ?? 0) + 1,
+          senderId: inbound.senderId,
+          clientMessageId: inbound.clientMessageId,
+          body: inbound.body,
+          sentAt: inbound.sentAt,
+          storedAt: now,
+        };
+    if (!isOurs && !(await putMessageIfSlotFree(db, message))) continue;
+
+    const claim = await claimDedupe(db, dedupeKey, message.seq, now);
+    if (claim.claimed || claim.seq === message.seq) return { message, fresh: !isOurs };
+    await deleteMessageIfOwned(db, message);
+    return { message: await storedAt(db, inbound.conversationId, claim.seq), fresh: false };
+  }
+  throw new SeqContentionError(inbound.conversationId, MAX_SLOT_ATTEMPTS);
+}
