@@ -37,6 +37,9 @@ export const env = {
   maxConnectionsPerUser: "PARLEY_MAX_CONNECTIONS_PER_USER",
   heartbeatMs: "PARLEY_HEARTBEAT_MS",
   presenceTtlSeconds: "PARLEY_PRESENCE_TTL_SECONDS",
+  // local persister runner (Lambda's event source mapping has these as settings)
+  runnerConcurrency: "PARLEY_RUNNER_CONCURRENCY",
+  runnerBatchSize: "PARLEY_RUNNER_BATCH_SIZE",
 } as const;
 
 export type Env = Record<string, string | undefined>;
