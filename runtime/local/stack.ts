@@ -1,0 +1,191 @@
+/**
+ * The whole system on one machine: emulators, tables and queues from the contracts, the persister runner and
+ * N gateways — each a real process. `npm start` and the integration tests both use this.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { env as envNames, type QueueKey } from "../contracts";
+import { createSqsClient } from "../aws/clients";
+import { freePort, startEmulators, type Emulators } from "./emulators";
+import { spawnTs, waitForHealthy, waitForOutput, repoRoot, type ManagedProcess } from "./processes";
+import { localEnv, provision, type Provisioned } from "./provision";
+
+export const LOCAL_PREFIX = "parley-local";
+
+export interface LocalStackOptions {
+  /** Gateways to start (default 1). */
+  readonly gateways?: number;
+  /** Keep DynamoDB in memory (tests) instead of under `dataDir`. */
+  readonly inMemory?: boolean;
+  /** Default `data/` in the repo (git-ignored). */
+  readonly dataDir?: string;
+  /** Public port of the first gateway; the others take the next ports. Default: free ports. */
+  readonly basePort?: number;
+  /** Built web client to serve; default web/dist when it exists. */
+  readonly webDir?: string;
+  /** Start the persister runner (default true). */
+  readonly persister?: boolean;
+  /** Queue visibility overrides, e.g. 2 s so tests see retries and DLQ moves quickly. */
+  readonly visibilityTimeoutSeconds?: Partial<Record<QueueKey, number>>;
+  /** Extra env for every gateway (limits, heartbeat, presence TTL...). */
+  readonly gatewayEnv?: Record<string, string>;
+  /** Extra env for the persister runner. */
+  readonly runnerEnv?: Record<string, string>;
+  /** Mirror process output here (npm start uses stdout). */
+  readonly mirror?: NodeJS.WritableStream;
+}
+
+export interface LocalGateway {
+  readonly id: string;
+  readonly url: string;
+  readonly port: number;
+  readonly internalPort: number;
+  process: ManagedProcess;
+  /** Starts it again on the same ports after a stop or kill. */
+  restart(): Promise<void>;
+}
+
+export interface LocalStack {
+  /** The first gateway's URL: what a person opens. */
+  readonly url: string;
+  readonly gateways: LocalGateway[];
+  readonly emulators: Emulators;
+  readonly provisioned: Provisioned;
+  /** Env with endpoints, table names and queue URLs (no gateway secrets). */
+  readonly env: Record<string, string>;
+  /** Env of the gateways (secrets included) — for tests that start extra gateways. */
+  readonly gatewayBaseEnv: Record<string, string>;
+  runner?: ManagedProcess;
+  startRunner(): Promise<ManagedProcess>;
+  addGateway(): Promise<LocalGateway>;
+  stop(): Promise<void>;
+}
+
+interface Secrets {
+  jwtSecret: string;
+  internalSecret: string;
+}
+
+/** Persisted with the data so tokens stay valid across restarts of `npm start`. */
+function loadSecrets(dataDir: string | undefined): Secrets {
+  const fresh = (): Secrets => ({
+    jwtSecret: randomBytes(32).toString("base64url"),
+    internalSecret: randomBytes(32).toString("base64url"),
+  });
+  if (!dataDir) return fresh();
+  const file = path.join(dataDir, "secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as Secrets;
+  const s = fresh();
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(s), { mode: 0o600 });
+  return s;
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = opts.inMemory ? undefined : (opts.dataDir ?? path.join(repoRoot, "data"));
+  const emulators = await startEmulators({ dataDir: dataDir && path.join(dataDir, "dynamodb") });
+  try {
+    const dynamodb = new DynamoDBClient({
+      endpoint: emulators.dynamodb.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const sqs = createSqsClient({ region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint });
+    const provisioned = await provision({ dynamodb, sqs }, LOCAL_PREFIX, {
+      visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+    });
+    dynamodb.destroy();
+    sqs.destroy();
+    const env = localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint });
+
+    const count = opts.gateways ?? 1;
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(opts.basePort ? opts.basePort + i : await freePort());
+    const origins = ports.flatMap((p) => [`http://127.0.0.1:${p}`, `http://localhost:${p}`]);
+    const secrets = loadSecrets(dataDir);
+    const webDir =
+      opts.webDir ??
+      (existsSync(path.join(repoRoot, "web/dist/index.html")) ? path.join(repoRoot, "web/dist") : undefined);
+    const gatewayBaseEnv: Record<string, string> = {
+      ...env,
+      [envNames.jwtSecret]: secrets.jwtSecret,
+      [envNames.internalSecret]: secrets.internalSecret,
+      [envNames.allowedOrigins]: origins.join(","),
+      [envNames.advertiseHost]: "127.0.0.1",
+      ...(webDir ? { [envNames.webDir]: webDir } : {}),
+      ...opts.gatewayEnv,
+    };
+
+    const startGateway = async (port: number, index: number): Promise<LocalGateway> => {
+      const id = `gw-${index + 1}`;
+      const internalPort = await freePort();
+      const launch = async () => {
+        const p = spawnTs(id, "runtime/gateway/main.ts", {
+          env: {
+            ...gatewayBaseEnv,
+            [envNames.port]: String(port),
+            [envNames.internalPort]: String(internalPort),
+            [envNames.gatewayId]: id,
+          },
+          mirror: opts.mirror,
+        });
+        try {
+          await waitForHealthy(p, `http://127.0.0.1:${port}/healthz`);
+        } catch (err) {
+          await p.kill();
+          throw err;
+        }
+        return p;
+      };
+      const gw: LocalGateway = {
+        id,
+        url: `http://127.0.0.1:${port}`,
+        port,
+        internalPort,
+        process: await launch(),
+        restart: async () => {
+          await gw.process.stop();
+          gw.process = await launch();
+        },
+      };
+      return gw;
+    };
+
+    const stack: LocalStack = {
+      url: "",
+      gateways: [],
+      emulators,
+      provisioned,
+      env,
+      gatewayBaseEnv,
+      startRunner: async () => {
+        const runner = spawnTs("persister", "runtime/local/runner.ts", {
+          env: { ...env, ...opts.runnerEnv },
+          mirror: opts.mirror,
+        });
+        await waitForOutput(runner, /persister runner polling/);
+        stack.runner = runner;
+        return runner;
+      },
+      addGateway: async () => {
+        const port = await freePort();
+        const gw = await startGateway(port, stack.gateways.length);
+        stack.gateways.push(gw);
+        return gw;
+      },
+      stop: async () => {
+        await Promise.all(stack.gateways.map((g) => g.process.stop()));
+        await stack.runner?.stop();
+        await emulators.stop();
+      },
+    };
+    if (opts.persister !== false) await stack.startRunner();
+    stack.gateways.push(...(await Promise.all(ports.map((p, i) => startGateway(p, i)))));
+    return Object.assign(stack, { url: stack.gateways[0]?.url ?? "" });
+  } catch (err) {
+    await emulators.stop();
+    throw err;
+  }
+}

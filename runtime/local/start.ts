@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole of Parley on this machine. Options:
+ *   --gateways N   gateway processes (default 1), on consecutive ports from --port
+ *   --port P       first gateway's public port (default 8080)
+ *   --in-memory    keep DynamoDB in memory instead of data/ (messages do not survive a restart)
+ *   --verbose      mirror every process's logs to this terminal
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { repoRoot } from "./processes";
+import { startLocalStack } from "./stack";
+
+function buildWebIfMissing(): void {
+  const dist = path.join(repoRoot, "web/dist/index.html");
+  if (existsSync(dist) || !existsSync(path.join(repoRoot, "web/vite.config.ts"))) return;
+  console.log("Building the web client (first run only)…");
+  execFileSync(process.execPath, [require.resolve("vite/bin/vite.js"), "build", "--config", "web/vite.config.ts"], {
+    cwd: repoRoot,
+    stdio: "inherit",
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      gateways: { type: "string", default: "1" },
+      port: { type: "string", default: "8080" },
+      "in-memory": { type: "boolean", default: false },
+      verbose: { type: "boolean", default: false },
+    },
+  });
+  const gateways = Number(values.gateways);
+  const basePort = Number(values.port);
+  if (!Number.isInteger(gateways) || gateways < 1 || gateways > 16) throw new Error("--gateways must be 1–16");
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - gateways) throw new Error("--port is invalid");
+
+  buildWebIfMissing();
+  const started = Date.now();
+  const stack = await startLocalStack({
+    gateways,
+    basePort,
+    inMemory: values["in-memory"],
+    mirror: values.verbose ? process.stdout : undefined,
+  });
+  const lines = [
+    "",
+    `Parley is running (${Date.now() - started} ms).`,
+    `  Open:            http://localhost:${stack.gateways[0]!.port}`,
+    ...stack.gateways.slice(1).map((g) => `  also gateway:    http://localhost:${g.port}  (${g.id})`),
+    `  SQS (fauxqs):    ${stack.emulators.sqs.endpoint}`,
+    `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${values["in-memory"] ? "in memory" : "data/dynamodb"})`,
+    `  Persister:       runner process polling the inbound FIFO queue`,
+    "Press Ctrl-C to stop.",
+    "",
+  ];
+  console.log(lines.join("\n"));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping gateways, persister and emulators…`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    stack.stop().then(
+      () => {
+        clearTimeout(force);
+        console.log("Stopped.");
+        process.exit(0);
+      },
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  console.error(`Parley failed to start: ${(err as Error).message}`);
+  process.exit(1);
+});
