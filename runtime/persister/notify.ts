@@ -4,6 +4,7 @@ import type { Notification } from "../contracts";
 export interface PendingNotification {
   /** The SQS record the notification belongs to; it fails if its notification is not sent. */
   readonly recordId: string;
+  readonly dedupeKey: string;
   readonly notification: Notification;
 }
 

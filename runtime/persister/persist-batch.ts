@@ -4,9 +4,10 @@
  * runtime/local/runner.ts for the laptop.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { inboundMessageSchema, type InboundMessage, type Notification } from "../contracts";
+import { dedupeKeyOf, inboundMessageSchema, type InboundMessage, type Notification } from "../contracts";
 import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
 import type { Db } from "../store/db";
+import { markNotified } from "../store/dedupe";
 import { PoisonMessageError } from "./errors";
 import { publishNotifications, type PendingNotification } from "./notify";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs-event";
@@ -66,12 +67,15 @@ async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<voi
   }
 }
 
-async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<Notification> {
+/** Stores the record; returns its notification unless one was already sent. */
+async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<PendingNotification | undefined> {
   const inbound = parseInbound(record.body);
   await assertMember(deps, inbound);
-  const { message } = await storeMessageOnce(deps.db, inbound, deps.now());
+  const { message, notified } = await storeMessageOnce(deps.db, inbound, deps.now());
   const memberIds = await recordStoredMessage(deps.db, message);
-  return { v: 1, message, memberIds };
+  if (notified) return undefined;
+  const notification: Notification = { v: 1, message, memberIds };
+  return { recordId: record.messageId, dedupeKey: dedupeKeyOf(inbound), notification };
 }
 
 /** Records grouped by FIFO message group, each group in queue order. */
@@ -88,7 +92,8 @@ function groupsOf(records: readonly SqsRecord[]): SqsRecord[][] {
 
 export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promise<SqsBatchResponse> {
   const failed = new Set<string>();
-  const pending: PendingNotification[] = [];
+  // Keyed by client message: a resend in the same batch must not add a second notification.
+  const pending = new Map<string, PendingNotification>();
 
   // Groups run concurrently; within a group, the first failure fails everything after it (FIFO order).
   await Promise.all(
@@ -97,7 +102,8 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
         const record = group[i]!;
         try {
           if (deps.remainingMs && deps.remainingMs() < DEADLINE_MARGIN_MS) throw new Error("invocation deadline near");
-          pending.push({ recordId: record.messageId, notification: await persistRecord(deps, record) });
+          const p = await persistRecord(deps, record);
+          if (p && !pending.has(p.dedupeKey)) pending.set(p.dedupeKey, p);
         } catch (err) {
           const poison = err instanceof PoisonMessageError;
           deps.log[poison ? "warn" : "error"](
@@ -117,7 +123,17 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
     }),
   );
 
-  const unsent = await publishNotifications(deps.sqs, deps.notifyQueueUrl, pending);
+  const unsent = await publishNotifications(deps.sqs, deps.notifyQueueUrl, [...pending.values()]);
+  await Promise.all(
+    [...pending.values()]
+      .filter((p) => !unsent.has(p.recordId))
+      .map((p) =>
+        markNotified(deps.db, p.dedupeKey).catch((err: unknown) =>
+          // Only costs a repeated notification if this record is redelivered; clients dedupe by seq.
+          deps.log.warn({ messageId: p.recordId, reason: String(err) }, "could not mark notification sent"),
+        ),
+      ),
+  );
   if (unsent.size) {
     // A record whose notification was not sent is retried, and so is the rest of its group.
     for (const group of groupsOf(event.Records)) {

@@ -11,10 +11,12 @@
  *   - crash after the dedupe record: the retry finds the record and only repeats the summary + notification.
  * A concurrent duplicate (visibility timeout shorter than processing) loses the dedupe claim and deletes the
  * copy it just wrote, which is still the newest message of the conversation.
+ * The record's `notified` flag (set after the notification is sent) keeps resends and redeliveries from
+ * notifying twice; only a crash between the send and the flag repeats a notification (clients dedupe by seq).
  */
 import { dedupeKeyOf, type InboundMessage, type StoredMessage } from "../contracts";
 import type { Db } from "../store/db";
-import { claimDedupe, findStoredSeq } from "../store/dedupe";
+import { claimDedupe, findDedupe } from "../store/dedupe";
 import { deleteMessageIfOwned, getMessage, latestMessage, putMessageIfSlotFree } from "../store/messages";
 import { SeqContentionError } from "./errors";
 
@@ -24,6 +26,8 @@ export interface StoreResult {
   readonly message: StoredMessage;
   /** False when this was a retry or resend of a message already stored. */
   readonly fresh: boolean;
+  /** A notification for it was already sent. */
+  readonly notified: boolean;
 }
 
 async function storedAt(db: Db<"messages">, conversationId: string, seq: number): Promise<StoredMessage> {
@@ -38,8 +42,10 @@ export async function storeMessageOnce(
   now: number,
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
-  const known = await findStoredSeq(db, dedupeKey, now);
-  if (known !== undefined) return { message: await storedAt(db, inbound.conversationId, known), fresh: false };
+  const known = await findDedupe(db, dedupeKey, now);
+  if (known) {
+    return { message: await storedAt(db, inbound.conversationId, known.seq), fresh: false, notified: known.notified };
+  }
 
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
     const latest = await latestMessage(db, inbound.conversationId);
@@ -58,9 +64,10 @@ export async function storeMessageOnce(
     if (!isOurs && !(await putMessageIfSlotFree(db, message))) continue;
 
     const claim = await claimDedupe(db, dedupeKey, message.seq, now);
-    if (claim.claimed || claim.seq === message.seq) return { message, fresh: !isOurs };
+    if (claim.claimed || claim.seq === message.seq) return { message, fresh: !isOurs, notified: false };
     await deleteMessageIfOwned(db, message);
-    return { message: await storedAt(db, inbound.conversationId, claim.seq), fresh: false };
+    // The winner of the claim sends the notification.
+    return { message: await storedAt(db, inbound.conversationId, claim.seq), fresh: false, notified: true };
   }
   throw new SeqContentionError(inbound.conversationId, MAX_SLOT_ATTEMPTS);
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { DEDUPE_TTL_SECONDS } from "../contracts";
 import { epochSeconds, isConditionalCheckFailed, type Db } from "./db";
 
@@ -6,15 +6,34 @@ interface DedupeItem {
   readonly dedupeKey: string;
   readonly seq: number;
   readonly expiresAt: number;
+  /** Set once the notification for this message was sent, so redeliveries do not notify twice. */
+  readonly notified?: boolean;
 }
 
-/** The seq already stored for this client message, if any. Expired records count as absent (TTL lags). */
-export async function findStoredSeq(db: Db<"dedupe">, dedupeKey: string, now: number): Promise<number | undefined> {
+export interface DedupeRecord {
+  readonly seq: number;
+  readonly notified: boolean;
+}
+
+/** What is already stored for this client message, if anything. Expired records count as absent (TTL lags). */
+export async function findDedupe(db: Db<"dedupe">, dedupeKey: string, now: number): Promise<DedupeRecord | undefined> {
   const out = await db.ddb.send(
     new GetCommand({ TableName: db.tables.dedupe, Key: { dedupeKey }, ConsistentRead: true }),
   );
   const item = out.Item as DedupeItem | undefined;
-  return item && item.expiresAt > epochSeconds(now) ? item.seq : undefined;
+  return item && item.expiresAt > epochSeconds(now) ? { seq: item.seq, notified: item.notified === true } : undefined;
+}
+
+export async function markNotified(db: Db<"dedupe">, dedupeKey: string): Promise<void> {
+  await db.ddb.send(
+    new UpdateCommand({
+      TableName: db.tables.dedupe,
+      Key: { dedupeKey },
+      UpdateExpression: "SET notified = :t",
+      ConditionExpression: "attribute_exists(dedupeKey)",
+      ExpressionAttributeValues: { ":t": true },
+    }),
+  );
 }
 
 /**
@@ -39,8 +58,8 @@ export async function claimDedupe(
     return { claimed: true };
   } catch (err) {
     if (!isConditionalCheckFailed(err)) throw err;
-    const existing = await findStoredSeq(db, dedupeKey, now);
+    const existing = await findDedupe(db, dedupeKey, now);
     if (existing === undefined) throw new Error(`dedupe record ${dedupeKey} vanished during claim`);
-    return { claimed: false, seq: existing };
+    return { claimed: false, seq: existing.seq };
   }
 }

@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { notificationSchema, type InboundMessage, type Notification } from "../../runtime/contracts";
+import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
+import type { SqsEvent, SqsRecord } from "../../runtime/persister/sqs-event";
+import { createConversation, getConversation } from "../../runtime/store/conversations";
+import { pageMessages } from "../../runtime/store/messages";
+import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
+
+let e: Emulated;
+beforeAll(async () => {
+  e = await startEmulated();
+});
+afterAll(() => e.close());
+
+const silent = { warn: jest.fn(), error: jest.fn() };
+let clock = 1_700_000_000_000;
+
+function deps(ddb: DynamoDBDocumentClient = e.ddb): PersisterDeps {
+  return {
+    db: { ddb, tables: e.provisioned.tableNames },
+    sqs: e.sqs,
+    notifyQueueUrl: e.provisioned.queueUrls.notify,
+    now: () => ++clock,
+    log: silent,
+  };
+}
+
+async function newConversation(members = ["alice", "bob"]): Promise<string> {
+  const conversationId = `g:${randomUUID().replace(/-/g, "").slice(0, 20)}`;
+  await createConversation(e.db, {
+    conversationId,
+    kind: "group",
+    title: "t",
+    memberIds: members,
+    createdBy: members[0]!,
+    createdAt: clock,
+  });
+  return conversationId;
+}
+
+function inbound(conversationId: string, clientMessageId: string, senderId = "alice"): InboundMessage {
+  return { v: 1, conversationId, senderId, clientMessageId, body: `body ${clientMessageId}`, sentAt: clock };
+}
+
+function record(body: unknown, group: string, id = randomUUID()): SqsRecord {
+  return {
+    messageId: id,
+    receiptHandle: id,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(clock), MessageGroupId: group },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:inbound.fifo",
+    awsRegion: "us-east-1",
+  };
+}
+
+const batch = (...records: SqsRecord[]): SqsEvent => ({ Records: records });
+
+async function stored(conversationId: string) {
+  return (await pageMessages(e.db, conversationId, { after: 0, limit: 100 })).messages;
+}
+
+async function notifications(): Promise<Notification[]> {
+  return (await drainQueue(e.sqs, e.provisioned.queueUrls.notify)).map((b) => notificationSchema.parse(JSON.parse(b)));
+}
+
+beforeEach(async () => {
+  await notifications(); // start each test with an empty notification queue
+  jest.clearAllMocks();
+});
+
+test("assigns seq 1..n in queue order, updates the summary and notifies once per message", async () => {
+  const c = await newConversation();
+  const res = await persistBatch(batch(...["a", "b", "c"].map((id) => record(inbound(c, id), c))), deps());
+  expect(res.batchItemFailures).toEqual([]);
+  const msgs = await stored(c);
+  expect(msgs.map((m) => [m.seq, m.clientMessageId])).toEqual([
+    [1, "a"],
+    [2, "b"],
+    [3, "c"],
+  ]);
+  const conv = await getConversation(e.db, c, true);
+  expect(conv).toMatchObject({ lastSeq: 3, lastPreview: "body c", lastSenderId: "alice" });
+  const notes = await notifications();
+  expect(notes.map((n) => n.message.seq).sort()).toEqual([1, 2, 3]);
+  expect(notes[0]!.memberIds.sort()).toEqual(["alice", "bob"]);
+});
+
+test("a resend (same clientMessageId) in the same batch or a later one stores and notifies once", async () => {
+  const c = await newConversation();
+  const m = inbound(c, "dup");
+  const first = await persistBatch(batch(record(m, c), record(m, c), record(inbound(c, "next"), c)), deps());
+  expect(first.batchItemFailures).toEqual([]);
+  const again = await persistBatch(batch(record(m, c)), deps());
+  expect(again.batchItemFailures).toEqual([]);
+  expect((await stored(c)).map((x) => [x.seq, x.clientMessageId])).toEqual([
+    [1, "dup"],
+    [2, "next"],
+  ]);
+  expect((await notifications()).map((n) => n.message.seq).sort()).toEqual([1, 2]);
+});
+
+test("the same clientMessageId from two senders is two messages", async () => {
+  const c = await newConversation();
+  await persistBatch(batch(record(inbound(c, "x", "alice"), c), record(inbound(c, "x", "bob"), c)), deps());
+  expect((await stored(c)).map((m) => m.senderId)).toEqual(["alice", "bob"]);
+});
+
+test("FIFO: after a failure in a group the rest of that group fails; other groups continue", async () => {
+  const a = await newConversation();
+  const b = await newConversation();
+  const a1 = record(inbound(a, "a1"), a);
+  const a2 = record({ v: 1, conversationId: a, senderId: "alice" }, a); // never valid
+  const a3 = record(inbound(a, "a3"), a);
+  const b1 = record(inbound(b, "b1"), b);
+  const b2 = record(inbound(b, "b2"), b);
+  const res = await persistBatch(batch(a1, b1, a2, b2, a3), deps());
+  expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([a2.messageId, a3.messageId]);
+  expect((await stored(a)).map((m) => m.clientMessageId)).toEqual(["a1"]);
+  expect((await stored(b)).map((m) => m.clientMessageId)).toEqual(["b1", "b2"]);
+});
+
+test.each([
+  ["not JSON", "{oops", /not JSON/],
+  ["missing fields", { v: 1 }, /conversationId/],
+  [
+    "blank body",
+    { v: 1, conversationId: "g:abcdefgh12", senderId: "alice", clientMessageId: "m", body: "  ", sentAt: 1 },
+    /blank/,
+  ],
+  [
+    "extra key",
+    {
+      v: 1,
+      conversationId: "g:abcdefgh12",
+      senderId: "alice",
+      clientMessageId: "m",
+      body: "x",
+      sentAt: 1,
+      __proto__x: 1,
+    },
+    /Unrecognized|unrecognized/,
+  ],
+])("an invalid body (%s) is reported failed and logged with its reason", async (_name, body, reason) => {
+  const r = record(body, "g:abcdefgh12");
+  const res = await persistBatch(batch(r), deps());
+  expect(res.batchItemFailures).toEqual([{ itemIdentifier: r.messageId }]);
+  expect(silent.warn).toHaveBeenCalledWith(
+    expect.objectContaining({ poison: true, reason: expect.stringMatching(reason) }),
+    expect.any(String),
+  );
+});
+
+test("a non-member or an unknown conversation is poison", async () => {
+  const c = await newConversation();
+  const res = await persistBatch(
+    batch(record(inbound(c, "m", "mallory"), c), record(inbound("g:doesnotexist1", "m"), "g:doesnotexist1")),
+    deps(),
+  );
+  expect(res.batchItemFailures).toHaveLength(2);
+  expect(await stored(c)).toEqual([]);
+});
+
+/** A client that "crashes" (throws before sending) on its n-th call, like a process dying mid-batch. */
+function crashingOn(n: number): { ddb: DynamoDBDocumentClient; calls: () => number } {
+  let calls = 0;
+  const ddb = new Proxy(e.ddb, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return (cmd: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+          calls++;
+          if (calls === n) return Promise.reject(new Error(`injected crash at call ${n}`));
+          return target.send(cmd);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  return { ddb, calls: () => calls };
+}
+
+test("a crash between any two writes, then a retry: no gap, no duplicate, one notification", async () => {
+  // Count the calls one clean message takes, then crash at each of them in turn.
+  const probe = await newConversation();
+  await persistBatch(batch(record(inbound(probe, "p1"), probe)), deps());
+  const counter = crashingOn(Number.MAX_SAFE_INTEGER);
+  await persistBatch(batch(record(inbound(probe, "p2"), probe)), deps(counter.ddb));
+  const callsPerMessage = counter.calls();
+  expect(callsPerMessage).toBeGreaterThanOrEqual(5);
+  await notifications();
+
+  for (let n = 1; n <= callsPerMessage; n++) {
+    const c = await newConversation();
+    await persistBatch(batch(record(inbound(c, "before"), c)), deps());
+    const m = record(inbound(c, "crashy"), c);
+    const crashed = await persistBatch(batch(m), deps(crashingOn(n).ddb));
+    if (n < callsPerMessage) expect(crashed.batchItemFailures).toEqual([{ itemIdentifier: m.messageId }]);
+    const retried = await persistBatch(batch(m, record(inbound(c, "after"), c)), deps());
+    expect(retried.batchItemFailures).toEqual([]);
+    expect((await stored(c)).map((x) => [x.seq, x.clientMessageId])).toEqual([
+      [1, "before"],
+      [2, "crashy"],
+      [3, "after"],
+    ]);
+    expect((await getConversation(e.db, c, true))?.lastSeq).toBe(3);
+    const seqs = (await notifications()).filter((x) => x.message.conversationId === c).map((x) => x.message.seq);
+    // Crashing on the last call (marking "notified") may repeat one notification; never lose one.
+    expect(new Set(seqs)).toEqual(new Set([1, 2, 3]));
+    if (n < callsPerMessage) expect(seqs).toHaveLength(3);
+  }
+});
+
+test("two concurrent attempts at the same record (visibility timeout shorter than processing) store one copy", async () => {
+  for (let round = 0; round < 10; round++) {
+    const c = await newConversation();
+    const m = record(inbound(c, "race"), c);
+    const [x, y] = await Promise.all([persistBatch(batch(m), deps()), persistBatch(batch(m), deps())]);
+    expect([...x.batchItemFailures, ...y.batchItemFailures]).toEqual([]);
+    const msgs = await stored(c);
+    expect(msgs.map((s) => [s.seq, s.clientMessageId])).toEqual([[1, "race"]]);
+  }
+});

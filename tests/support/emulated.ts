@@ -1,0 +1,86 @@
+/** Test support: real emulators + provisioned tables/queues, and clients pointed at them. */
+import { randomBytes } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  DeleteMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
+import { startEmulators, type Emulators } from "../../runtime/local/emulators";
+import { provision, type Provisioned } from "../../runtime/local/provision";
+import type { AwsConfig } from "../../runtime/contracts";
+import type { Db } from "../../runtime/store/db";
+
+export interface Emulated {
+  readonly emulators: Emulators;
+  readonly aws: AwsConfig;
+  readonly provisioned: Provisioned;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly db: Db;
+  close(): Promise<void>;
+}
+
+export async function startEmulated(prefix = `t${randomBytes(3).toString("hex")}`): Promise<Emulated> {
+  const emulators = await startEmulators();
+  const aws: AwsConfig = {
+    region: "us-east-1",
+    sqsEndpoint: emulators.sqs.endpoint,
+    dynamodbEndpoint: emulators.dynamodb.endpoint,
+  };
+  const raw = new DynamoDBClient({
+    endpoint: aws.dynamodbEndpoint,
+    region: aws.region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  const sqs = createSqsClient(aws);
+  const provisioned = await provision({ dynamodb: raw, sqs }, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
+  raw.destroy();
+  const ddb = createDynamoClient(aws);
+  return {
+    emulators,
+    aws,
+    provisioned,
+    ddb,
+    sqs,
+    db: { ddb, tables: provisioned.tableNames },
+    close: async () => {
+      ddb.destroy();
+      sqs.destroy();
+      await emulators.stop();
+    },
+  };
+}
+
+/** Receives (and deletes) everything currently on a queue. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string, idleRounds = 2): Promise<string[]> {
+  const bodies: string[] = [];
+  let idle = 0;
+  while (idle < idleRounds) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const msgs = out.Messages ?? [];
+    if (!msgs.length) {
+      idle++;
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    idle = 0;
+    bodies.push(...msgs.map((m) => m.Body ?? ""));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+  return bodies;
+}
+
+export async function purge(sqs: SQSClient, queueUrl: string): Promise<void> {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+}
