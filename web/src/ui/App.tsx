@@ -1,0 +1,67 @@
+/** @jsxRuntime automatic */
+import { useCallback, useEffect, useState } from "react";
+import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "../../../runtime/contracts/frames";
+import { HttpApi, clearSession, loadSession, saveSession, type Session } from "../state/api";
+import { ChatClient } from "../state/chatClient";
+import type { SocketLike } from "../state/connection";
+import { AuthScreen } from "./AuthScreen";
+import { ChatScreen } from "./ChatScreen";
+
+/** Same origin as the page; the token rides as a subprotocol so it never appears in a URL or access log. */
+export function openSocket(token: string): SocketLike {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return new WebSocket(`${scheme}//${location.host}${WS_PATH}`, [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + token]);
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [client, setClient] = useState<ChatClient | null>(null);
+  const [notice, setNotice] = useState<string | undefined>();
+
+  useEffect(() => {
+    if (!session) return;
+    const c = new ChatClient({
+      session,
+      api: new HttpApi(() => session.token),
+      createSocket: () => openSocket(session.token),
+      onUnauthorized: () => {
+        clearSession();
+        setSession(null);
+        setNotice("Your session has ended. Please log in again.");
+      },
+    });
+    const offline = () => c.browserOffline();
+    const online = () => c.browserOnline();
+    const visibility = () => c.visibilityChanged();
+    window.addEventListener("offline", offline);
+    window.addEventListener("online", online);
+    document.addEventListener("visibilitychange", visibility);
+    window.addEventListener("focus", visibility);
+    c.start();
+    setClient(c);
+    return () => {
+      window.removeEventListener("offline", offline);
+      window.removeEventListener("online", online);
+      document.removeEventListener("visibilitychange", visibility);
+      window.removeEventListener("focus", visibility);
+      c.stop();
+      setClient(null);
+    };
+  }, [session]);
+
+  const onAuthenticated = useCallback((s: Session) => {
+    saveSession(s);
+    setNotice(undefined);
+    setSession(s);
+  }, []);
+
+  const logout = useCallback(() => {
+    clearSession();
+    setSession(null);
+    setNotice("You have logged out.");
+  }, []);
+
+  if (!session) return <AuthScreen onAuthenticated={onAuthenticated} notice={notice} />;
+  if (!client) return null;
+  return <ChatScreen client={client} onLogout={logout} />;
+}

@@ -1,0 +1,83 @@
+/** @jsxRuntime automatic */
+import { useState } from "react";
+import type { ChatClient } from "../state/chatClient";
+import { bannerOf } from "../state/connection";
+import { ChatList } from "./ChatList";
+import { ConversationView } from "./ConversationView";
+import { NewChat } from "./NewChat";
+import { useChatState } from "./useChat";
+
+const bannerText = {
+  offline: "You are offline. Messages will be sent when the connection is back.",
+  reconnecting: "Reconnecting…",
+  blocked: "Too many open Parley tabs. Close one and try again.",
+} as const;
+
+export function ChatScreen({ client, onLogout }: { client: ChatClient; onLogout: () => void }) {
+  const state = useChatState(client);
+  const [composing, setComposing] = useState(false);
+  const openId = state.openConversationId;
+  const banner = bannerOf(state.connection);
+  const view = composing || openId ? "conversation" : "list";
+
+  return (
+    <div className="app" data-view={view} data-connection={state.connection.status}>
+      <header className="topbar">
+        <h1 className="brand">Parley</h1>
+        <span className="me" data-testid="me">
+          {state.me.displayName}
+        </span>
+        <button type="button" onClick={onLogout}>
+          Log out
+        </button>
+      </header>
+      <div role="status" className={`banner${banner ? ` ${banner}` : ""}`} data-testid="connection-banner">
+        {banner && (
+          <>
+            <span>{bannerText[banner]}</span>
+            {(banner === "blocked" || state.connection.status === "backoff") && (
+              <button type="button" onClick={() => client.retryConnection()}>
+                Retry now
+              </button>
+            )}
+          </>
+        )}
+      </div>
+      {state.notice && (
+        <p role="alert" className="notice error">
+          {state.notice}
+        </p>
+      )}
+      <div className="layout">
+        <nav className="sidebar" aria-label="Chats">
+          <button
+            type="button"
+            className="primary new-chat"
+            onClick={() => {
+              client.openConversation(null);
+              setComposing(true);
+            }}
+          >
+            New chat
+          </button>
+          <ChatList
+            state={state}
+            onOpen={(id) => {
+              setComposing(false);
+              client.openConversation(id);
+            }}
+          />
+        </nav>
+        <main className="pane">
+          {composing ? (
+            <NewChat client={client} meId={state.me.userId} onDone={() => setComposing(false)} />
+          ) : openId ? (
+            <ConversationView key={openId} client={client} state={state} conversationId={openId} />
+          ) : (
+            <p className="empty">Select a chat, or start a new one.</p>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,147 @@
+/** @jsxRuntime automatic */
+import { useEffect, useState, type FormEvent } from "react";
+import type { User } from "../state/api";
+import type { ChatClient } from "../state/chatClient";
+
+interface Props {
+  client: Pick<ChatClient, "searchUsers" | "createConversation">;
+  meId: string;
+  onDone: () => void;
+}
+
+export function NewChat({ client, meId, onDone }: Props) {
+  const [kind, setKind] = useState<"direct" | "group">("direct");
+  const [query, setQuery] = useState("");
+  const [results, setResults] = useState<User[]>([]);
+  const [searched, setSearched] = useState(false);
+  const [selected, setSelected] = useState<User[]>([]);
+  const [title, setTitle] = useState("");
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    const prefix = query.trim().toLowerCase();
+    if (prefix.length === 0) {
+      setResults([]);
+      setSearched(false);
+      return;
+    }
+    let cancelled = false;
+    // Debounced so a fast typist sends one search, not one per keystroke.
+    const t = setTimeout(() => {
+      client
+        .searchUsers(prefix)
+        .then((users) => {
+          if (cancelled) return;
+          setResults(users.filter((u) => u.userId !== meId));
+          setSearched(true);
+        })
+        .catch((err: unknown) => !cancelled && setError(err instanceof Error ? err.message : "Search failed"));
+    }, 200);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [query, client, meId]);
+
+  async function create(input: Parameters<ChatClient["createConversation"]>[0]) {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await client.createConversation(input);
+      onDone();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : "Could not create the chat");
+      setBusy(false);
+    }
+  }
+
+  function toggle(u: User) {
+    setSelected((s) => (s.some((x) => x.userId === u.userId) ? s.filter((x) => x.userId !== u.userId) : [...s, u]));
+  }
+
+  function submitGroup(e: FormEvent) {
+    e.preventDefault();
+    if (!title.trim() || selected.length === 0) return;
+    void create({ kind: "group", title: title.trim(), memberIds: selected.map((u) => u.userId) });
+  }
+
+  return (
+    <section className="new-chat-panel" aria-labelledby="new-chat-title">
+      <header className="pane-header">
+        <h2 id="new-chat-title">New chat</h2>
+        <button type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </header>
+      <form className="new-chat-form" onSubmit={submitGroup}>
+        <fieldset className="kind">
+          <legend>Kind</legend>
+          <label>
+            <input type="radio" name="kind" checked={kind === "direct"} onChange={() => setKind("direct")} /> Direct
+            message
+          </label>
+          <label>
+            <input type="radio" name="kind" checked={kind === "group"} onChange={() => setKind("group")} /> Group
+          </label>
+        </fieldset>
+        {kind === "group" && (
+          <label>
+            Group title
+            <input value={title} maxLength={100} required onChange={(e) => setTitle(e.target.value)} />
+          </label>
+        )}
+        <label>
+          Search people
+          <input
+            type="search"
+            value={query}
+            placeholder="Start of a username"
+            autoCapitalize="none"
+            spellCheck={false}
+            autoFocus
+            onChange={(e) => setQuery(e.target.value)}
+          />
+        </label>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <ul className="people" aria-label="People">
+          {results.map((u) => (
+            <li key={u.userId}>
+              {kind === "direct" ? (
+                <button type="button" disabled={busy} onClick={() => void create({ kind: "direct", userId: u.userId })}>
+                  Chat with {u.displayName} <span className="muted">@{u.userId}</span>
+                </button>
+              ) : (
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={selected.some((x) => x.userId === u.userId)}
+                    onChange={() => toggle(u)}
+                  />{" "}
+                  {u.displayName} <span className="muted">@{u.userId}</span>
+                </label>
+              )}
+            </li>
+          ))}
+        </ul>
+        {searched && results.length === 0 && <p className="muted">Nobody found.</p>}
+        {kind === "group" && (
+          <>
+            <p className="muted">
+              {selected.length === 0
+                ? "Pick at least one person."
+                : `Members: ${selected.map((u) => u.displayName).join(", ")}`}
+            </p>
+            <button type="submit" className="primary" disabled={busy || !title.trim() || selected.length === 0}>
+              Create group
+            </button>
+          </>
+        )}
+      </form>
+    </section>
+  );
+}

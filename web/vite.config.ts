@@ -1,0 +1,11 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+// `npm run build:web` runs from the repo root; the app lives in web/ and builds to web/dist,
+// which the gateway serves on the same origin as /api and /ws.
+export default defineConfig({
+  root: fileURLToPath(new URL(".", import.meta.url)),
+  // No @vitejs/plugin-react: Vite 8 transforms JSX itself through oxc.
+  oxc: { jsx: { runtime: "automatic" } },
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, target: "es2022" },
+});
