@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { env as envNames, type QueueKey } from "../contracts";
 import { createSqsClient } from "../aws/clients";
 import { freePort, startEmulators, type Emulators } from "./emulators";
@@ -153,6 +154,30 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       return gw;
     };
 
+    const drainInbound = async (timeoutMs: number) => {
+      const sqs = createSqsClient({ region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint });
+      const deadline = Date.now() + timeoutMs;
+      try {
+        while (Date.now() < deadline) {
+          const a = await sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: provisioned.queueUrls.inbound,
+              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            }),
+          );
+          const left =
+            Number(a.Attributes?.ApproximateNumberOfMessages) +
+            Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible);
+          if (!left) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } catch {
+        // emulator already gone: nothing to drain
+      } finally {
+        sqs.destroy();
+      }
+    };
+
     const stack: LocalStack = {
       url: "",
       gateways: [],
@@ -177,6 +202,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       },
       stop: async () => {
         await Promise.all(stack.gateways.map((g) => g.process.stop()));
+        // fauxqs keeps queues in memory: let the persister store what was accepted before it goes away.
+        if (stack.runner && stack.runner.child.exitCode === null) await drainInbound(5_000);
         await stack.runner?.stop();
         await emulators.stop();
       },
