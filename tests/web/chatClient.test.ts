@@ -1,0 +1,367 @@
+import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
+import { ApiError } from "../../web/src/state/api";
+import { ChatClient, mergeSummary, sortConversations } from "../../web/src/state/chatClient";
+import type { StoredMessage } from "../../web/src/state/messageList";
+import { unreadCount } from "../../web/src/state/unread";
+import { closeCodes } from "../../runtime/contracts/frames";
+import { FakeSocket, readyFrame } from "./fakes";
+
+const CID = "d:alice:bob";
+const session: Session = { token: "t0k", user: { userId: "alice", displayName: "Alice" } };
+
+function summary(over: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    conversationId: CID,
+    kind: "direct",
+    memberIds: ["alice", "bob"],
+    lastSeq: 2,
+    lastReadSeq: 2,
+    unread: 0,
+    createdAt: 1,
+    lastMessageAt: 100,
+    lastPreview: "old",
+    lastSenderId: "bob",
+    ...over,
+  };
+}
+
+function msg(seq: number, senderId = "bob", clientMessageId = `c${seq}`, conversationId = CID): StoredMessage {
+  return { conversationId, seq, senderId, clientMessageId, body: `m${seq}`, sentAt: 1000 + seq, storedAt: 1000 + seq };
+}
+
+class FakeApi implements Api {
+  conversations: ConversationSummary[] = [summary()];
+  history: StoredMessage[] = [msg(1), msg(2)];
+  readonly calls: string[] = [];
+  meStatus = 200;
+  signup(): Promise<Session> {
+    throw new Error("unused");
+  }
+  login(): Promise<Session> {
+    throw new Error("unused");
+  }
+  async me(): Promise<User> {
+    this.calls.push("me");
+    if (this.meStatus === 401) throw new ApiError(401, "UNAUTHENTICATED", "expired");
+    return session.user;
+  }
+  async searchUsers(prefix: string): Promise<User[]> {
+    this.calls.push(`users:${prefix}`);
+    return [{ userId: "bob", displayName: "Bob" }].filter((u) => u.userId.startsWith(prefix));
+  }
+  async listConversations(): Promise<ConversationSummary[]> {
+    this.calls.push("conversations");
+    return this.conversations.map((c) => ({ ...c }));
+  }
+  async createConversation(input: NewConversation): Promise<ConversationSummary> {
+    this.calls.push(`create:${input.kind}`);
+    return summary({ lastSeq: 0, lastReadSeq: 0, lastPreview: undefined, lastMessageAt: undefined });
+  }
+  async messages(
+    conversationId: string,
+    page: { before?: number; after?: number; limit?: number },
+  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+    this.calls.push(`messages:${conversationId}:${page.before ?? ""}:${page.after ?? ""}`);
+    let list = this.history.filter((m) => m.conversationId === conversationId);
+    if (page.before !== undefined) list = list.filter((m) => m.seq < page.before!);
+    if (page.after !== undefined) list = list.filter((m) => m.seq > page.after!);
+    const limit = page.limit ?? 50;
+    const slice = page.after !== undefined ? list.slice(0, limit) : list.slice(-limit);
+    return { messages: slice, hasMore: list.length > slice.length };
+  }
+  async presence(userIds: string[]): Promise<Presence[]> {
+    this.calls.push("presence");
+    return userIds.map((userId) => ({ userId, online: true, lastSeen: 5 }));
+  }
+}
+
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+function setup(opts: { visible?: boolean } = {}) {
+  const api = new FakeApi();
+  const sockets: FakeSocket[] = [];
+  let unauthorized = 0;
+  let n = 0;
+  let visible = opts.visible ?? true;
+  const client = new ChatClient({
+    session,
+    api,
+    createSocket: () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    },
+    onUnauthorized: () => unauthorized++,
+    newId: () => `cm${++n}`,
+    random: () => 0,
+    isVisible: () => visible,
+  });
+  const ws = () => sockets[sockets.length - 1]!;
+  const goLive = () => {
+    ws().open();
+    ws().receive(readyFrame());
+    ws().receive({ type: "synced", cursors: [] });
+  };
+  const conv = () => client.getState().conversations[CID]!;
+  const list = () => client.getState().messages[CID]!;
+  return {
+    api,
+    client,
+    sockets,
+    ws,
+    goLive,
+    conv,
+    list,
+    unauthorized: () => unauthorized,
+    setVisible: (v: boolean) => (visible = v),
+  };
+}
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+describe("chat client", () => {
+  it("loads the chat list, syncs from each chat's last seq and updates the list from live messages", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    expect(t.ws().sentOfType("sync")).toEqual([{ type: "sync", cursors: [{ conversationId: CID, afterSeq: 2 }] }]);
+    t.ws().receive({ type: "message", ...msg(3) });
+    expect(t.conv()).toMatchObject({ lastSeq: 3, lastPreview: "m3", lastSenderId: "bob", lastMessageAt: 1003 });
+    expect(unreadCount(t.conv())).toBe(1);
+    expect(t.client.getState().presence.bob?.online).toBe(true);
+    t.client.stop();
+  });
+
+  it("refetches the chat list when a message arrives for an unknown conversation", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    const before = t.api.calls.filter((c) => c === "conversations").length;
+    const GID = "g:abcdefgh12";
+    t.api.conversations.push(
+      summary({
+        conversationId: GID,
+        kind: "group",
+        title: "Team",
+        memberIds: ["alice", "bob", "carol"],
+        lastSeq: 1,
+        lastReadSeq: 0,
+      }),
+    );
+    t.ws().receive({ type: "message", ...msg(1, "carol", "x", GID) });
+    await flush();
+    expect(t.api.calls.filter((c) => c === "conversations").length).toBe(before + 1);
+    expect(t.client.getState().conversations[GID]).toMatchObject({ title: "Team", lastSeq: 1 });
+    expect(unreadCount(t.client.getState().conversations[GID]!)).toBe(1);
+    t.client.stop();
+  });
+
+  it("sends optimistically: pending → accepted → stored, with the stored copy taking its seq place", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.client.openConversation(CID);
+    await flush();
+    const cmid = t.client.send(CID, "hello")!;
+    expect(t.list().pending).toEqual([expect.objectContaining({ clientMessageId: cmid, status: "pending" })]);
+    expect(t.ws().sentOfType("send")).toEqual([
+      { type: "send", conversationId: CID, clientMessageId: cmid, body: "hello" },
+    ]);
+    t.ws().receive({ type: "accepted", conversationId: CID, clientMessageId: cmid });
+    expect(t.list().pending[0]!.status).toBe("accepted");
+    t.ws().receive({ type: "message", ...msg(3, "alice", cmid) });
+    t.ws().receive({ type: "message", ...msg(3, "alice", cmid) }); // at-least-once
+    expect(t.list().pending).toHaveLength(0);
+    expect(t.list().stored.map((m) => m.seq)).toEqual([1, 2, 3]);
+    // Our own message does not count as unread.
+    expect(unreadCount(t.conv())).toBe(0);
+    jest.advanceTimersByTime(30_000);
+    expect(t.list().pending).toHaveLength(0);
+    t.client.stop();
+  });
+
+  it("marks a send failed on an error frame or a missing accept, and retries with the same clientMessageId", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    const a = t.client.send(CID, "one")!;
+    t.ws().receive({
+      type: "error",
+      code: "UNAVAILABLE",
+      message: "queue down",
+      ref: { clientMessageId: a, conversationId: CID },
+    });
+    expect(t.list().pending[0]).toMatchObject({ status: "failed", error: "queue down" });
+    const b = t.client.send(CID, "two")!;
+    jest.advanceTimersByTime(10_000);
+    expect(t.list().pending.find((p) => p.clientMessageId === b)!.status).toBe("failed");
+
+    t.client.retry(CID, a);
+    expect(t.list().pending.find((p) => p.clientMessageId === a)!.status).toBe("pending");
+    const sends = t
+      .ws()
+      .sentOfType("send")
+      .map((f) => f.clientMessageId);
+    expect(sends).toEqual([a, b, a]);
+    t.client.stop();
+  });
+
+  it("queues sends while offline and sends them, once each, when live again", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.client.browserOffline();
+    const cmid = t.client.send(CID, "while offline")!;
+    expect(t.list().pending[0]!.status).toBe("pending");
+    jest.advanceTimersByTime(60_000); // no accept timeout while disconnected
+    expect(t.list().pending[0]!.status).toBe("pending");
+    t.client.browserOnline();
+    t.goLive();
+    expect(t.ws().sentOfType("send")).toEqual([expect.objectContaining({ clientMessageId: cmid })]);
+    t.client.stop();
+  });
+
+  it("catches up after a reconnect: everything after the cursor once, unread counted, cleared when opened", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.ws().receive({ type: "message", ...msg(3) });
+    t.client.browserOffline();
+    expect(t.client.getState().connection.status).toBe("offline");
+    t.client.browserOnline();
+    t.ws().open();
+    t.ws().receive(readyFrame());
+    expect(t.ws().sentOfType("sync")).toEqual([{ type: "sync", cursors: [{ conversationId: CID, afterSeq: 3 }] }]);
+    for (const s of [4, 5, 6, 7, 8, 6, 7]) t.ws().receive({ type: "message", ...msg(s) });
+    t.ws().receive({ type: "synced", cursors: [{ conversationId: CID, lastSeq: 8 }] });
+    expect(t.client.getState().connection.status).toBe("live");
+    expect(t.client.getState().messages[CID]!.stored.map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(unreadCount(t.conv())).toBe(6);
+
+    t.api.history = [1, 2, 3, 4, 5, 6, 7, 8].map((s) => msg(s));
+    t.client.openConversation(CID);
+    await flush();
+    expect(unreadCount(t.conv())).toBe(0);
+    expect(t.ws().sentOfType("read")).toEqual([{ type: "read", conversationId: CID, seq: 8 }]);
+    expect(t.list().stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    t.client.stop();
+  });
+
+  it("does not mark read while the tab is hidden, and does when it becomes visible", async () => {
+    const t = setup({ visible: false });
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.client.openConversation(CID);
+    t.ws().receive({ type: "message", ...msg(3) });
+    expect(unreadCount(t.conv())).toBe(1);
+    expect(t.ws().sentOfType("read")).toEqual([]);
+    t.setVisible(true);
+    t.client.visibilityChanged();
+    expect(unreadCount(t.conv())).toBe(0);
+    expect(t.ws().sentOfType("read")).toEqual([{ type: "read", conversationId: CID, seq: 3 }]);
+    t.client.stop();
+  });
+
+  it("fills a hole between the messages it has and a newer one", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.client.openConversation(CID);
+    await flush();
+    t.api.history = [1, 2, 3, 4, 5].map((s) => msg(s));
+    t.ws().receive({ type: "message", ...msg(5) });
+    await flush();
+    expect(t.api.calls).toContain(`messages:${CID}::2`);
+    expect(t.list().stored.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    t.client.stop();
+  });
+
+  it("shows typing for 4 s, throttles its own typing frames, and records read receipts", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.ws().receive({ type: "typing", conversationId: CID, userId: "bob" });
+    expect(Object.keys(t.client.getState().typing[CID]!)).toEqual(["bob"]);
+    jest.advanceTimersByTime(4100);
+    expect(t.client.getState().typing[CID]).toEqual({});
+
+    t.client.notifyTyping(CID);
+    t.client.notifyTyping(CID);
+    jest.advanceTimersByTime(2000);
+    t.client.notifyTyping(CID);
+    expect(t.ws().sentOfType("typing")).toHaveLength(2);
+
+    t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 2 });
+    t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 1 });
+    expect(t.client.getState().receipts[CID]).toEqual({ bob: 2 });
+    t.client.stop();
+  });
+
+  it("loads older history with before=<first seq>", async () => {
+    const t = setup();
+    t.api.history = Array.from({ length: 120 }, (_, i) => msg(i + 1));
+    t.api.conversations = [summary({ lastSeq: 120, lastReadSeq: 120 })];
+    t.client.start();
+    await flush();
+    t.client.openConversation(CID);
+    await flush();
+    expect(t.list().stored[0]!.seq).toBe(71);
+    expect(t.list().hasMoreBefore).toBe(true);
+    await t.client.loadOlder(CID);
+    expect(t.api.calls).toContain(`messages:${CID}:71:`);
+    expect(t.list().stored[0]!.seq).toBe(21);
+    await t.client.loadOlder(CID);
+    expect(t.list().stored.map((m) => m.seq)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    expect(t.list().hasMoreBefore).toBe(false);
+    t.client.stop();
+  });
+
+  it("asks for a new login on close code 4001 or when the server refuses the token", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.ws().serverClose(closeCodes.authExpired);
+    expect(t.unauthorized()).toBe(1);
+
+    const u = setup();
+    u.api.meStatus = 401;
+    u.client.start();
+    await flush();
+    u.ws().serverClose(1006); // refused during the handshake
+    await flush();
+    expect(u.api.calls).toContain("me");
+    expect(u.unauthorized()).toBe(1);
+    jest.advanceTimersByTime(60_000);
+    expect(u.sockets).toHaveLength(1);
+    t.client.stop();
+    u.client.stop();
+  });
+});
+
+describe("chat list helpers", () => {
+  it("sorts newest activity first, falling back to creation time", () => {
+    const a = summary({ conversationId: "d:a:b", lastMessageAt: 50 });
+    const b = summary({ conversationId: "d:a:c", lastMessageAt: undefined, createdAt: 70 });
+    const c = summary({ conversationId: "d:a:d", lastMessageAt: 90 });
+    expect(sortConversations([a, b, c]).map((x) => x.conversationId)).toEqual(["d:a:d", "d:a:c", "d:a:b"]);
+  });
+
+  it("merges a refetched summary without moving seqs backwards", () => {
+    const local = summary({ lastSeq: 9, lastReadSeq: 9, lastPreview: "newer" });
+    const remote = summary({ lastSeq: 7, lastReadSeq: 5, lastPreview: "older", title: "x" });
+    expect(mergeSummary(local, remote)).toMatchObject({ lastSeq: 9, lastReadSeq: 9, lastPreview: "newer", title: "x" });
+  });
+});
