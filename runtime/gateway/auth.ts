@@ -1,0 +1,181 @@
+/**
+ * Accounts and tokens: scrypt password hashes with a per-user salt, HS256 JWTs with pinned algorithm,
+ * issuer, audience and expiry, and a throttle on failed logins.
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { SignJWT, jwtVerify } from "jose";
+import { z } from "zod";
+import { userIdSchema } from "../contracts";
+
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
+  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
+
+/** Usernames are case-insensitive: the lowercase form is the immutable userId. */
+export const usernameSchema = z
+  .string()
+  .max(64)
+  .transform((s) => s.trim().toLowerCase())
+  .pipe(userIdSchema);
+
+// OWASP's scrypt floor (N=2^17 is recommended for new systems; 2^15 keeps signup bursts on a 2-core box fast
+// while staying well above the 2^14 minimum). maxmem must cover 128 * N * r bytes.
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLen: 32 } as const;
+
+function scrypt(password: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scryptCb(password.normalize("NFKC"), salt, keyLen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const { N, r, p, keyLen } = SCRYPT;
+  const key = await scrypt(password, salt, keyLen, { N, r, p, maxmem: 256 * N * r });
+  return ["scrypt", N, r, p, salt.toString("base64url"), key.toString("base64url")].join("$");
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split("$");
+  if (scheme !== "scrypt" || !salt || !hash) return false;
+  const expected = Buffer.from(hash, "base64url");
+  const N = Number(n);
+  const key = await scrypt(password, Buffer.from(salt, "base64url"), expected.length, {
+    N,
+    r: Number(r),
+    p: Number(p),
+    maxmem: 256 * N * Number(r),
+  });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * A hash of a random password, verified against when the user does not exist, so a login for an unknown
+ * name costs the same scrypt time as a wrong password (no user enumeration by timing).
+ */
+let decoyHash: Promise<string> | undefined;
+export function decoyPasswordHash(): Promise<string> {
+  decoyHash ??= hashPassword(randomBytes(16).toString("hex"));
+  return decoyHash;
+}
+
+export interface TokenSettings {
+  readonly secret: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly ttlSeconds: number;
+}
+
+export interface VerifiedToken {
+  readonly userId: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AuthError";
+  }
+}
+
+const ALG = "HS256";
+
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly settings: TokenSettings) {
+    this.key = new TextEncoder().encode(settings.secret);
+  }
+
+  async issue(userId: string): Promise<string> {
+    return new SignJWT({})
+      .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setSubject(userId)
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Throws AuthError for anything but a valid, unexpired token of ours for a well-formed user id. */
+  async verify(token: string): Promise<VerifiedToken> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALG],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ["sub", "exp", "iat"],
+      });
+      const userId = userIdSchema.safeParse(payload.sub);
+      if (!userId.success || typeof payload.exp !== "number") throw new AuthError("bad subject");
+      return { userId: userId.data, expiresAt: payload.exp };
+    } catch {
+      // One message for every failure: callers must not learn which check failed.
+      throw new AuthError("invalid or expired token");
+    }
+  }
+}
+
+export interface ThrottleOptions {
+  /** Failures allowed per key inside the window before logins are refused. */
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  /** How long a key stays locked after reaching maxFailures. */
+  readonly lockMs: number;
+  /** Cap on tracked keys so a spray of usernames cannot grow memory without bound. */
+  readonly maxKeys: number;
+}
+
+export const defaultThrottle: ThrottleOptions = {
+  maxFailures: 5,
+  windowMs: 15 * 60_000,
+  lockMs: 60_000,
+  maxKeys: 50_000,
+};
+
+/**
+ * Failed-login throttle for one kind of key (the gateway keeps one by username and a laxer one by client
+ * address). In memory per gateway: an attacker spreading over N tasks gets at most N× the budget.
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; first: number; lockedUntil: number }>();
+
+  constructor(
+    private readonly opts: ThrottleOptions = defaultThrottle,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds until `key` may try again; 0 when allowed. */
+  retryAfterMs(key: string): number {
+    const f = this.failures.get(key);
+    const t = this.now();
+    return f && f.lockedUntil > t ? f.lockedUntil - t : 0;
+  }
+
+  recordFailure(key: string): void {
+    const t = this.now();
+    let f = this.failures.get(key);
+    if (!f || t - f.first > this.opts.windowMs) {
+      f = { count: 0, first: t, lockedUntil: 0 };
+      if (this.failures.size >= this.opts.maxKeys) this.evictOldest();
+      this.failures.set(key, f);
+    }
+    f.count += 1;
+    if (f.count >= this.opts.maxFailures) f.lockedUntil = t + this.opts.lockMs;
+  }
+
+  recordSuccess(key: string): void {
+    this.failures.delete(key);
+  }
+
+  private evictOldest(): void {
+    const first = this.failures.keys().next();
+    if (!first.done) this.failures.delete(first.value);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What every gateway part shares: config, clients, the local session table and derived settings.
+ * Built once in server.ts; parts receive it instead of reaching for globals, so tests can build their own.
+ */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { GatewayConfig, gatewayTables } from "../contracts";
+import type { Db } from "../store/db";
+import type { TokenService } from "./auth";
+import type { Logger } from "./logger";
+
+export type GatewayDb = Db<(typeof gatewayTables)[number]>;
+
+/** Timings and thresholds derived from the config; docs/protocol.md lists each. */
+export interface GatewaySettings {
+  readonly heartbeatMs: number;
+  readonly presenceTtlMs: number;
+  /** How often each gateway looks for dead gateways (and its own ghost records). */
+  readonly reaperMs: number;
+  /**
+   * A gateway's registry record expires this long after its last heartbeat. Shorter than the presence TTL by one
+   * reaper interval, so a crashed gateway's users are reported offline within presenceTtl in total.
+   */
+  readonly gatewayTtlMs: number;
+  /** How long a member → live connections lookup is reused (peers also invalidate it on connect). */
+  readonly directoryTtlMs: number;
+  /** A socket with more than this many bytes queued is a slow consumer (closed with 4008). */
+  readonly slowConsumerBytes: number;
+  /** RATE_LIMITED violations within a window after which the socket closes with 1008. */
+  readonly maxRateViolations: number;
+  readonly typingThrottleMs: number;
+  readonly notifyWaitSeconds: number;
+  readonly notifyReceivers: number;
+  readonly peerTimeoutMs: number;
+  readonly httpBodyLimitBytes: number;
+  readonly internalBodyLimitBytes: number;
+  readonly shutdownGraceMs: number;
+}
+
+export function deriveSettings(config: GatewayConfig, overrides: Partial<GatewaySettings> = {}): GatewaySettings {
+  const presenceTtlMs = config.limits.presenceTtlSeconds * 1000;
+  const reaperMs = Math.max(250, Math.min(15_000, Math.floor(presenceTtlMs / 6)));
+  return {
+    heartbeatMs: config.limits.heartbeatMs,
+    presenceTtlMs,
+    reaperMs,
+    gatewayTtlMs: presenceTtlMs - reaperMs,
+    directoryTtlMs: 5_000,
+    slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
+    maxRateViolations: 20,
+    typingThrottleMs: 2_000,
+    notifyWaitSeconds: 10,
+    notifyReceivers: 2,
+    peerTimeoutMs: 2_000,
+    httpBodyLimitBytes: 16 * 1024,
+    internalBodyLimitBytes: 8 * 1024 * 1024,
+    shutdownGraceMs: 5_000,
+    ...overrides,
+  };
+}
+
+export interface GatewayContext {
+  readonly config: GatewayConfig;
+  readonly settings: GatewaySettings;
+  readonly gatewayId: string;
+  /** Base URL peers reach this gateway's internal endpoint at. */
+  readonly internalUrl: string;
+  readonly db: GatewayDb;
+  readonly sqs: SQSClient;
+  readonly log: Logger;
+  readonly tokens: TokenService;
+  readonly now: () => number;
+}

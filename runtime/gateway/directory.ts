@@ -1,0 +1,92 @@
+/**
+ * Who is connected where: members → live connection records through the byUser index (never a scan), cached
+ * briefly. Local connects and disconnects invalidate at once, and a gateway tells its peers when a user connects
+ * so their cached "no connections" does not hide the new socket.
+ */
+import { conversationIdSchema } from "../contracts";
+import { getConversation, type ConversationItem } from "../store/conversations";
+import { deleteConnections, isLive, listConnectionsByUser, type ConnectionItem } from "../store/connections";
+import type { GatewayContext } from "./context";
+import { mapLimit, TtlCache } from "./util";
+
+export class ConnectionDirectory {
+  private readonly cache: TtlCache<string, ConnectionItem[]>;
+  private readonly inFlight = new Map<string, Promise<ConnectionItem[]>>();
+  /** Bumped on invalidation so a query that started earlier does not cache its stale answer. */
+  private readonly generation = new Map<string, number>();
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.cache = new TtlCache(ctx.settings.directoryTtlMs, 200_000, ctx.now);
+  }
+
+  invalidate(userId: string): void {
+    this.cache.delete(userId);
+    this.generation.set(userId, (this.generation.get(userId) ?? 0) + 1);
+    if (this.generation.size > 200_000) this.generation.clear();
+  }
+
+  /** Live connections of each user (fresh read when `fresh`). Expired records found on the way are removed. */
+  async liveConnections(userIds: Iterable<string>, fresh = false): Promise<ConnectionItem[]> {
+    const unique = [...new Set(userIds)];
+    const lists = await mapLimit(unique, 16, (u) => this.ofUser(u, fresh));
+    return lists.flat();
+  }
+
+  async ofUser(userId: string, fresh = false): Promise<ConnectionItem[]> {
+    if (!fresh) {
+      const cached = this.cache.get(userId);
+      if (cached) return cached;
+      const pending = this.inFlight.get(userId);
+      if (pending) return pending;
+    }
+    const gen = this.generation.get(userId) ?? 0;
+    const query = this.query(userId).finally(() => {
+      if (this.inFlight.get(userId) === query) this.inFlight.delete(userId);
+    });
+    if (!fresh) this.inFlight.set(userId, query);
+    const live = await query;
+    if ((this.generation.get(userId) ?? 0) === gen) this.cache.set(userId, live);
+    return live;
+  }
+
+  private async query(userId: string): Promise<ConnectionItem[]> {
+    const all = await listConnectionsByUser(this.ctx.db, userId);
+    const now = this.ctx.now();
+    const expired = all.filter((c) => !isLive(c, now)).map((c) => c.connectionId);
+    if (expired.length) {
+      // The owner stopped heartbeating them; DynamoDB TTL would take days (dynalite: forever).
+      deleteConnections(this.ctx.db, expired).catch((err) =>
+        this.ctx.log.warn({ err, userId }, "could not remove expired connection records"),
+      );
+    }
+    return all.filter((c) => isLive(c, now));
+  }
+}
+
+/**
+ * Conversation members, cached. memberIds never shrink (nor, in this version, grow after creation), so a cached
+ * conversation answers membership both ways; an unknown id is re-checked after 2 s because it may just be
+ * being created.
+ */
+export class MemberCache {
+  private readonly cache: TtlCache<string, ConversationItem | null>;
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.cache = new TtlCache(60_000, 100_000, ctx.now);
+  }
+
+  /** The conversation if `userId` is a member, else undefined (also for ids that are not conversation ids). */
+  async conversationFor(userId: string, conversationId: string): Promise<ConversationItem | undefined> {
+    if (!conversationIdSchema.safeParse(conversationId).success) return undefined;
+    const cached = this.cache.get(conversationId);
+    // memberIds are fixed at creation in this version, so a cached conversation answers both ways.
+    if (cached !== undefined) return cached?.memberIds.includes(userId) ? cached : undefined;
+    const fresh = await getConversation(this.ctx.db, conversationId);
+    this.cache.set(conversationId, fresh ?? null, fresh ? 60_000 : 2_000);
+    return fresh?.memberIds.includes(userId) ? fresh : undefined;
+  }
+
+  remember(conversation: ConversationItem): void {
+    this.cache.set(conversation.conversationId, conversation);
+  }
+}

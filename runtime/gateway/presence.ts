@@ -1,0 +1,233 @@
+/**
+ * Presence: this gateway's connection records and registry record, refreshed every heartbeat; a reaper that
+ * removes the records of gateways that stopped heartbeating (crashed, SIGKILLed, partitioned); and `presence`
+ * frames to everyone who shares a conversation with a user who came online or went offline.
+ */
+import { getConversations } from "../store/conversations";
+import {
+  deleteConnection,
+  deleteConnections,
+  deleteGateway,
+  deleteGatewayIfExpired,
+  isLive,
+  listConnectionsByGateway,
+  listGateways,
+  putConnection,
+  putGateway,
+  touchConnection,
+  type ConnectionItem,
+} from "../store/connections";
+import { listMemberships } from "../store/memberships";
+import { recordLastSeen } from "../store/users";
+import type { ServerFrame } from "../contracts";
+import type { GatewayContext } from "./context";
+import type { ConnectionDirectory } from "./directory";
+import type { Router } from "./routing";
+import type { LocalSession, LocalSessions } from "./sessions";
+import { errorMessage, mapLimit, TtlCache } from "./util";
+
+const expiry = (atMs: number): number => Math.ceil(atMs / 1000);
+
+export class Presence {
+  private readonly records = new Map<string, ConnectionItem>();
+  private readonly coMembers: TtlCache<string, string[]>;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private reaperTimer?: NodeJS.Timeout;
+  private peerUrls: string[] = [];
+  private readonly startedAt: number;
+  private stopped = false;
+  private beating?: Promise<void>;
+  private reaping?: Promise<void>;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly sessions: LocalSessions,
+    private readonly directory: ConnectionDirectory,
+    private readonly router: Router,
+  ) {
+    this.coMembers = new TtlCache(30_000, 100_000, ctx.now);
+    this.startedAt = ctx.now();
+  }
+
+  /** Registers this gateway before it takes connections, then heartbeats and reaps on timers. */
+  async start(): Promise<void> {
+    await this.writeGatewayRecord();
+    await this.reap().catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "first reap failed"));
+    this.heartbeatTimer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    }, this.ctx.settings.heartbeatMs);
+    this.reaperTimer = setInterval(() => {
+      this.reaping ??= this.reap()
+        .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "reaper pass failed"))
+        .finally(() => (this.reaping = undefined));
+    }, this.ctx.settings.reaperMs);
+    this.heartbeatTimer.unref();
+    this.reaperTimer.unref();
+  }
+
+  /** Live peer gateways' internal URLs, as of the last reaper pass. */
+  peers(): readonly string[] {
+    return this.peerUrls;
+  }
+
+  async connected(session: LocalSession): Promise<void> {
+    const now = this.ctx.now();
+    const record: ConnectionItem = {
+      connectionId: session.connectionId,
+      userId: session.userId,
+      gatewayId: this.ctx.gatewayId,
+      internalUrl: this.ctx.internalUrl,
+      connectedAt: session.connectedAt,
+      lastSeen: now,
+      expiresAt: expiry(now + this.ctx.settings.presenceTtlMs),
+    };
+    this.records.set(session.connectionId, record);
+    await putConnection(this.ctx.db, record);
+    this.directory.invalidate(session.userId);
+    // Peers may hold a cached "no connections" for this user; make them look again before we say ready.
+    await this.router.invalidatePeers(this.peerUrls, [session.userId]);
+    const live = await this.directory.ofUser(session.userId, true);
+    if (!live.some((c) => c.connectionId !== session.connectionId)) {
+      void this.announce(session.userId, true, now);
+    }
+  }
+
+  async disconnected(session: LocalSession): Promise<void> {
+    this.records.delete(session.connectionId);
+    await deleteConnection(this.ctx.db, session.connectionId);
+    this.directory.invalidate(session.userId);
+    await this.afterUserLostConnections([session.userId]);
+  }
+
+  /** For users who may have lost their last connection: record lastSeen and tell their contacts. */
+  private async afterUserLostConnections(userIds: readonly string[]): Promise<void> {
+    const now = this.ctx.now();
+    await mapLimit(userIds, 8, async (userId) => {
+      const live = await this.directory.ofUser(userId, true);
+      if (live.length) return;
+      await recordLastSeen(this.ctx.db, userId, now).catch((err) =>
+        this.ctx.log.warn({ err: errorMessage(err), userId }, "could not record lastSeen"),
+      );
+      await this.announce(userId, false, now);
+    });
+  }
+
+  /** Never rejects: presence is ephemeral and must never fail the connection path. */
+  announce(userId: string, online: boolean, lastSeen: number): Promise<void> {
+    const frame: ServerFrame = { type: "presence", userId, online, lastSeen };
+    return this.contactsOf(userId)
+      .then((contacts) => this.router.toUsers(contacts, JSON.stringify(frame)))
+      .then(
+        () => undefined,
+        (err) => this.ctx.log.warn({ err: errorMessage(err), userId }, "presence announce failed"),
+      );
+  }
+
+  /** Users who share at least one conversation with `userId`. */
+  async contactsOf(userId: string): Promise<string[]> {
+    const cached = this.coMembers.get(userId);
+    if (cached) return cached;
+    const memberships = await listMemberships(this.ctx.db, userId);
+    const conversations = await getConversations(
+      this.ctx.db,
+      memberships.map((m) => m.conversationId),
+    );
+    const contacts = new Set<string>();
+    for (const c of conversations) for (const m of c.memberIds) if (m !== userId) contacts.add(m);
+    const list = [...contacts];
+    this.coMembers.set(userId, list);
+    return list;
+  }
+
+  forgetContacts(userIds: readonly string[]): void {
+    for (const u of userIds) this.coMembers.delete(u);
+  }
+
+  private async writeGatewayRecord(): Promise<void> {
+    const now = this.ctx.now();
+    await putGateway(this.ctx.db, {
+      gatewayId: this.ctx.gatewayId,
+      internalUrl: this.ctx.internalUrl,
+      startedAt: this.startedAt,
+      lastSeen: now,
+      expiresAt: expiry(now + this.ctx.settings.gatewayTtlMs),
+    });
+  }
+
+  /** One pass: the registry record, then every local connection record (a record a peer removed is put back). */
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.writeGatewayRecord();
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, "gateway heartbeat failed");
+    }
+    const now = this.ctx.now();
+    const expiresAt = expiry(now + this.ctx.settings.presenceTtlMs);
+    await mapLimit([...this.records.values()], 16, async (r) => {
+      try {
+        const touched = await touchConnection(this.ctx.db, r.connectionId, now, expiresAt);
+        if (!touched && this.records.has(r.connectionId) && !this.stopped) {
+          await putConnection(this.ctx.db, { ...r, lastSeen: now, expiresAt });
+          this.directory.invalidate(r.userId);
+        }
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err), connectionId: r.connectionId }, "connection heartbeat failed");
+      }
+    });
+  }
+
+  /**
+   * Removes the connections of gateways whose registry record expired (any gateway may do it; the conditional
+   * delete of the registry record makes one of them the winner), and this gateway's own records that no
+   * longer have a socket (a heartbeat racing a close can re-put one).
+   */
+  async reap(): Promise<void> {
+    const now = this.ctx.now();
+    const gateways = await listGateways(this.ctx.db);
+    this.peerUrls = gateways
+      .filter((g) => g.ownerGatewayId !== this.ctx.gatewayId && isLive(g, now))
+      .map((g) => g.internalUrl);
+    for (const g of gateways) {
+      if (g.ownerGatewayId === this.ctx.gatewayId || isLive(g, now)) continue;
+      const orphans = await listConnectionsByGateway(this.ctx.db, g.ownerGatewayId);
+      await deleteConnections(
+        this.ctx.db,
+        orphans.map((o) => o.connectionId),
+      );
+      const users = [...new Set(orphans.map((o) => o.userId))];
+      for (const u of users) this.directory.invalidate(u);
+      const won = await deleteGatewayIfExpired(this.ctx.db, g.ownerGatewayId, now);
+      if (won || orphans.length) {
+        this.ctx.log.info({ deadGateway: g.ownerGatewayId, connections: orphans.length }, "reaped dead gateway");
+      }
+      await this.afterUserLostConnections(users);
+    }
+    const own = await listConnectionsByGateway(this.ctx.db, this.ctx.gatewayId);
+    const ghosts = own.filter((o) => !this.records.has(o.connectionId) && !this.sessions.get(o.connectionId));
+    if (ghosts.length) {
+      await deleteConnections(
+        this.ctx.db,
+        ghosts.map((g) => g.connectionId),
+      );
+      for (const g of ghosts) this.directory.invalidate(g.userId);
+    }
+  }
+
+  /** Shutdown: stop timers and remove this gateway's records so peers stop routing here at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.reaperTimer);
+    await Promise.allSettled([this.beating, this.reaping]);
+    const ids = [...this.records.keys()];
+    const users = [...new Set([...this.records.values()].map((r) => r.userId))];
+    this.records.clear();
+    await deleteConnections(this.ctx.db, ids).catch((err) =>
+      this.ctx.log.warn({ err: errorMessage(err) }, "could not remove connection records on shutdown"),
+    );
+    await deleteGateway(this.ctx.db, this.ctx.gatewayId).catch(() => undefined);
+    for (const u of users) this.directory.invalidate(u);
+    await this.afterUserLostConnections(users).catch(() => undefined);
+  }
+}

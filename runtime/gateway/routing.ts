@@ -1,0 +1,143 @@
+/**
+ * routeToConnections: hand serialized frames to live connections — push to sockets held here, forward the rest
+ * to their owning gateways' internal endpoints, one request per gateway per batch.
+ */
+import { deleteConnections, type ConnectionItem } from "../store/connections";
+import type { GatewayContext } from "./context";
+import type { ConnectionDirectory } from "./directory";
+import { deliverResponseSchema, INTERNAL_SECRET_HEADER, internalPaths, type Delivery } from "./internal";
+import type { LocalSessions, MessageRef } from "./sessions";
+import { errorMessage } from "./util";
+
+export interface Outgoing {
+  /** Serialized once, whatever the number of recipients. */
+  readonly frame: string;
+  readonly message?: MessageRef;
+  readonly connections: readonly ConnectionItem[];
+}
+
+export class PeerUnavailableError extends Error {
+  constructor(url: string, cause: string) {
+    super(`peer ${url} did not answer: ${cause}`);
+    this.name = "PeerUnavailableError";
+  }
+}
+
+export interface RouteStats {
+  local: number;
+  forwarded: number;
+  removed: number;
+}
+
+export class Router {
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly sessions: LocalSessions,
+    private readonly directory: ConnectionDirectory,
+  ) {}
+
+  async routeToConnections(outgoing: readonly Outgoing[]): Promise<RouteStats> {
+    const stats: RouteStats = { local: 0, forwarded: 0, removed: 0 };
+    const stale: ConnectionItem[] = [];
+    const remote = new Map<string, { deliveries: Delivery[]; owners: Map<string, ConnectionItem> }>();
+    for (const o of outgoing) {
+      // One delivery per frame per peer, however many of its sockets receive it.
+      const perPeer = new Map<string, Delivery>();
+      const seen = new Set<string>();
+      for (const c of o.connections) {
+        if (seen.has(c.connectionId)) continue;
+        seen.add(c.connectionId);
+        if (c.gatewayId === this.ctx.gatewayId) {
+          const s = this.sessions.get(c.connectionId);
+          if (!s) {
+            stale.push(c);
+            continue;
+          }
+          if (o.message) s.pushMessage(o.message, o.frame);
+          else s.push(o.frame);
+          stats.local++;
+          continue;
+        }
+        let peer = remote.get(c.internalUrl);
+        if (!peer) remote.set(c.internalUrl, (peer = { deliveries: [], owners: new Map() }));
+        let d = perPeer.get(c.internalUrl);
+        if (!d) {
+          d = { frame: o.frame, connectionIds: [], ...(o.message ? { message: o.message } : {}) };
+          perPeer.set(c.internalUrl, d);
+          peer.deliveries.push(d);
+        }
+        d.connectionIds.push(c.connectionId);
+        peer.owners.set(c.connectionId, c);
+      }
+    }
+    await Promise.all(
+      [...remote].map(async ([url, peer]) => {
+        try {
+          const missing = await this.forward(url, peer.deliveries);
+          stats.forwarded += peer.owners.size - missing.length;
+          for (const id of missing) {
+            const c = peer.owners.get(id);
+            if (c) stale.push(c);
+          }
+        } catch (err) {
+          // The owner is gone or wedged: its records are removed, and if it is alive its next heartbeat puts
+          // them back. Its clients resync on reconnect, so nothing stored is lost to them.
+          this.ctx.log.warn({ peer: url, err: errorMessage(err) }, "peer gateway unavailable; removing its records");
+          stale.push(...peer.owners.values());
+        }
+      }),
+    );
+    if (stale.length) {
+      stats.removed = stale.length;
+      for (const c of stale) this.directory.invalidate(c.userId);
+      await deleteConnections(
+        this.ctx.db,
+        stale.map((c) => c.connectionId),
+      ).catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "could not remove stale connection records"));
+    }
+    return stats;
+  }
+
+  /** Sends `frame` to every live connection of `userIds` (ephemeral frames: typing, read, presence). */
+  async toUsers(userIds: Iterable<string>, frame: string): Promise<RouteStats> {
+    const connections = await this.directory.liveConnections(userIds);
+    return this.routeToConnections([{ frame, connections }]);
+  }
+
+  private async forward(url: string, deliveries: Delivery[]): Promise<string[]> {
+    let lastError = "";
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const res = await fetch(url + internalPaths.deliver, {
+          method: "POST",
+          headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: this.ctx.config.internalSecret },
+          body: JSON.stringify({ deliveries }),
+          signal: AbortSignal.timeout(this.ctx.settings.peerTimeoutMs),
+        });
+        if (res.ok) return deliverResponseSchema.parse(await res.json()).missing;
+        lastError = `HTTP ${res.status}`;
+        // A 4xx means we sent something wrong; retrying will not help.
+        if (res.status < 500) break;
+      } catch (err) {
+        lastError = errorMessage(err);
+      }
+    }
+    throw new PeerUnavailableError(url, lastError);
+  }
+
+  /** Best effort: asks every other live gateway to forget its cached connections of `userIds`. */
+  async invalidatePeers(peerUrls: readonly string[], userIds: readonly string[]): Promise<void> {
+    await Promise.all(
+      peerUrls.map((url) =>
+        fetch(url + internalPaths.invalidate, {
+          method: "POST",
+          headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: this.ctx.config.internalSecret },
+          body: JSON.stringify({ userIds }),
+          signal: AbortSignal.timeout(Math.min(500, this.ctx.settings.peerTimeoutMs)),
+        })
+          .then((r) => r.body?.cancel())
+          .catch(() => undefined),
+      ),
+    );
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * One gateway: the public server (HTTP API, WebSocket upgrade on /ws, static web client, /healthz), the
+ * internal server for peer deliveries, the notification consumer and presence. startGateway → stop().
+ */
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { createDynamoClient, createSqsClient } from "../aws/clients";
+import { closeCodes, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
+import { AuthError, TokenService } from "./auth";
+import { deriveSettings, type GatewayContext, type GatewaySettings } from "./context";
+import { ConnectionDirectory, MemberCache } from "./directory";
+import { NotificationConsumer } from "./fanout";
+import { createApi } from "./http-api";
+import { sendJson } from "./http-util";
+import { createInternalHandler } from "./internal";
+import { createLogger, type Logger } from "./logger";
+import { Presence } from "./presence";
+import { Router } from "./routing";
+import { LocalSessions } from "./sessions";
+import { createStaticHandler } from "./static";
+import { errorMessage } from "./util";
+import { Session } from "./ws-session";
+
+export interface StartOptions {
+  /** Host peers use to reach the internal port; main.ts resolves it (ECS metadata) when config lacks it. */
+  readonly advertiseHost?: string;
+  readonly log?: Logger;
+  readonly settings?: Partial<GatewaySettings>;
+  /** Interface to bind both servers on. */
+  readonly bindHost?: string;
+}
+
+export interface RunningGateway {
+  readonly gatewayId: string;
+  readonly port: number;
+  readonly internalPort: number;
+  readonly internalUrl: string;
+  /** Graceful: stop accepting, close sockets with 1001, remove records, finish in-flight work. */
+  stop(): Promise<void>;
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host);
+  await once(server, "listening");
+  return (server.address() as { port: number }).port;
+}
+
+/** Answers a refused upgrade with a real HTTP status, so clients and tests can tell why. */
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      "Connection: close\r\n" +
+      "Content-Type: application/json\r\n" +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+      body,
+  );
+}
+
+export function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers["sec-websocket-protocol"];
+  return (typeof header === "string" ? header : "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
+  const gatewayId = config.gatewayId ?? `gw-${randomBytes(6).toString("hex")}`;
+  const log = (opts.log ?? createLogger(config.logLevel)).child({ gatewayId });
+  const bindHost = opts.bindHost ?? "0.0.0.0";
+  const settings = deriveSettings(config, opts.settings);
+  const advertiseHost = opts.advertiseHost ?? config.advertiseHost ?? "127.0.0.1";
+
+  // The handler needs the context, which needs the internal port this server is about to get.
+  const internal: { handle?: ReturnType<typeof createInternalHandler> } = {};
+  const internalServer = createServer((req, res) => {
+    if (!internal.handle) return sendJson(res, 503, { error: { code: "UNAVAILABLE", message: "starting" } });
+    void internal.handle(req, res);
+  });
+  const internalPort = await listen(internalServer, config.internalPort, bindHost);
+  const internalUrl = `http://${advertiseHost.includes(":") ? `[${advertiseHost}]` : advertiseHost}:${internalPort}`;
+
+  const ddb = createDynamoClient(config.aws);
+  const sqs = createSqsClient(config.aws);
+  const ctx: GatewayContext = {
+    config,
+    settings,
+    gatewayId,
+    internalUrl,
+    db: { ddb, tables: config.tables },
+    sqs,
+    log,
+    tokens: new TokenService({
+      secret: config.jwtSecret,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ttlSeconds: config.tokenTtlSeconds,
+    }),
+    now: Date.now,
+  };
+  const sessions = new LocalSessions();
+  const directory = new ConnectionDirectory(ctx);
+  const members = new MemberCache(ctx);
+  const router = new Router(ctx, sessions, directory);
+  const presence = new Presence(ctx, sessions, directory, router);
+  const consumer = new NotificationConsumer(ctx, directory, router);
+  const handleApi = createApi(ctx, { directory, members, presence });
+  const serveStatic = createStaticHandler(config.webDir);
+  internal.handle = createInternalHandler(ctx, { sessions, directory });
+
+  await presence.start();
+
+  let draining = false;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.limits.maxPayloadBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+
+  const server = createServer((req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://gateway");
+    } catch {
+      return sendJson(res, 400, { error: { code: "VALIDATION", message: "malformed URL" } });
+    }
+    if (url.pathname === "/healthz") {
+      // 503 while draining so the load balancer stops sending new connections here.
+      return sendJson(res, draining ? 503 : 200, { ok: !draining, gatewayId });
+    }
+    if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return void handleApi(req, res, url);
+    return void serveStatic(req, res, url);
+  });
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+
+  const deps = { sessions, presence, router, members, directory };
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    void (async () => {
+      const path = (req.url ?? "").split("?")[0];
+      if (path !== WS_PATH) return refuseUpgrade(socket, 404, "NOT_FOUND", `WebSocket endpoint is ${WS_PATH}`);
+      if (draining) return refuseUpgrade(socket, 503, "UNAVAILABLE", "gateway shutting down");
+      const origin = req.headers.origin;
+      if (!origin || !config.allowedOrigins.includes(origin)) {
+        return refuseUpgrade(socket, 403, "FORBIDDEN", "origin not allowed");
+      }
+      const offered = offeredProtocols(req);
+      const auth = offered.find((p) => p.startsWith(WS_AUTH_PROTOCOL_PREFIX));
+      if (!offered.includes(WS_PROTOCOL) || !auth) {
+        return refuseUpgrade(
+          socket,
+          401,
+          "UNAUTHENTICATED",
+          `offer subprotocols ${WS_PROTOCOL} and ${WS_AUTH_PROTOCOL_PREFIX}<token>`,
+        );
+      }
+      let verified;
+      try {
+        verified = await ctx.tokens.verify(auth.slice(WS_AUTH_PROTOCOL_PREFIX.length));
+      } catch (err) {
+        if (err instanceof AuthError) return refuseUpgrade(socket, 401, "UNAUTHENTICATED", err.message);
+        throw err;
+      }
+      if (draining) return refuseUpgrade(socket, 503, "UNAVAILABLE", "gateway shutting down");
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const session = new Session(ctx, deps, ws, verified.userId, verified.expiresAt);
+        void session.open();
+      });
+    })().catch((err) => {
+      log.error({ err: errorMessage(err) }, "upgrade failed");
+      refuseUpgrade(socket, 503, "UNAVAILABLE", "try again");
+    });
+  });
+
+  const port = await listen(server, config.port, bindHost);
+  consumer.start();
+
+  const pinger = setInterval(() => {
+    for (const s of sessions.all()) (s as Session).heartbeat();
+  }, settings.heartbeatMs);
+  pinger.unref();
+
+  log.info({ port, internalPort, internalUrl }, "gateway listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      clearInterval(pinger);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      await consumer.stop();
+      for (const s of sessions.all()) s.close(closeCodes.goingAway, "gateway shutting down; reconnect");
+      // Give clients a moment to answer the close handshake; Session terminates stragglers itself.
+      for (let i = 0; i < 40 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      await presence.stop();
+      server.closeAllConnections();
+      await closed;
+      await new Promise<void>((r) => {
+        internalServer.close(() => r());
+        internalServer.closeAllConnections();
+      });
+      ddb.destroy();
+      sqs.destroy();
+      log.info("gateway stopped");
+    })());
+
+  return { gatewayId, port, internalPort, internalUrl, stop };
+}

@@ -1,0 +1,55 @@
+/** The WebSocket connections this gateway holds, by connection and by user. */
+
+export interface MessageRef {
+  readonly conversationId: string;
+  readonly seq: number;
+}
+
+export interface LocalSession {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly connectedAt: number;
+  /** Queues an already-serialized ephemeral frame (typing, read, presence). */
+  push(text: string): void;
+  /** Queues a serialized `message` frame; the session keeps per-conversation order and drops repeats. */
+  pushMessage(ref: MessageRef, text: string): void;
+  close(code: number, reason: string): void;
+}
+
+export class LocalSessions {
+  private readonly byId = new Map<string, LocalSession>();
+  private readonly byUserId = new Map<string, Set<LocalSession>>();
+
+  add(s: LocalSession): void {
+    this.byId.set(s.connectionId, s);
+    let set = this.byUserId.get(s.userId);
+    if (!set) this.byUserId.set(s.userId, (set = new Set()));
+    set.add(s);
+  }
+
+  /** Returns false when it was already gone (close handlers may race). */
+  remove(s: LocalSession): boolean {
+    if (this.byId.get(s.connectionId) !== s) return false;
+    this.byId.delete(s.connectionId);
+    const set = this.byUserId.get(s.userId);
+    set?.delete(s);
+    if (set?.size === 0) this.byUserId.delete(s.userId);
+    return true;
+  }
+
+  get(connectionId: string): LocalSession | undefined {
+    return this.byId.get(connectionId);
+  }
+
+  ofUser(userId: string): ReadonlySet<LocalSession> {
+    return this.byUserId.get(userId) ?? new Set();
+  }
+
+  all(): LocalSession[] {
+    return [...this.byId.values()];
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}

@@ -1,0 +1,83 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { tables } from "../contracts";
+import { isConditionalCheckFailed, type Db } from "./db";
+
+export interface UserItem {
+  /** The normalised username. */
+  readonly userId: string;
+  readonly displayName: string;
+  /** scrypt parameters and output, `scrypt$N$r$p$salt$hash` (base64url); never leaves the gateway. */
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  /** Prefix-search partition: the first character of userId (see the byDirectory index). */
+  readonly directory: string;
+  /** Epoch ms the user was last seen online (written when their last connection goes away). */
+  readonly lastSeen?: number;
+}
+
+export interface PublicUser {
+  readonly userId: string;
+  readonly displayName: string;
+}
+
+export const directoryOf = (userId: string): string => userId.slice(0, 1);
+
+export class UserExistsError extends Error {
+  constructor(userId: string) {
+    super(`user ${userId} already exists`);
+    this.name = "UserExistsError";
+  }
+}
+
+export async function createUser(db: Db<"users">, user: Omit<UserItem, "directory" | "lastSeen">): Promise<UserItem> {
+  const item: UserItem = { ...user, directory: directoryOf(user.userId) };
+  try {
+    await db.ddb.send(
+      new PutCommand({
+        TableName: db.tables.users,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(userId)",
+      }),
+    );
+  } catch (err) {
+    if (isConditionalCheckFailed(err)) throw new UserExistsError(user.userId);
+    throw err;
+  }
+  return item;
+}
+
+export async function getUser(db: Db<"users">, userId: string): Promise<UserItem | undefined> {
+  const out = await db.ddb.send(new GetCommand({ TableName: db.tables.users, Key: { userId } }));
+  return out.Item as UserItem | undefined;
+}
+
+/** Users whose id starts with `prefix` (non-empty), ascending, through the byDirectory index — no scans. */
+export async function searchUsers(db: Db<"users">, prefix: string, limit: number): Promise<PublicUser[]> {
+  if (!prefix) return [];
+  const out = await db.ddb.send(
+    new QueryCommand({
+      TableName: db.tables.users,
+      IndexName: tables.users.indexes[0].name,
+      KeyConditionExpression: "directory = :d AND begins_with(userId, :p)",
+      ExpressionAttributeValues: { ":d": directoryOf(prefix), ":p": prefix },
+      Limit: limit,
+    }),
+  );
+  return ((out.Items ?? []) as UserItem[]).map((u) => ({ userId: u.userId, displayName: u.displayName }));
+}
+
+export async function recordLastSeen(db: Db<"users">, userId: string, lastSeen: number): Promise<void> {
+  try {
+    await db.ddb.send(
+      new UpdateCommand({
+        TableName: db.tables.users,
+        Key: { userId },
+        UpdateExpression: "SET lastSeen = :t",
+        ConditionExpression: "attribute_exists(userId) AND (attribute_not_exists(lastSeen) OR lastSeen < :t)",
+        ExpressionAttributeValues: { ":t": lastSeen },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionalCheckFailed(err)) throw err;
+  }
+}
