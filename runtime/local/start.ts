@@ -3,6 +3,7 @@
  *   --gateways N   gateway processes (default 1), on consecutive ports from --port
  *   --port P       first gateway's public port (default 8080)
  *   --in-memory    keep DynamoDB in memory instead of data/ (messages do not survive a restart)
+ *   --data DIR     where DynamoDB data and the local secrets live (default data/)
  *   --verbose      mirror every process's logs to this terminal
  */
 import { execFileSync } from "node:child_process";
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       gateways: { type: "string", default: "1" },
       port: { type: "string", default: "8080" },
       "in-memory": { type: "boolean", default: false },
+      data: { type: "string" },
       verbose: { type: "boolean", default: false },
     },
   });
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
     gateways,
     basePort,
     inMemory: values["in-memory"],
+    dataDir: values.data && path.resolve(values.data),
     mirror: values.verbose ? process.stdout : undefined,
   });
   const lines = [
@@ -50,7 +53,7 @@ async function main(): Promise<void> {
     `  Open:            http://localhost:${stack.gateways[0]!.port}`,
     ...stack.gateways.slice(1).map((g) => `  also gateway:    http://localhost:${g.port}  (${g.id})`),
     `  SQS (fauxqs):    ${stack.emulators.sqs.endpoint}`,
-    `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${values["in-memory"] ? "in memory" : "data/dynamodb"})`,
+    `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${values["in-memory"] ? "in memory" : path.join(values.data ?? "data", "dynamodb")})`,
     `  Persister:       runner process polling the inbound FIFO queue`,
     "Press Ctrl-C to stop.",
     "",
