@@ -1,0 +1,238 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
+import {
+  assumeRolePolicyDocument,
+  isSupportedNodeRuntime,
+  persisterPolicyDocument,
+  visibilityCoversRetries,
+} from "./policies";
+
+/** Lambda's partial-batch response for SQS sources. */
+export interface SqsBatchResult {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The persister handler as Lambda calls it (event shape left to the runtime module). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PersisterHandler = (event: any, context?: any) => Promise<SqsBatchResult>;
+
+export type PersisterTableKey = (typeof persisterTables)[number];
+
+export interface QueueRef {
+  readonly arn: pulumi.Input<string>;
+  readonly url: pulumi.Input<string>;
+}
+
+export interface TableRef {
+  readonly name: pulumi.Input<string>;
+  readonly arn: pulumi.Input<string>;
+}
+
+export interface PersisterArgs {
+  readonly namePrefix: string;
+  /**
+   * Absolute path of the handler module (runtime/persister/lambda.ts). It must export
+   * `createHandler(): handler`, read its config from process.env and build its SDK clients inside.
+   */
+  readonly handlerEntry: string;
+  readonly inboundQueue: QueueRef;
+  /** The inbound queue's visibility timeout, checked against the function timeout (plain: validated here). */
+  readonly inboundVisibilityTimeoutSeconds: number;
+  readonly notifyQueue: QueueRef;
+  /** Exactly the contracts' persister tables. */
+  readonly tables: Readonly<Record<PersisterTableKey, TableRef>>;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+  /** Records per invocation; FIFO sources allow at most 10. */
+  readonly batchSize?: number;
+  readonly runtime?: string;
+  readonly logRetentionDays?: number;
+  readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * Bundles the handler module and everything it imports (contracts, store, zod, the AWS SDK v3 clients)
+ * into one CommonJS text. Why not let Pulumi serialize the imported module by value: the runtime holds
+ * zod schemas at module level (e.g. runtime/contracts/messages.ts `inboundMessageSchema`, used by
+ * runtime/persister/persist-batch.ts), and serializing a zod object by value walks into zod's internal
+ * files (`zod/v4/core/*.cjs`) that zod's package.json `exports` does not expose, so closure
+ * serialization fails. A bundle has no such edges and needs no node_modules in the archive.
+ */
+export function bundleHandler(entry: string): string {
+  // esbuild ships with tsx and vite; it runs at deploy time only.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    write: false,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  const file = result.outputFiles[0];
+  if (!file) throw new Error(`bundling ${entry} produced no output`);
+  return file.text;
+}
+
+/** Every direct dependency: the bundle carries what the handler needs, so the archive holds no node_modules. */
+function projectDependencies(): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require("../package.json") as { dependencies?: Record<string, string> };
+  return Object.keys(pkg.dependencies ?? {});
+}
+
+/**
+ * The persister: an `aws.lambda.CallbackFunction` (its factory captures the bundled runtime/persister
+ * module by value, so nothing local is `require`d in Lambda) fed by the inbound FIFO queue through an event source
+ * mapping that reports partial batch failures, with its own least-privilege role (exact queue and table
+ * ARNs), a log group with retention and an alarm on function errors.
+ */
+export class Persister extends pulumi.ComponentResource {
+  /** The function. */
+  public readonly function: aws.lambda.CallbackFunction<unknown, SqsBatchResult>;
+  /** The inbound queue → function mapping. */
+  public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
+  /** Fires on any invocation error. */
+  public readonly errorAlarm: aws.cloudwatch.MetricAlarm;
+
+  constructor(name: string, args: PersisterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("parley:persister:Persister", name, {}, opts);
+
+    const a = {
+      memoryMb: 512,
+      timeoutSeconds: 30,
+      batchSize: 10,
+      runtime: aws.lambda.Runtime.NodeJS22dX as string,
+      logRetentionDays: 30,
+      alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>,
+      ...args,
+    };
+    if (!isSupportedNodeRuntime(a.runtime)) {
+      throw new Error(`Persister ${name}: runtime must be nodejs22.x or newer, got "${a.runtime}"`);
+    }
+    if (!Number.isInteger(a.batchSize) || a.batchSize < 1 || a.batchSize > 10) {
+      throw new Error(`Persister ${name}: batchSize must be in [1, 10] for a FIFO source, got ${a.batchSize}`);
+    }
+    if (!visibilityCoversRetries(a.inboundVisibilityTimeoutSeconds, a.timeoutSeconds)) {
+      throw new Error(
+        `Persister ${name}: inboundVisibilityTimeoutSeconds (${a.inboundVisibilityTimeoutSeconds}) must be at least 6 x timeoutSeconds (${a.timeoutSeconds})`,
+      );
+    }
+    for (const key of persisterTables) {
+      if (!args.tables[key]) throw new Error(`Persister ${name}: tables.${key} is required`);
+    }
+
+    if (!args.handlerEntry) throw new Error(`Persister ${name}: handlerEntry is required`);
+    const bundle = bundleHandler(args.handlerEntry);
+
+    const functionName = `${args.namePrefix}-persister`;
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/lambda/${functionName}`, retentionInDays: a.logRetentionDays, tags: args.tags },
+      { parent: this },
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        name: `${args.namePrefix}-persister`,
+        assumeRolePolicy: assumeRolePolicyDocument("lambda.amazonaws.com"),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    const tableArns = persisterTables.map((key) => pulumi.output(args.tables[key].arn));
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([args.inboundQueue.arn, args.notifyQueue.arn, logGroup.arn, pulumi.all(tableArns)])
+          .apply(([inboundQueueArn, notifyQueueArn, logGroupArn, arns]) =>
+            JSON.stringify(
+              persisterPolicyDocument({
+                inboundQueueArn,
+                notifyQueueArn,
+                logGroupArn,
+                tables: persisterTables.map((key, i) => ({ arn: arns[i]!, def: tables[key] })),
+              }),
+            ),
+          ),
+      },
+      { parent: this },
+    );
+
+    const variables: Record<string, pulumi.Input<string>> = { [queues.notify.envVar]: args.notifyQueue.url };
+    for (const key of persisterTables) variables[tables[key].envVar] = args.tables[key].name;
+    const missing = persisterEnvVars.filter((v) => !(v in variables));
+    if (missing.length) throw new Error(`Persister ${name}: no value for ${missing.join(", ")}`);
+
+    this.function = new aws.lambda.CallbackFunction<unknown, SqsBatchResult>(
+      `${name}-function`,
+      {
+        name: functionName,
+        role: role.arn,
+        runtime: a.runtime,
+        memorySize: a.memoryMb,
+        timeout: a.timeoutSeconds,
+        environment: { variables },
+        loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        // Serialized by value into __index.js: the factory and the bundle text it captures. At cold start it
+        // evaluates the bundle as a CommonJS module and asks it for the handler.
+        callbackFactory: () => {
+          const mod: { exports: { createHandler?: () => PersisterHandler } } = { exports: {} };
+          new Function("module", "exports", "require", bundle)(mod, mod.exports, require);
+          if (typeof mod.exports.createHandler !== "function") throw new Error("persister bundle has no createHandler");
+          return mod.exports.createHandler();
+        },
+        codePathOptions: { extraExcludePackages: projectDependencies() },
+        tags: args.tags,
+      },
+      { parent: this, dependsOn: [policy, logGroup] },
+    );
+
+    this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+      `${name}-source`,
+      {
+        eventSourceArn: args.inboundQueue.arn,
+        functionName: this.function.arn,
+        batchSize: a.batchSize,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        enabled: true,
+      },
+      // Lambda checks the role can read the queue when the mapping is created.
+      { parent: this, dependsOn: [policy] },
+    );
+
+    this.errorAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-errors`,
+      {
+        alarmDescription: pulumi.interpolate`${functionName} failed invocations: whole batches are being retried towards the DLQ.`,
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: this.function.name },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: a.alarmActions,
+        okActions: a.alarmActions,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      function: this.function,
+      eventSourceMapping: this.eventSourceMapping,
+      errorAlarm: this.errorAlarm,
+    });
+  }
+}

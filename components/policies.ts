@@ -1,0 +1,213 @@
+/**
+ * Pure helpers the components share: IAM policy documents that name exact ARNs, the DynamoDB table
+ * shape derived from the contracts, and small derivations. No Pulumi resources here, so the unit
+ * tests need no mocks.
+ */
+import type { TableDefinition } from "../runtime/contracts";
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Action: readonly string[];
+  readonly Resource: readonly string[];
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: readonly PolicyStatement[];
+}
+
+/** Item-level reads; TransactGetItems is authorised through GetItem. */
+export const dynamoReadActions = [
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:ConditionCheckItem",
+] as const;
+
+/** Item-level writes; TransactWriteItems is authorised through these. No table-level or Scan actions. */
+export const dynamoWriteActions = [
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:BatchWriteItem",
+] as const;
+
+/** What Lambda's SQS event source mapping needs on its source queue. */
+export const sqsConsumeActions = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
+  "sqs:GetQueueAttributes",
+] as const;
+
+export const sqsSendActions = ["sqs:SendMessage", "sqs:GetQueueAttributes"] as const;
+
+/** The table ARN, plus its indexes only when the contract defines GSIs (Query on an index needs them). */
+export function tableResourceArns(tableArn: string, def: Pick<TableDefinition, "indexes">): string[] {
+  return def.indexes.length > 0 ? [tableArn, `${tableArn}/index/*`] : [tableArn];
+}
+
+export interface TableGrant {
+  readonly arn: string;
+  readonly def: Pick<TableDefinition, "indexes">;
+}
+
+function tableStatement(sid: string, grants: readonly TableGrant[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: [...dynamoReadActions, ...dynamoWriteActions],
+    Resource: grants.flatMap((g) => tableResourceArns(g.arn, g.def)),
+  };
+}
+
+export interface PersisterPolicyArgs {
+  readonly inboundQueueArn: string;
+  readonly notifyQueueArn: string;
+  /** Exactly the contracts' `persisterTables`. */
+  readonly tables: readonly TableGrant[];
+  readonly logGroupArn: string;
+}
+
+/** The persister's own policy: consume inbound, publish notify, items of its three tables, its log group. */
+export function persisterPolicyDocument(a: PersisterPolicyArgs): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ConsumeInbound", Effect: "Allow", Action: [...sqsConsumeActions], Resource: [a.inboundQueueArn] },
+      { Sid: "PublishNotify", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.notifyQueueArn] },
+      tableStatement("Tables", a.tables),
+      {
+        Sid: "Logs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [`${a.logGroupArn}:*`],
+      },
+    ],
+  };
+}
+
+export interface GatewayPolicyArgs {
+  readonly inboundQueueArn: string;
+  readonly notifyQueueArn: string;
+  /** Exactly the contracts' `gatewayTables`. */
+  readonly tables: readonly TableGrant[];
+}
+
+/** The gateway task role: enqueue inbound, consume notify, items of its tables. */
+export function gatewayTaskPolicyDocument(a: GatewayPolicyArgs): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "EnqueueInbound", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.inboundQueueArn] },
+      { Sid: "ConsumeNotify", Effect: "Allow", Action: [...sqsConsumeActions], Resource: [a.notifyQueueArn] },
+      tableStatement("Tables", a.tables),
+    ],
+  };
+}
+
+/**
+ * What the ECS agent needs to inject the container's `secrets`: read exactly these secrets or
+ * parameters. (Secrets under a customer-managed KMS key also need kms:Decrypt on that key.)
+ */
+export function secretsReadPolicyDocument(secretArns: readonly string[]): PolicyDocument {
+  const sm = secretArns.filter((a) => a.includes(":secretsmanager:"));
+  const ssm = secretArns.filter((a) => a.includes(":ssm:"));
+  const other = secretArns.filter((a) => !sm.includes(a) && !ssm.includes(a));
+  if (other.length)
+    throw new Error(`secretArns must be Secrets Manager or SSM parameter ARNs, got ${other.join(", ")}`);
+  const statements: PolicyStatement[] = [];
+  if (sm.length)
+    statements.push({ Sid: "ReadSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: sm });
+  if (ssm.length)
+    statements.push({ Sid: "ReadParameters", Effect: "Allow", Action: ["ssm:GetParameters"], Resource: ssm });
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+export function assumeRolePolicyDocument(service: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
+}
+
+/**
+ * Statements granting SQS or DynamoDB data actions on a wildcard resource — what least privilege
+ * forbids. Used by the tests on every recorded policy, and cheap enough to assert at build time.
+ */
+export function wildcardDataStatements(doc: PolicyDocument): PolicyStatement[] {
+  return doc.Statement.filter(
+    (s) =>
+      s.Effect === "Allow" &&
+      s.Action.some((a) => a === "*" || /^(sqs|dynamodb):/.test(a)) &&
+      s.Resource.some((r) => r === "*" || /:(sqs|dynamodb):[^:]*:[^:]*:\*?$/.test(r) || r.endsWith(":table/*")),
+  );
+}
+
+/** aws.dynamodb.Table arguments derived from a contract, mirroring runtime/local/provision.ts. */
+export interface TableShape {
+  readonly attributes: { name: string; type: string }[];
+  readonly hashKey: string;
+  readonly rangeKey?: string;
+  readonly globalSecondaryIndexes?: {
+    name: string;
+    keySchemas: { attributeName: string; keyType: "HASH" | "RANGE" }[];
+    projectionType: "ALL" | "INCLUDE";
+    nonKeyAttributes?: string[];
+  }[];
+  readonly ttl?: { attributeName: string; enabled: true };
+}
+
+export function tableShape(def: TableDefinition): TableShape {
+  // DynamoDB rejects attribute definitions that no key uses, so collect exactly the key attributes.
+  const attrs = new Map<string, string>();
+  const add = (a?: { name: string; type: string }) => a && attrs.set(a.name, a.type);
+  add(def.partitionKey);
+  add(def.sortKey);
+  for (const gsi of def.indexes) {
+    add(gsi.partitionKey);
+    add(gsi.sortKey);
+  }
+  return {
+    attributes: [...attrs].map(([name, type]) => ({ name, type })),
+    hashKey: def.partitionKey.name,
+    ...(def.sortKey ? { rangeKey: def.sortKey.name } : {}),
+    ...(def.indexes.length
+      ? {
+          globalSecondaryIndexes: def.indexes.map((gsi) => ({
+            name: gsi.name,
+            keySchemas: [
+              { attributeName: gsi.partitionKey.name, keyType: "HASH" as const },
+              ...(gsi.sortKey ? [{ attributeName: gsi.sortKey.name, keyType: "RANGE" as const }] : []),
+            ],
+            ...(gsi.nonKeyAttributes
+              ? { projectionType: "INCLUDE" as const, nonKeyAttributes: [...gsi.nonKeyAttributes] }
+              : { projectionType: "ALL" as const }),
+          })),
+        }
+      : {}),
+    ...(def.ttlAttribute ? { ttl: { attributeName: def.ttlAttribute, enabled: true as const } } : {}),
+  };
+}
+
+/** Lambda runtimes this program accepts: Node.js 22 or newer (older ones are deprecated; Lambda.2). */
+export function isSupportedNodeRuntime(runtime: string): boolean {
+  const m = /^nodejs(\d+)\.x$/.exec(runtime);
+  return m !== null && Number(m[1]) >= 22;
+}
+
+/** Lambda's advice for SQS sources: visibility timeout at least six times the function timeout. */
+export function visibilityCoversRetries(visibilityTimeoutSeconds: number, functionTimeoutSeconds: number): boolean {
+  return visibilityTimeoutSeconds >= 6 * functionTimeoutSeconds;
+}
+
+/** Application Auto Scaling's id for an ECS service. */
+export function ecsServiceResourceId(clusterName: string, serviceName: string): string {
+  return `service/${clusterName}/${serviceName}`;
+}
+
+/** ALBRequestCountPerTarget's resource label: `<lb arn suffix>/<target group arn suffix>`. */
+export function albRequestCountLabel(loadBalancerArnSuffix: string, targetGroupArnSuffix: string): string {
+  return `${loadBalancerArnSuffix}/${targetGroupArnSuffix}`;
+}

@@ -1,0 +1,171 @@
+/**
+ * Runs the Pulumi program under `pulumi.runtime.setMocks`: config first, then `await import` of index.ts.
+ * Records every resource's {type, name, inputs} and answers with realistic ids, ARNs and URLs, including
+ * the outputs of the awsx components (remote under mocks: we see their inputs, not their children).
+ */
+import type * as PulumiModule from "@pulumi/pulumi";
+
+export const ACCOUNT = "123456789012";
+export const REGION = "us-east-1";
+
+export interface Recorded {
+  readonly type: string;
+  readonly name: string;
+  // Recorded inputs are whatever the program passed: loosely typed on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly inputs: any;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type State = Record<string, any>;
+
+function stateFor(type: string, name: string, inputs: State): { id: string; state: State } {
+  const physical: string = inputs.name ?? name;
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+  switch (type) {
+    case "aws:sqs/queue:Queue":
+      return {
+        id: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`,
+        state: {
+          ...inputs,
+          name: physical,
+          arn: arn("sqs", physical),
+          url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${physical}`,
+        },
+      };
+    case "aws:dynamodb/table:Table":
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("dynamodb", `table/${physical}`) } };
+    case "aws:iam/role:Role":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` } };
+    case "aws:lambda/function:Function":
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("lambda", `function:${physical}`) } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("logs", `log-group:${physical}`) } };
+    case "aws:sns/topic:Topic":
+      return { id: arn("sns", physical), state: { ...inputs, name: physical, arn: arn("sns", physical) } };
+    case "aws:secretsmanager/secret:Secret":
+      return {
+        id: arn("secretsmanager", `secret:${physical}-AbCdEf`),
+        state: { ...inputs, arn: arn("secretsmanager", `secret:${physical}-AbCdEf`) },
+      };
+    case "aws:ecs/cluster:Cluster":
+      return {
+        id: arn("ecs", `cluster/${physical}`),
+        state: { ...inputs, name: physical, arn: arn("ecs", `cluster/${physical}`) },
+      };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return {
+        id: `sg-${name.length.toString(16).padStart(8, "0")}`,
+        state: { ...inputs, arn: arn("ec2", `security-group/${name}`) },
+      };
+    case "awsx:ec2:Vpc":
+      return {
+        id: "",
+        state: {
+          vpcId: "vpc-0abc",
+          publicSubnetIds: ["subnet-0a1", "subnet-0a2"],
+          privateSubnetIds: ["subnet-0b1", "subnet-0b2"],
+        },
+      };
+    case "awsx:lb:ApplicationLoadBalancer":
+      return {
+        id: "",
+        state: {
+          loadBalancer: {
+            dnsName: `${name}-123456.${REGION}.elb.amazonaws.com`,
+            arn: arn("elasticloadbalancing", `loadbalancer/app/${name}/50dc6c495c0c9188`),
+            arnSuffix: `app/${name}/50dc6c495c0c9188`,
+          },
+          defaultTargetGroup: {
+            arn: arn("elasticloadbalancing", `targetgroup/${name}/73e2d6bc24d8a067`),
+            arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067`,
+          },
+        },
+      };
+    case "awsx:ecr:Repository":
+      return { id: "", state: { url: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${physical}` } };
+    case "awsx:ecr:Image":
+      return { id: "", state: { imageUri: `${inputs.repositoryUrl}@sha256:${"ab".repeat(32)}` } };
+    default:
+      return {
+        id: `${name}-id`,
+        state: { ...inputs, ...(inputs.name ? {} : { name: physical }), arn: arn("mock", name) },
+      };
+  }
+}
+
+export function promiseOf<T>(output: PulumiModule.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+export interface LoadedProgram {
+  // The program's exports: Outputs and plain values.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly program: Record<string, any>;
+  readonly resources: Recorded[];
+  readonly pulumi: typeof PulumiModule;
+  /** Recorded resources of one type. */
+  ofType(type: string): Recorded[];
+  /** The one recorded resource with this type and name; throws when absent. */
+  one(type: string, name: string): Recorded;
+}
+
+/**
+ * Loads index.ts under mocks with the given `parley:*` config (keys without the namespace). Each call gets a
+ * fresh module registry, so several configurations can be loaded in one file.
+ */
+export async function loadProgram(config: Record<string, string> = {}, stack = "test"): Promise<LoadedProgram> {
+  jest.resetModules();
+  const pulumi = await import("@pulumi/pulumi");
+  const resources: Recorded[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return stateFor(args.type, args.name, args.inputs as State);
+      },
+      call(args) {
+        switch (args.token) {
+          case "aws:index/getRegion:getRegion":
+            return { region: REGION, name: REGION, id: REGION };
+          case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+            return { randomPassword: "r".repeat(64), id: "pw" };
+          default:
+            return {};
+        }
+      },
+    },
+    "parley",
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries({ "aws:region": REGION, ...prefixed(config) })));
+  const program = (await import("../../index")) as Record<string, unknown>;
+  // Await every export, then let late children (registered after their parents resolve) land.
+  await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? promiseOf(v) : v)));
+  let count = -1;
+  while (count !== resources.length) {
+    count = resources.length;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  return {
+    program,
+    resources,
+    pulumi,
+    ofType,
+    one(type, name) {
+      const found = resources.filter((r) => r.type === type && r.name === name);
+      if (found.length !== 1) {
+        throw new Error(
+          `expected one ${type} named ${name}, found ${found.length}: ${resources.map((r) => `${r.type}/${r.name}`).join(", ")}`,
+        );
+      }
+      return found[0]!;
+    },
+  };
+}
+
+function prefixed(config: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `parley:${k}`, v]));
+}
