@@ -1,0 +1,82 @@
+/**
+ * DynamoDB (dynalite) stopped and restarted while traffic keeps arriving on the inbound queue. The runner must
+ * survive the outage (failed batches return to the queue after the visibility timeout — the same backoff
+ * Lambda's mapping gives), resume on its own, and store everything that was enqueued, once and in order.
+ * The outage is kept shorter than maxReceiveCount × visibility: longer ones move messages to the DLQ by
+ * design, where `npm run dlq -- redrive inbound` brings them back.
+ */
+import { queues } from "../../../runtime/contracts";
+import { drainQueue } from "../../support/emulated";
+import { audit, createGroups, enqueue, inbound, sleep, totalStored, waitFor } from "../../support/pipeline";
+import type { ChaosContext, ScenarioResult } from "../kit";
+
+export async function dynamodbOutage(
+  ctx: ChaosContext,
+  opts: { rounds: number; outageMs?: number },
+): Promise<ScenarioResult> {
+  const { stack, sqs, db } = ctx;
+  const outageMs = opts.outageMs ?? 3_000;
+  const maxOutageMs = queues.inbound.maxReceiveCount * 2_000;
+  if (outageMs >= maxOutageMs)
+    throw new Error(`outageMs must stay below ${maxOutageMs} (maxReceiveCount × visibility)`);
+  const failures: string[] = [];
+  const recoveryMs: number[] = [];
+  const ids = await createGroups(db, 6);
+  const expected = new Map(ids.map((c) => [c, [] as string[]]));
+  let sent = 0;
+
+  for (let round = 0; round < opts.rounds; round++) {
+    let producing = true;
+    // The gateways' side of the load: SQS stays up, so every one of these was accepted.
+    const producer = (async () => {
+      while (producing) {
+        const items = ids.map((c) => {
+          const m = inbound(c, `o${round}-${sent}-${c.slice(-4)}`);
+          expected.get(c)!.push(m.clientMessageId);
+          return { body: m, group: c };
+        });
+        sent += items.length;
+        await enqueue(sqs, stack.provisioned.queueUrls.inbound, items);
+        await sleep(60);
+      }
+    })();
+    await sleep(800);
+    const before = await totalStored(db, ids);
+    await stack.emulators.dynamodb.stop();
+    await sleep(outageMs);
+    await stack.emulators.dynamodb.restart();
+    const restartedAt = Date.now();
+    // Recovery: the first message stored after DynamoDB is back.
+    await waitFor("progress after the outage", async () => (await totalStored(db, ids)) > before, 30_000).catch(
+      (err: Error) => failures.push(err.message),
+    );
+    recoveryMs.push(Date.now() - restartedAt);
+    await sleep(500);
+    producing = false;
+    await producer;
+    ctx.log(`dynamodb-outage round ${round + 1}: recovered ${recoveryMs.at(-1)} ms after restart`);
+  }
+  await waitFor(`all ${sent} stored`, async () => (await totalStored(db, ids)) >= sent, 60_000).catch((err: Error) =>
+    failures.push(err.message),
+  );
+  const runner = stack.runner;
+  if (!runner || runner.child.exitCode !== null || runner.child.signalCode !== null) {
+    failures.push("the persister runner died during the outage");
+  }
+  const dead = await drainQueue(sqs, stack.provisioned.dlqUrls.inbound);
+  if (dead.length) failures.push(`${dead.length} messages dead-lettered`);
+  const a = await audit(db, expected);
+  if (a.gaps) failures.push(`${a.gaps} seq gaps`);
+  return {
+    scenario: "DynamoDB stopped + restarted under load",
+    rounds: opts.rounds,
+    messages: sent,
+    lost: a.lost,
+    duplicated: a.duplicated,
+    reordered: a.reordered,
+    acceptedBadInput: 0,
+    recoveryMs,
+    failures,
+    notes: `${outageMs} ms outage per round; recovery = dynalite back → next message stored`,
+  };
+}

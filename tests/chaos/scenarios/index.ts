@@ -1,0 +1,21 @@
+/** The persister-side chaos scenarios with their bounded (CI) and long round counts. */
+import type { ChaosContext, ScenarioResult } from "../kit";
+import { dynamodbOutage } from "./dynamodb-outage";
+import { forcedDuplicates } from "./duplicates";
+import { poisonMessages } from "./poison";
+import { runnerKill } from "./runner-kill";
+
+export interface Scenario {
+  readonly name: string;
+  run(ctx: ChaosContext, long: boolean): Promise<ScenarioResult>;
+}
+
+export const scenarios: readonly Scenario[] = [
+  { name: "runner-kill", run: (ctx, long) => runnerKill(ctx, { rounds: long ? 50 : 20 }) },
+  { name: "poison", run: (ctx, long) => poisonMessages(ctx, { rounds: long ? 3 : 1 }) },
+  { name: "duplicates", run: (ctx, long) => forcedDuplicates(ctx, { rounds: long ? 5 : 1 }) },
+  {
+    name: "dynamodb-outage",
+    run: (ctx, long) => dynamodbOutage(ctx, { rounds: long ? 3 : 1, outageMs: long ? 6_000 : 3_000 }),
+  },
+];
