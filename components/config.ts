@@ -43,7 +43,8 @@ export const configKeys = {
   deletionProtection: {
     type: "boolean",
     default: true,
-    description: "DynamoDB deletion protection on every table. Turn off only for throwaway stacks.",
+    description:
+      "Deletion protection on the DynamoDB tables and the ALB; keeps ECR images on destroy. Off only for throwaway stacks.",
   },
   logRetentionDays: {
     type: "integer",

@@ -53,11 +53,10 @@ function stateFor(type: string, name: string, inputs: State): { id: string; stat
         id: arn("ecs", `cluster/${physical}`),
         state: { ...inputs, name: physical, arn: arn("ecs", `cluster/${physical}`) },
       };
-    case "aws:ec2/securityGroup:SecurityGroup":
-      return {
-        id: `sg-${name.length.toString(16).padStart(8, "0")}`,
-        state: { ...inputs, arn: arn("ec2", `security-group/${name}`) },
-      };
+    case "aws:ec2/securityGroup:SecurityGroup": {
+      const id = `sg-${shortHash(name)}`;
+      return { id, state: { ...inputs, arn: arn("ec2", `security-group/${id}`) } };
+    }
     case "awsx:ec2:Vpc":
       return {
         id: "",
@@ -92,6 +91,12 @@ function stateFor(type: string, name: string, inputs: State): { id: string; stat
         state: { ...inputs, ...(inputs.name ? {} : { name: physical }), arn: arn("mock", name) },
       };
   }
+}
+
+function shortHash(s: string): string {
+  let h = 0;
+  for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, "0");
 }
 
 export function promiseOf<T>(output: PulumiModule.Output<T>): Promise<T> {

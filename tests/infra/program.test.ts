@@ -1,0 +1,368 @@
+/**
+ * The Pulumi program under mocks: what a deploy would create, asserted on the recorded inputs.
+ * Security Hub FSBP controls each block covers are named in the test titles.
+ */
+import {
+  env,
+  gatewaySecretEnvVars,
+  gatewayTables,
+  persisterEnvVars,
+  persisterTables,
+  queueKeys,
+  queueNamesFor,
+  queues,
+  tableKeys,
+  tables,
+  type TableKey,
+} from "../../runtime/contracts";
+import { createTableInput } from "../../runtime/local/provision";
+import { isSupportedNodeRuntime, wildcardDataStatements, type PolicyDocument } from "../../components/policies";
+import { loadProgram, promiseOf, ACCOUNT, REGION, type LoadedProgram, type Recorded } from "./mocks";
+
+jest.setTimeout(60_000);
+
+const PREFIX = "parley-test";
+const arnOfQueue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+const arnOfTable = (k: TableKey) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${PREFIX}-${tables[k].suffix}`;
+
+function policies(p: LoadedProgram): { name: string; doc: PolicyDocument }[] {
+  return p.ofType("aws:iam/rolePolicy:RolePolicy").map((r) => ({ name: r.name, doc: JSON.parse(r.inputs.policy) }));
+}
+
+function resourcesOf(doc: PolicyDocument, prefix: "sqs" | "dynamodb"): string[] {
+  return doc.Statement.filter((s) => s.Action.some((a) => a.startsWith(`${prefix}:`))).flatMap((s) => s.Resource);
+}
+
+describe("default stack (new VPC with NAT, no certificate, built image, generated secrets)", () => {
+  let p: LoadedProgram;
+  beforeAll(async () => {
+    p = await loadProgram({ deletionProtection: "false", persisterBatchSize: "7", persisterMemoryMb: "768" });
+  });
+
+  test("both queues and DLQs: FIFO per contract, SSE, redrive with the contract's maxReceiveCount (SQS.1)", () => {
+    for (const key of queueKeys) {
+      const names = queueNamesFor(PREFIX, key);
+      const main = p.one("aws:sqs/queue:Queue", `${key}-queue`).inputs;
+      const dlq = p.one("aws:sqs/queue:Queue", `${key}-dlq`).inputs;
+      expect(main.name).toBe(names.name);
+      expect(dlq.name).toBe(names.dlqName);
+      expect(Boolean(main.fifoQueue)).toBe(queues[key].fifo);
+      expect(Boolean(dlq.fifoQueue)).toBe(queues[key].fifo);
+      expect(main.sqsManagedSseEnabled).toBe(true);
+      expect(dlq.sqsManagedSseEnabled).toBe(true);
+      expect(main.messageRetentionSeconds).toBe(queues[key].messageRetentionSeconds);
+      expect(dlq.messageRetentionSeconds).toBe(queues[key].dlqRetentionSeconds);
+      expect(JSON.parse(main.redrivePolicy)).toEqual({
+        deadLetterTargetArn: arnOfQueue(names.dlqName),
+        maxReceiveCount: queues[key].maxReceiveCount,
+      });
+      const allow = p.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", `${key}-dlq-allow`).inputs;
+      expect(JSON.parse(allow.redriveAllowPolicy)).toEqual({
+        redrivePermission: "byQueue",
+        sourceQueueArns: [arnOfQueue(names.name)],
+      });
+    }
+    // Per-conversation order and dedupe without a queue-wide throughput cap.
+    const inbound = p.one("aws:sqs/queue:Queue", "inbound-queue").inputs;
+    expect(inbound).toMatchObject({ deduplicationScope: "messageGroup", fifoThroughputLimit: "perMessageGroupId" });
+  });
+
+  test("alarms on both DLQs (depth > 0) and on oldest-message age, to the alarm topic", () => {
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
+    for (const key of queueKeys) {
+      const names = queueNamesFor(PREFIX, key);
+      const depth = p.one("aws:cloudwatch/metricAlarm:MetricAlarm", `${key}-dlq-depth`).inputs;
+      expect(depth).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: names.dlqName },
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+      expect(depth.alarmActions).toEqual([topicArn]);
+      const age = p.one("aws:cloudwatch/metricAlarm:MetricAlarm", `${key}-oldest-message`).inputs;
+      expect(age).toMatchObject({ metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: names.name } });
+      expect(age.alarmActions).toEqual([topicArn]);
+    }
+  });
+
+  test("tables match the contracts: keys, GSIs, TTL; on-demand, encrypted, PITR on (DynamoDB.2), deletion protection from config (DynamoDB.6)", () => {
+    expect(p.ofType("aws:dynamodb/table:Table")).toHaveLength(tableKeys.length);
+    for (const key of tableKeys) {
+      const t = p.one("aws:dynamodb/table:Table", `tables-${key}`).inputs;
+      const local = createTableInput(`${PREFIX}-${tables[key].suffix}`, tables[key]);
+      expect(t.name).toBe(local.TableName);
+      expect(t.billingMode).toBe("PAY_PER_REQUEST");
+      expect(t.pointInTimeRecovery).toEqual({ enabled: true });
+      expect(t.serverSideEncryption).toEqual({ enabled: true });
+      expect(t.deletionProtectionEnabled).toBe(false);
+      expect(new Set(t.attributes.map((a: { name: string; type: string }) => `${a.name}:${a.type}`))).toEqual(
+        new Set(local.AttributeDefinitions!.map((a) => `${a.AttributeName}:${a.AttributeType}`)),
+      );
+      const keyOf = (type: string) => local.KeySchema!.find((s) => s.KeyType === type)?.AttributeName;
+      expect(t.hashKey).toBe(keyOf("HASH"));
+      expect(t.rangeKey).toBe(keyOf("RANGE"));
+      const gsis = (t.globalSecondaryIndexes ?? []).map(
+        (g: { name: string; keySchemas: unknown; projectionType: string; nonKeyAttributes?: string[] }) => ({
+          name: g.name,
+          keys: g.keySchemas,
+          projection: g.projectionType,
+          nonKey: g.nonKeyAttributes,
+        }),
+      );
+      expect(gsis).toEqual(
+        (local.GlobalSecondaryIndexes ?? []).map((g) => ({
+          name: g.IndexName,
+          keys: g.KeySchema!.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
+          projection: g.Projection!.ProjectionType,
+          nonKey: g.Projection!.NonKeyAttributes,
+        })),
+      );
+      const ttl = tables[key] as { ttlAttribute?: string };
+      expect(t.ttl).toEqual(ttl.ttlAttribute ? { attributeName: ttl.ttlAttribute, enabled: true } : undefined);
+    }
+  });
+
+  test("every IAM statement for sqs:/dynamodb: names specific ARNs, never *", () => {
+    const all = policies(p);
+    expect(all.map((x) => x.name).sort()).toEqual([
+      "gateway-execution-secrets",
+      "gateway-task-policy",
+      "persister-policy",
+    ]);
+    for (const { doc } of all) {
+      expect(wildcardDataStatements(doc)).toEqual([]);
+      for (const s of doc.Statement) expect(s.Resource).not.toContain("*");
+    }
+    // Only the ECS execution managed policy is attached anywhere (no CallbackFunction default FullAccess set).
+    expect(p.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.inputs.policyArn)).toEqual([
+      "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+    ]);
+  });
+
+  test("persister role: its queues and exactly the persister tables, no index grants (none have GSIs)", () => {
+    const doc = policies(p).find((x) => x.name === "persister-policy")!.doc;
+    expect(new Set(resourcesOf(doc, "sqs"))).toEqual(
+      new Set([arnOfQueue(queueNamesFor(PREFIX, "inbound").name), arnOfQueue(queueNamesFor(PREFIX, "notify").name)]),
+    );
+    expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(persisterTables.map(arnOfTable)));
+    const consume = doc.Statement.find((s) => s.Action.includes("sqs:ReceiveMessage"))!;
+    expect(consume.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
+  });
+
+  test("gateway task role: exactly the gateway tables, `/index/*` only where the contract has GSIs", () => {
+    const doc = policies(p).find((x) => x.name === "gateway-task-policy")!.doc;
+    const expected = gatewayTables.flatMap((k) =>
+      tables[k].indexes.length ? [arnOfTable(k), `${arnOfTable(k)}/index/*`] : [arnOfTable(k)],
+    );
+    expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(expected));
+    expect(resourcesOf(doc, "dynamodb")).not.toContain(arnOfTable("dedupe"));
+    const send = doc.Statement.find((s) => s.Action.includes("sqs:SendMessage"))!;
+    expect(send.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
+    const exec = policies(p).find((x) => x.name === "gateway-execution-secrets")!.doc;
+    expect(exec.Statement.flatMap((s) => s.Resource).sort()).toEqual(
+      [`${PREFIX}/internal-secret`, `${PREFIX}/jwt-secret`].map(
+        (n) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${n}-AbCdEf`,
+      ),
+    );
+  });
+
+  test("persister Lambda: runtime >= nodejs22.x (Lambda.2), config memory/timeout, env from the contracts, own role, log retention", async () => {
+    const fn = p.one("aws:lambda/function:Function", "persister-function").inputs;
+    expect(isSupportedNodeRuntime(fn.runtime)).toBe(true);
+    expect(fn.memorySize).toBe(768);
+    expect(fn.timeout).toBe(30);
+    expect(fn.handler).toBe("__index.handler");
+    expect(fn.role).toBe(`arn:aws:iam::${ACCOUNT}:role/${PREFIX}-persister`);
+    expect(Object.keys(fn.environment.variables).sort()).toEqual([...persisterEnvVars].sort());
+    expect(fn.environment.variables[queues.notify.envVar]).toBe(
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${queueNamesFor(PREFIX, "notify").name}`,
+    );
+    for (const k of persisterTables)
+      expect(fn.environment.variables[tables[k].envVar]).toBe(`${PREFIX}-${tables[k].suffix}`);
+    const inbound = p.one("aws:sqs/queue:Queue", "inbound-queue").inputs;
+    expect(inbound.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * fn.timeout);
+    const logs = p.one("aws:cloudwatch/logGroup:LogGroup", "persister-logs").inputs;
+    expect(logs.name).toBe(`/aws/lambda/${PREFIX}-persister`);
+    expect(logs.retentionInDays).toBe(30);
+    expect(fn.loggingConfig.logGroup).toBe(logs.name);
+    const errors = p.one("aws:cloudwatch/metricAlarm:MetricAlarm", "persister-errors").inputs;
+    expect(errors).toMatchObject({
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: `${PREFIX}-persister` },
+    });
+  });
+
+  test("event source mapping: inbound queue, batch size from config, reports batch item failures", () => {
+    const esm = p.one("aws:lambda/eventSourceMapping:EventSourceMapping", "persister-source").inputs;
+    expect(esm.eventSourceArn).toBe(arnOfQueue(queueNamesFor(PREFIX, "inbound").name));
+    expect(esm.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    expect(esm.batchSize).toBe(7);
+    expect(esm.functionName).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${PREFIX}-persister`);
+  });
+
+  test("Fargate service: ports, env names from the contracts, secrets not in plain env, private subnets without public IP (ECS.2), non-root, read-only root fs (ECS.5), not privileged (ECS.4)", () => {
+    const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
+    const c = svc.taskDefinitionArgs.container;
+    expect(c.portMappings.map((m: { containerPort: number }) => m.containerPort)).toEqual([8080, 8081]);
+    expect(c.readonlyRootFilesystem).toBe(true);
+    expect(c.privileged).toBe(false);
+    expect(c.user).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/);
+    const names: string[] = c.environment.map((e: { name: string }) => e.name);
+    const expected = [
+      env.region,
+      env.port,
+      env.internalPort,
+      env.allowedOrigins,
+      env.webDir,
+      env.logLevel,
+      env.heartbeatMs,
+      queues.inbound.envVar,
+      queues.notify.envVar,
+      ...gatewayTables.map((k) => tables[k].envVar),
+    ];
+    expect([...names].sort()).toEqual([...expected].sort());
+    // Local-only knobs never reach a task: no emulator endpoints, the advertise host comes from task metadata.
+    for (const local of [env.sqsEndpoint, env.dynamodbEndpoint, env.advertiseHost]) expect(names).not.toContain(local);
+    for (const secret of gatewaySecretEnvVars) expect(names).not.toContain(secret);
+    expect(c.secrets.map((s: { name: string }) => s.name)).toEqual([...gatewaySecretEnvVars]);
+    for (const s of c.secrets) expect(s.valueFrom).toMatch(/^arn:aws:secretsmanager:/);
+    expect(svc.networkConfiguration.assignPublicIp).toBe(false);
+    expect(svc.networkConfiguration.subnets).toEqual(["subnet-0b1", "subnet-0b2"]);
+    expect(svc.loadBalancers).toEqual([expect.objectContaining({ containerName: "gateway", containerPort: 8080 })]);
+    expect(svc.taskDefinitionArgs.taskRole).toEqual({ roleArn: `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-gateway-task` });
+    expect(c.logConfiguration.logDriver).toBe("awslogs");
+    const vpc = p.one("awsx:ec2:Vpc", "gateway-vpc").inputs;
+    expect(vpc.natGateways).toEqual({ strategy: "Single" });
+  });
+
+  test("ALB: idle timeout above the heartbeat, invalid headers dropped (ELB.4), defensive desync mode (ELB.12), /healthz health check", () => {
+    const alb = p.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs;
+    expect(alb.idleTimeout).toBeGreaterThan((2 * 25_000) / 1000);
+    expect(alb.dropInvalidHeaderFields).toBe(true);
+    expect(alb.desyncMitigationMode).toBe("defensive");
+    expect(alb.enableDeletionProtection).toBe(false);
+    expect(alb.defaultTargetGroup).toMatchObject({ port: 8080, protocol: "HTTP", targetType: "ip" });
+    expect(alb.defaultTargetGroup.healthCheck).toMatchObject({ path: "/healthz", matcher: "200" });
+    expect(alb.listeners).toEqual([{ port: 80, protocol: "HTTP" }]);
+  });
+
+  test("the internal port is reachable only from gateway tasks (self-referencing rule), never via the ALB", () => {
+    const taskSg = p.one("aws:ec2/securityGroup:SecurityGroup", "gateway-task-sg");
+    const albSg = p.one("aws:ec2/securityGroup:SecurityGroup", "gateway-alb-sg");
+    expect(taskSg).toBeDefined();
+    const ingress = p.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    const onInternal = ingress.filter((r) => r.fromPort <= 8081 && r.toPort >= 8081);
+    expect(onInternal).toHaveLength(1);
+    expect(onInternal[0].securityGroupId).toBe(onInternal[0].referencedSecurityGroupId);
+    const toTasks = ingress.filter((r) => r.securityGroupId === onInternal[0].securityGroupId);
+    for (const r of toTasks) expect(r.cidrIpv4 ?? r.cidrIpv6).toBeUndefined();
+    const albIngress = ingress.filter((r) => r.cidrIpv4 || r.cidrIpv6);
+    expect(albIngress.every((r) => r.fromPort === 80)).toBe(true);
+    expect(albSg.name).toBe("gateway-alb-sg");
+  });
+
+  test("autoscaling on CPU and on ALB requests per target, between min and max", () => {
+    const target = p.one("aws:appautoscaling/target:Target", "gateway-scaling").inputs;
+    expect(target).toMatchObject({
+      minCapacity: 2,
+      maxCapacity: 10,
+      resourceId: `service/${PREFIX}/${PREFIX}-gateway`,
+      scalableDimension: "ecs:service:DesiredCount",
+    });
+    const metrics = p
+      .ofType("aws:appautoscaling/policy:Policy")
+      .map((r: Recorded) => r.inputs.targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification);
+    expect(metrics.map((m) => m.predefinedMetricType).sort()).toEqual([
+      "ALBRequestCountPerTarget",
+      "ECSServiceAverageCPUUtilization",
+    ]);
+    const requests = metrics.find((m) => m.predefinedMetricType === "ALBRequestCountPerTarget");
+    expect(requests.resourceLabel).toBe("app/gateway-alb/50dc6c495c0c9188/targetgroup/gateway-alb/73e2d6bc24d8a067");
+  });
+
+  test("image built from the repo Dockerfile into ECR when no image is configured", () => {
+    const image = p.one("awsx:ecr:Image", "gateway-image").inputs;
+    expect(image.dockerfile).toMatch(/\/Dockerfile$/);
+    expect(image.platform).toBe("linux/amd64");
+    const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
+    expect(svc.taskDefinitionArgs.container.image).toMatch(/\.dkr\.ecr\..*@sha256:/);
+  });
+
+  test("exports: app and WebSocket URLs, queue URLs, table names, dashboard URL", async () => {
+    const out = p.program;
+    expect(await promiseOf(out.appUrl)).toBe(`http://gateway-alb-123456.${REGION}.elb.amazonaws.com`);
+    expect(await promiseOf(out.wsUrl)).toBe(`ws://gateway-alb-123456.${REGION}.elb.amazonaws.com/ws`);
+    expect(await promiseOf(out.inboundQueueUrl)).toMatch(/parley-test-inbound\.fifo$/);
+    expect(await promiseOf(out.notifyQueueUrl)).toMatch(/parley-test-notify$/);
+    expect(await promiseOf(out.dashboardUrl)).toBe(
+      `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards:name=${PREFIX}`,
+    );
+    const names = await Promise.all(tableKeys.map((k) => promiseOf(out.tableNames[k])));
+    expect(names).toEqual(tableKeys.map((k) => `${PREFIX}-${tables[k].suffix}`));
+    const origins = p
+      .one("awsx:ecs:FargateService", "gateway-service")
+      .inputs.taskDefinitionArgs.container.environment.find((e: { name: string }) => e.name === env.allowedOrigins);
+    expect(origins.value).toBe(await promiseOf(out.appUrl));
+  });
+});
+
+describe("certificate, existing VPC without private subnets, existing secret, prebuilt image", () => {
+  let p: LoadedProgram;
+  const cert = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/0b1c2d3e`;
+  const jwtArn = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/parley/jwt`;
+  beforeAll(async () => {
+    p = await loadProgram({
+      certificateArn: cert,
+      publicOrigin: "https://chat.example.com",
+      vpcId: "vpc-0123",
+      publicSubnetIds: "subnet-0aa,subnet-0bb",
+      jwtSecretArn: jwtArn,
+      gatewayImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/parley:1.0.0`,
+    });
+  });
+
+  test("HTTPS listener with the certificate and HTTP redirected to it (ELB.1); ALB deletion protection on (ELB.6)", () => {
+    const alb = p.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs;
+    expect(alb.listeners).toEqual([
+      {
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+      },
+      { port: 443, protocol: "HTTPS", certificateArn: cert, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" },
+    ]);
+    expect(alb.enableDeletionProtection).toBe(true);
+    expect(alb.subnetIds).toEqual(["subnet-0aa", "subnet-0bb"]);
+    for (const t of p.ofType("aws:dynamodb/table:Table")) expect(t.inputs.deletionProtectionEnabled).toBe(true);
+  });
+
+  test("no NAT path: tasks in the public subnets with a public IP; no VPC or image is built", () => {
+    const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
+    expect(svc.networkConfiguration).toMatchObject({ assignPublicIp: true, subnets: ["subnet-0aa", "subnet-0bb"] });
+    expect(svc.taskDefinitionArgs.container.image).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/parley:1.0.0`);
+    expect(p.ofType("awsx:ec2:Vpc")).toEqual([]);
+    expect(p.ofType("awsx:ecr:Image")).toEqual([]);
+  });
+
+  test("an existing SSM parameter for the JWT secret is used as-is; only the internal secret is generated", () => {
+    const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
+    const secrets = Object.fromEntries(
+      svc.taskDefinitionArgs.container.secrets.map((s: { name: string; valueFrom: string }) => [s.name, s.valueFrom]),
+    );
+    expect(secrets[env.jwtSecret]).toBe(jwtArn);
+    expect(p.ofType("aws:secretsmanager/secret:Secret").map((r) => r.inputs.name)).toEqual([
+      `${PREFIX}/internal-secret`,
+    ]);
+    const exec = JSON.parse(
+      p.one("aws:iam/rolePolicy:RolePolicy", "gateway-execution-secrets").inputs.policy,
+    ) as PolicyDocument;
+    expect(exec.Statement.find((s) => s.Action.includes("ssm:GetParameters"))!.Resource).toEqual([jwtArn]);
+  });
+
+  test("URLs use the public origin", async () => {
+    expect(await promiseOf(p.program.appUrl)).toBe("https://chat.example.com");
+    expect(await promiseOf(p.program.wsUrl)).toBe("wss://chat.example.com/ws");
+  });
+});
