@@ -303,6 +303,17 @@ describe("chat client", () => {
     t.client.notifyTyping(CID);
     expect(t.ws().sentOfType("typing")).toHaveLength(2);
 
+    // A keystroke inside the window is owed one trailing frame when the window ends; sending cancels it.
+    jest.advanceTimersByTime(500);
+    t.client.notifyTyping(CID);
+    jest.advanceTimersByTime(1700);
+    expect(t.ws().sentOfType("typing")).toHaveLength(3);
+    jest.advanceTimersByTime(1000);
+    t.client.notifyTyping(CID);
+    t.client.send(CID, "done");
+    jest.advanceTimersByTime(5000);
+    expect(t.ws().sentOfType("typing")).toHaveLength(3);
+
     t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 2 });
     t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 1 });
     expect(t.client.getState().receipts[CID]).toEqual({ bob: 2 });

@@ -149,7 +149,7 @@ describe("ConversationView", () => {
     const box = screen.getByLabelText("Message");
     expect(document.activeElement).toBe(box);
     fireEvent.change(box, { target: { value: "hello" } });
-    expect(c.notifyTyping).toHaveBeenCalledWith(CID);
+    expect(c.notifyTyping).toHaveBeenCalledWith(CID, true);
     fireEvent.keyDown(box, { key: "Enter", shiftKey: true });
     expect(c.send).not.toHaveBeenCalled();
     fireEvent.keyDown(box, { key: "Enter" });

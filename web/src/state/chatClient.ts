@@ -73,6 +73,7 @@ export interface ChatClientOptions {
 }
 
 const PREVIEW_CHARS = 140;
+const TYPING_ARRIVAL_MARGIN_MS = 150;
 
 /** 128 random bits, URL-safe; crypto.randomUUID is missing on plain-http origins other than localhost. */
 export function newClientMessageId(): string {
@@ -119,6 +120,7 @@ export class ChatClient {
   private readonly acceptTimeoutMs: number;
   private readonly pageSize: number;
   private readonly typingThrottle = new TypingThrottle();
+  private readonly typingTrailing = new Map<string, unknown>();
   private readonly acceptTimers = new Map<string, unknown>();
   /** Highest seq acknowledged to the server per conversation, so a `read` is sent once per change. */
   private readonly readSent = new Map<string, number>();
@@ -192,6 +194,8 @@ export class ChatClient {
     for (const t of this.acceptTimers.values()) this.timers.clearTimeout(t);
     this.acceptTimers.clear();
     if (this.typingTimer !== null) this.timers.clearTimeout(this.typingTimer);
+    for (const t of this.typingTrailing.values()) this.timers.clearTimeout(t);
+    this.typingTrailing.clear();
   }
 
   browserOffline(): void {
@@ -334,7 +338,7 @@ export class ChatClient {
     if (body.trim().length === 0) return undefined;
     const clientMessageId = this.newId();
     this.updateList(conversationId, (l) => addPending(l, { clientMessageId, body, now: this.now() }));
-    this.typingThrottle.reset(conversationId);
+    this.notifyTyping(conversationId, false);
     this.transmit(conversationId, clientMessageId);
     return clientMessageId;
   }
@@ -345,10 +349,28 @@ export class ChatClient {
     this.transmit(conversationId, clientMessageId);
   }
 
-  notifyTyping(conversationId: string): void {
-    if (this.typingThrottle.shouldSend(conversationId, this.now())) {
+  /** Called on every keystroke (`active`), and with false when the draft is sent or emptied. */
+  notifyTyping(conversationId: string, active = true): void {
+    const trailing = this.typingTrailing.get(conversationId);
+    if (trailing !== undefined) this.timers.clearTimeout(trailing);
+    this.typingTrailing.delete(conversationId);
+    if (!active) return;
+    const now = this.now();
+    if (this.typingThrottle.shouldSend(conversationId, now)) {
       this.connection.send({ type: "typing", conversationId });
+      return;
     }
+    // Margin: the gateway measures the interval on arrival, and frames do not arrive evenly spaced.
+    const wait = this.typingThrottle.waitMs(conversationId, now) + TYPING_ARRIVAL_MARGIN_MS;
+    this.typingTrailing.set(
+      conversationId,
+      this.timers.setTimeout(() => {
+        this.typingTrailing.delete(conversationId);
+        if (this.typingThrottle.shouldSend(conversationId, this.now())) {
+          this.connection.send({ type: "typing", conversationId });
+        }
+      }, wait),
+    );
   }
 
   private transmit(conversationId: string, clientMessageId: string): void {

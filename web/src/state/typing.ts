@@ -3,22 +3,26 @@
 export const TYPING_SEND_INTERVAL_MS = 2000;
 export const TYPING_SHOW_MS = 4000;
 
-/** At most one `typing` frame per interval per conversation while the user keeps typing. */
+/**
+ * At most one `typing` frame per interval per conversation while the user keeps typing. The gateway drops frames
+ * closer than that, so the client never sends them: a keystroke inside the window is owed a trailing frame
+ * when the window ends instead (`waitMs`).
+ */
 export class TypingThrottle {
   private readonly lastSent = new Map<string, number>();
 
   constructor(private readonly intervalMs = TYPING_SEND_INTERVAL_MS) {}
 
   shouldSend(conversationId: string, now: number): boolean {
-    const last = this.lastSent.get(conversationId);
-    if (last !== undefined && now - last < this.intervalMs) return false;
+    if (this.waitMs(conversationId, now) > 0) return false;
     this.lastSent.set(conversationId, now);
     return true;
   }
 
-  /** After a send the other side hides the indicator anyway; the next keystroke may announce again. */
-  reset(conversationId: string): void {
-    this.lastSent.delete(conversationId);
+  /** How long until a frame may go out again (0: now). */
+  waitMs(conversationId: string, now: number): number {
+    const last = this.lastSent.get(conversationId);
+    return last === undefined ? 0 : Math.max(0, last + this.intervalMs - now);
   }
 }
 

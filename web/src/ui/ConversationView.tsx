@@ -145,7 +145,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
           autoFocus
           onChange={(e) => {
             setDraft(e.target.value);
-            if (e.target.value.trim()) client.notifyTyping(conversationId);
+            client.notifyTyping(conversationId, e.target.value.trim().length > 0);
           }}
           onKeyDown={onKeyDown}
         />
