@@ -1,0 +1,420 @@
+/**
+ * The open-loop load generator and its recorder. Messages leave at fixed intended times whatever the system
+ * does; each body carries its intended send time, so latency is measured from when the message *should* have
+ * left (no coordinated omission), into HDR histograms (microseconds).
+ */
+import * as hdr from "hdr-histogram-js";
+import { io, type Socket } from "socket.io-client";
+import WebSocket from "ws";
+import type { PlannedMessage, Population } from "./workload";
+
+/** Wall-clock epoch milliseconds with sub-millisecond resolution (one clock for every process on the host). */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+export type Histogram = hdr.Histogram;
+export const newHistogram = (): Histogram =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+
+/** Parley's server stamps on a delivered message (absent for the baselines). */
+export interface ServerStamps {
+  readonly seq: number;
+  readonly sentAt: number;
+  readonly storedAt: number;
+}
+
+/** Where adapters report what their sockets receive; the current phase's recorder sits behind it. */
+export interface Sink {
+  onMessage(receiver: number, senderId: string, body: string, stamps?: ServerStamps): void;
+  onAccepted(sender: number, clientMessageId: string): void;
+  onError(sender: number, code: string): void;
+}
+
+/** One system's connected clients. */
+export interface SystemClients {
+  readonly system: string;
+  send(sender: number, conversationId: string, clientMessageId: string, body: string): void;
+  close(): Promise<void>;
+}
+
+export function bodyFor(tag: string, m: number, intended: number, bodyBytes: number): string {
+  const head = `${tag}|${m}|${intended.toFixed(3)}|`;
+  return head + "x".repeat(Math.max(1, bodyBytes - head.length));
+}
+
+export interface PhaseResult {
+  readonly sent: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly orderViolations: number;
+  /** Deliveries belonging to an earlier phase that arrived during this one (not counted above). */
+  readonly strays: number;
+  readonly errors: Record<string, number>;
+  readonly accepted: number;
+  readonly sendWindowS: number;
+  readonly totalWindowS: number;
+  readonly histograms: {
+    e2e: Histogram;
+    accept?: Histogram;
+    acceptedToStored?: Histogram;
+    storedToDelivered?: Histogram;
+  };
+}
+
+/** Counts and times deliveries of one phase; rejects strays, duplicates and reorderings explicitly. */
+export class PhaseRecorder implements Sink {
+  readonly e2e = newHistogram();
+  readonly accept = newHistogram();
+  readonly acceptedToStored = newHistogram();
+  readonly storedToDelivered = newHistogram();
+  private readonly received: Uint16Array;
+  private readonly seen = new Set<number>();
+  private readonly lastSenderSeq = new Map<number, number>();
+  private readonly lastConversationSeq = new Map<number, number>();
+  private readonly stampedStored: Uint8Array;
+  delivered = 0;
+  duplicates = 0;
+  orderViolations = 0;
+  strays = 0;
+  echoes = 0;
+  acceptedCount = 0;
+  sent = 0;
+  readonly errors: Record<string, number> = {};
+  readonly expected: number;
+  startedAt = 0;
+
+  constructor(
+    readonly tag: string,
+    private readonly pop: Population,
+    readonly plan: readonly PlannedMessage[],
+  ) {
+    this.received = new Uint16Array(plan.length);
+    this.stampedStored = new Uint8Array(plan.length);
+    this.expected = plan.reduce((n, p) => n + pop.conversations[p.conversation]!.size - 1, 0);
+  }
+
+  onMessage(receiver: number, _senderId: string, body: string, stamps?: ServerStamps): void {
+    const t = nowMs();
+    const a = body.indexOf("|");
+    const b = body.indexOf("|", a + 1);
+    const c = body.indexOf("|", b + 1);
+    if (a < 0 || b < 0 || c < 0 || body.slice(0, a) !== this.tag) {
+      this.strays++;
+      return;
+    }
+    const m = Number(body.slice(a + 1, b));
+    const intended = Number(body.slice(b + 1, c));
+    const p = this.plan[m];
+    if (!p) {
+      this.strays++;
+      return;
+    }
+    if (receiver === p.sender) {
+      this.echoes++;
+      return;
+    }
+    const key = m * 131072 + receiver;
+    if (this.seen.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.seen.add(key);
+    this.received[m]!++;
+    this.delivered++;
+    this.e2e.recordValue(Math.max(1, Math.round((t - intended) * 1000)));
+    const orderKey = receiver * 131072 + p.sender;
+    const last = this.lastSenderSeq.get(orderKey) ?? 0;
+    if (p.senderSeq < last) this.orderViolations++;
+    else this.lastSenderSeq.set(orderKey, p.senderSeq);
+    if (stamps) {
+      // Each receiver holds one conversation, so its Parley seqs must only go up.
+      const lastSeq = this.lastConversationSeq.get(receiver) ?? 0;
+      if (stamps.seq < lastSeq) this.orderViolations++;
+      else this.lastConversationSeq.set(receiver, stamps.seq);
+      this.storedToDelivered.recordValue(Math.max(1, Math.round((t - stamps.storedAt) * 1000)));
+      if (!this.stampedStored[m]) {
+        this.stampedStored[m] = 1;
+        this.acceptedToStored.recordValue(Math.max(1, Math.round((stamps.storedAt - stamps.sentAt) * 1000)));
+      }
+    }
+  }
+
+  onAccepted(_sender: number, clientMessageId: string): void {
+    const dash = clientMessageId.indexOf("-");
+    if (clientMessageId.slice(0, dash) !== this.tag) return;
+    const p = this.plan[Number(clientMessageId.slice(dash + 1))];
+    if (!p) return;
+    this.acceptedCount++;
+    this.accept.recordValue(Math.max(1, Math.round((nowMs() - (this.startedAt + p.dueMs)) * 1000)));
+  }
+
+  onError(_sender: number, code: string): void {
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
+  }
+}
+
+/** Routes adapter callbacks to whichever phase is current. */
+export class SwitchingSink implements Sink {
+  current?: Sink;
+  onMessage(receiver: number, senderId: string, body: string, stamps?: ServerStamps): void {
+    this.current?.onMessage(receiver, senderId, body, stamps);
+  }
+  onAccepted(sender: number, clientMessageId: string): void {
+    this.current?.onAccepted(sender, clientMessageId);
+  }
+  onError(sender: number, code: string): void {
+    this.current?.onError(sender, code);
+  }
+}
+
+export interface DriveOptions {
+  readonly bodyBytes: number;
+  /** Longest wait for stragglers after the last send. */
+  readonly drainMs: number;
+  readonly progress?: (line: string) => void;
+  readonly label: string;
+}
+
+/**
+ * Sends the plan open-loop: a 1 ms timer sends everything that is due, so a stalled event loop sends late —
+ * and the lateness shows up in the latency, as it would for a real user.
+ */
+export async function drivePhase(
+  clients: SystemClients,
+  pop: Population,
+  recorder: PhaseRecorder,
+  opts: DriveOptions,
+): Promise<PhaseResult> {
+  const plan = recorder.plan;
+  const start = nowMs() + 20;
+  recorder.startedAt = start;
+  let i = 0;
+  const lastDue = plan[plan.length - 1]?.dueMs ?? 0;
+  let lastProgress = start;
+  const progress = () => {
+    const t = nowMs();
+    if (!opts.progress || t - lastProgress < 2_000) return;
+    lastProgress = t;
+    const p99 = recorder.e2e.totalCount ? (recorder.e2e.getValueAtPercentile(99) / 1000).toFixed(1) : "-";
+    opts.progress(
+      `${opts.label} t=${((t - start) / 1000).toFixed(0)}s sent=${recorder.sent}/${plan.length} ` +
+        `delivered=${recorder.delivered}/${recorder.expected} p99=${p99}ms`,
+    );
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = nowMs() - start;
+      while (i < plan.length && plan[i]!.dueMs <= elapsed) {
+        const p = plan[i]!;
+        const conv = pop.conversations[p.conversation]!;
+        clients.send(
+          p.sender,
+          conv.id,
+          `${recorder.tag}-${i}`,
+          bodyFor(recorder.tag, i, start + p.dueMs, opts.bodyBytes),
+        );
+        recorder.sent++;
+        i++;
+      }
+      progress();
+      if (i >= plan.length) resolve();
+      else setTimeout(tick, Math.min(1, Math.max(0, plan[i]!.dueMs - elapsed)));
+    };
+    setTimeout(tick, Math.max(0, start - nowMs()));
+  });
+  const sendEnd = nowMs();
+  const drainUntil = sendEnd + opts.drainMs;
+  while (recorder.delivered < recorder.expected && nowMs() < drainUntil) {
+    await new Promise((r) => setTimeout(r, 20));
+    progress();
+  }
+  const end = nowMs();
+  const parley = recorder.acceptedToStored.totalCount > 0 || recorder.acceptedCount > 0;
+  return {
+    sent: recorder.sent,
+    expected: recorder.expected,
+    delivered: recorder.delivered,
+    duplicates: recorder.duplicates,
+    orderViolations: recorder.orderViolations,
+    strays: recorder.strays,
+    errors: recorder.errors,
+    accepted: recorder.acceptedCount,
+    sendWindowS: Math.max(0.001, (start + lastDue - start) / 1000),
+    totalWindowS: (end - start) / 1000,
+    histograms: parley
+      ? {
+          e2e: recorder.e2e,
+          accept: recorder.accept,
+          acceptedToStored: recorder.acceptedToStored,
+          storedToDelivered: recorder.storedToDelivered,
+        }
+      : { e2e: recorder.e2e },
+  };
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>) {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+type Frame = Record<string, unknown> & { type?: string };
+
+/**
+ * Opens a socket and resolves once the server's first `readyType` frame arrives. The frame handler is installed
+ * before the handshake completes: a server that sends its first frame together with the 101 response would
+ * otherwise have it emitted before anyone listens.
+ */
+function openWs(
+  url: string,
+  protocols: string[] | undefined,
+  origin: string | undefined,
+  readyType: string,
+  onFrame: (f: Frame) => void,
+  timeoutMs = 30_000,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...(origin ? { origin } : {}) });
+    let ready = false;
+    const timer = setTimeout(() => fail(new Error(`${url}: no ${readyType} frame within ${timeoutMs} ms`)), timeoutMs);
+    const fail = (err: unknown) => {
+      clearTimeout(timer);
+      if (!ready) ws.terminate();
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    ws.once("error", fail);
+    ws.once("unexpected-response", (_req, res) => fail(new Error(`${url}: HTTP ${res.statusCode}`)));
+    ws.once("close", (code) => {
+      if (!ready) fail(new Error(`${url}: closed (${code}) before ${readyType}`));
+    });
+    ws.on("message", (data) => {
+      const f = JSON.parse(data.toString()) as Frame;
+      if (ready) return onFrame(f);
+      if (f.type === readyType) {
+        ready = true;
+        clearTimeout(timer);
+        ws.off("error", fail);
+        ws.on("error", () => undefined);
+        resolve(ws);
+      } else if (f.type === "error") fail(new Error(`server error before ${readyType}: ${JSON.stringify(f)}`));
+    });
+  });
+}
+
+async function closeAll(sockets: readonly WebSocket[]): Promise<void> {
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) return resolve();
+          ws.once("close", () => resolve());
+          ws.close(1000);
+          setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 2_000).unref();
+        }),
+    ),
+  );
+}
+
+export interface ParleyTarget {
+  readonly gatewayUrls: readonly string[];
+  readonly tokens: readonly string[];
+}
+
+/** Parley clients: the real subprotocol auth, `ready`, then `send` frames; `message`/`accepted`/`error` back. */
+export async function connectParley(pop: Population, target: ParleyTarget, sink: Sink): Promise<SystemClients> {
+  const sockets = await mapLimit(pop.userIds, 32, async (_u, i) => {
+    const base = target.gatewayUrls[pop.gatewayOf[i]! % target.gatewayUrls.length]!;
+    const url = base.replace(/^http/, "ws") + "/ws";
+    const ws = await openWs(url, ["parley.v1", "parley.auth." + target.tokens[i]], base, "ready", (frame) => {
+      const f = frame as {
+        type: string;
+        senderId?: string;
+        body?: string;
+        seq?: number;
+        sentAt?: number;
+        storedAt?: number;
+        clientMessageId?: string;
+        code?: string;
+      };
+      if (f.type === "message") {
+        sink.onMessage(i, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
+      } else if (f.type === "accepted") sink.onAccepted(i, f.clientMessageId!);
+      else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN");
+    });
+    ws.on("close", (code) => sink.onError(i, `CLOSED_${code}`));
+    return ws;
+  });
+  return {
+    system: "parley",
+    send: (sender, conversationId, clientMessageId, body) =>
+      sockets[sender]!.send(JSON.stringify({ type: "send", conversationId, clientMessageId, body })),
+    close: () => {
+      for (const ws of sockets) ws.removeAllListeners("close");
+      return closeAll(sockets);
+    },
+  };
+}
+
+/** Plain relay clients: join by query string, `send {room, body}` → `message {room, senderId, body}`. */
+export async function connectRelay(pop: Population, url: string, sink: Sink): Promise<SystemClients> {
+  const sockets = await mapLimit(pop.userIds, 32, async (user, i) => {
+    const room = pop.conversations[pop.conversationOf[i]!]!.id;
+    const q = `user=${encodeURIComponent(user)}&room=${encodeURIComponent(room)}`;
+    const ws = await openWs(`${url.replace(/^http/, "ws")}/?${q}`, undefined, undefined, "ready", (frame) => {
+      const f = frame as { type: string; senderId: string; body: string };
+      if (f.type === "message") sink.onMessage(i, f.senderId, f.body);
+    });
+    ws.on("close", (code) => sink.onError(i, `CLOSED_${code}`));
+    return ws;
+  });
+  return {
+    system: "relay",
+    send: (sender, room, _id, body) => sockets[sender]!.send(JSON.stringify({ type: "send", room, body })),
+    close: () => {
+      for (const ws of sockets) ws.removeAllListeners("close");
+      return closeAll(sockets);
+    },
+  };
+}
+
+/** Socket.IO clients over the websocket transport only (no polling upgrade), rooms joined on connection. */
+export async function connectSocketIo(pop: Population, url: string, sink: Sink): Promise<SystemClients> {
+  const sockets = await mapLimit(pop.userIds, 32, async (user, i) => {
+    const room = pop.conversations[pop.conversationOf[i]!]!.id;
+    const s: Socket = io(url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      query: { user, room },
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once("connect", () => resolve());
+      s.once("connect_error", (err) => reject(err));
+    });
+    s.on("message", (f: { senderId: string; body: string }) => sink.onMessage(i, f.senderId, f.body));
+    s.on("disconnect", (reason) => sink.onError(i, `DISCONNECT_${reason}`));
+    return s;
+  });
+  return {
+    system: "socketio",
+    send: (sender, room, _id, body) => sockets[sender]!.emit("send", { room, body }),
+    close: async () => {
+      for (const s of sockets) {
+        s.off("disconnect");
+        s.disconnect();
+      }
+    },
+  };
+}

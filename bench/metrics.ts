@@ -1,0 +1,48 @@
+/** Per-process CPU and memory from /proc, so every process of a system is metered the same way. */
+import { readFileSync } from "node:fs";
+
+/** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream distribution. */
+const CLOCK_TICKS = 100;
+
+/** User + system CPU seconds a process has used so far (0 if it is gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is in parentheses and may contain spaces: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size in bytes (0 if the process is gone). */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface MeteredProcess {
+  readonly name: string;
+  readonly pid: number;
+}
+
+export type CpuSnapshot = Record<string, number>;
+
+export function cpuSnapshot(procs: readonly MeteredProcess[]): CpuSnapshot {
+  const out: CpuSnapshot = { harness: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  for (const p of procs) out[p.name] = cpuSeconds(p.pid);
+  return out;
+}
+
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
+  const out: CpuSnapshot = {};
+  for (const k of Object.keys(after)) out[k] = Math.max(0, after[k]! - (before[k] ?? 0));
+  return out;
+}
+
+export const sumRss = (procs: readonly MeteredProcess[]): number => procs.reduce((n, p) => n + rssBytes(p.pid), 0);

@@ -1,0 +1,315 @@
+/**
+ * Results: one JSON file (everything, git-ignored), a markdown table (committed as bench/results/latest.md) and
+ * an SVG latency-percentile chart (git-ignored).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Histogram } from "./load";
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Histograms record microseconds; summaries are in milliseconds. */
+export function summarize(h: Histogram): LatencySummary {
+  const ms = (us: number) => Math.round(us) / 1000;
+  if (!h.totalCount) return { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  };
+}
+
+/** Points of the percentile curve, for the chart (x = percentile, y = ms). */
+export function percentileCurve(h: Histogram): { p: number; ms: number }[] {
+  const ps = [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100];
+  return h.totalCount ? ps.map((p) => ({ p, ms: h.getValueAtPercentile(p) / 1000 })) : [];
+}
+
+export interface SystemReport {
+  readonly system: string;
+  readonly phases: number;
+  readonly rate: number;
+  readonly sent: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly orderViolations: number;
+  readonly errors: Record<string, number>;
+  readonly deliveriesPerSecond: number;
+  readonly latency: LatencySummary;
+  readonly curve: { p: number; ms: number }[];
+  readonly stages?: { accept: LatencySummary; acceptedToStored: LatencySummary; storedToDelivered: LatencySummary };
+  /** CPU seconds per process over the phases (send window + drain). */
+  readonly cpuSeconds: Record<string, number>;
+  readonly cpuPer1kDeliveries: Record<string, number>;
+  readonly memory: { connections: number; rssBeforeBytes: number; rssAfterBytes: number; perConnectionBytes: number };
+}
+
+export interface SweepStep {
+  readonly rate: number;
+  readonly expected: number;
+  readonly delivered: number;
+  readonly lost: number;
+  readonly latency: LatencySummary;
+  readonly pass: boolean;
+  readonly cpuPer1kDeliveries: Record<string, number>;
+}
+
+export interface SyncReport {
+  readonly missed: number;
+  readonly received: number;
+  /** `sync` frame sent → `synced` received. */
+  readonly syncMs: number;
+  /** WebSocket opening → `synced` (handshake, auth, ready, sync). */
+  readonly connectToSyncedMs: number;
+}
+
+export interface ProfileEntry {
+  readonly fn: string;
+  readonly where: string;
+  readonly selfMs: number;
+  readonly selfPct: number;
+}
+
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly command: string;
+  readonly machine: { cpus: number; node: string; loadAvgAtStart: number[] };
+  readonly options: Record<string, unknown>;
+  readonly population: { clients: number; gateways: number; conversations: Record<string, number> };
+  readonly setup: Record<string, number>;
+  readonly systems: SystemReport[];
+  readonly ratios: Record<string, Record<string, number | null>>;
+  readonly sweep: { steps: SweepStep[]; kneeRate: number | null; criterion: string };
+  readonly sync?: SyncReport;
+  readonly profile?: { process: string; totalMs: number; top: ProfileEntry[]; byArea: Record<string, number> }[];
+  readonly durationS: number;
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+
+/** Parley over each baseline: latency percentiles, CPU per delivery (gateways, and everything), memory. */
+export function computeRatios(systems: readonly SystemReport[]): BenchReport["ratios"] {
+  const parley = systems.find((s) => s.system === "parley");
+  const out: BenchReport["ratios"] = {};
+  if (!parley) return out;
+  const gatewayCpu = (s: SystemReport) =>
+    Object.entries(s.cpuPer1kDeliveries)
+      .filter(([k]) => k.startsWith("gw-"))
+      .reduce((n, [, v]) => n + v, 0);
+  for (const base of systems.filter((s) => s.system !== "parley")) {
+    const baseCpu = base.cpuPer1kDeliveries.server ?? 0;
+    out[`parley/${base.system}`] = {
+      p50: ratio(parley.latency.p50, base.latency.p50),
+      p90: ratio(parley.latency.p90, base.latency.p90),
+      p99: ratio(parley.latency.p99, base.latency.p99),
+      p999: ratio(parley.latency.p999, base.latency.p999),
+      max: ratio(parley.latency.max, base.latency.max),
+      gatewayCpuPerDelivery: ratio(gatewayCpu(parley), baseCpu),
+      totalCpuPerDelivery: ratio(parley.cpuPer1kDeliveries.total ?? 0, baseCpu),
+      memoryPerConnection: ratio(parley.memory.perConnectionBytes, base.memory.perConnectionBytes),
+    };
+  }
+  return out;
+}
+
+const f = (n: number | null | undefined, digits = 1) =>
+  n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+
+export function toMarkdown(r: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(`# Benchmark results — ${r.finishedAt}`);
+  lines.push("");
+  lines.push(
+    `Command: \`${r.command}\` · ${r.population.clients} clients on ${r.population.gateways} gateways · ` +
+      `conversations ${Object.entries(r.population.conversations)
+        .map(([size, n]) => `${n}×${size}`)
+        .join(", ")} · ${r.machine.cpus} cores, Node ${r.machine.node} · load average at start ` +
+      `${r.machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(" ")} · run took ${r.durationS.toFixed(0)} s`,
+  );
+  lines.push("");
+  lines.push("## Side by side (same clients, same payloads, interleaved phases)");
+  lines.push("");
+  lines.push(
+    "| system | rate msg/s | delivered / expected | lost | dup | order viol. | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / 1k deliveries | memory / idle conn |",
+  );
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const s of r.systems) {
+    const cpu = Object.entries(s.cpuPer1kDeliveries)
+      .filter(([k]) => k !== "harness")
+      .map(([k, v]) => `${k} ${f(v, 3)}`)
+      .join("; ");
+    lines.push(
+      `| ${s.system} | ${s.rate} | ${s.delivered} / ${s.expected} | ${s.lost} | ${s.duplicates} | ${s.orderViolations} | ` +
+        `${f(s.deliveriesPerSecond, 0)} | ${f(s.latency.p50, 2)} | ${f(s.latency.p90, 2)} | ${f(s.latency.p99, 2)} | ` +
+        `${f(s.latency.p999, 2)} | ${f(s.latency.max, 1)} | ${cpu} | ${kb(s.memory.perConnectionBytes)} KB |`,
+    );
+  }
+  const parley = r.systems.find((s) => s.system === "parley");
+  if (parley?.stages) {
+    lines.push("");
+    lines.push("## Parley per stage (ms)");
+    lines.push("");
+    lines.push("| stage | p50 | p90 | p99 | p99.9 | max |");
+    lines.push("|---|---|---|---|---|---|");
+    const row = (name: string, l: LatencySummary) =>
+      lines.push(`| ${name} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.p999, 2)} | ${f(l.max, 1)} |`);
+    row("intended send → accepted", parley.stages.accept);
+    row("accepted (sentAt) → stored (storedAt)", parley.stages.acceptedToStored);
+    row("stored → delivered", parley.stages.storedToDelivered);
+    row("end to end", parley.latency);
+  }
+  lines.push("");
+  lines.push("## Ratios (Parley / baseline)");
+  lines.push("");
+  lines.push(
+    "| baseline | p50 | p90 | p99 | p99.9 | gateway CPU / delivery | all-process CPU / delivery | memory / conn |",
+  );
+  lines.push("|---|---|---|---|---|---|---|---|");
+  for (const [name, q] of Object.entries(r.ratios)) {
+    lines.push(
+      `| ${name} | ${f(q.p50, 2)} | ${f(q.p90, 2)} | ${f(q.p99, 2)} | ${f(q.p999, 2)} | ${f(q.gatewayCpuPerDelivery, 2)} | ` +
+        `${f(q.totalCpuPerDelivery, 2)} | ${f(q.memoryPerConnection, 2)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(
+    `## Rate sweep (Parley) — knee: ${r.sweep.kneeRate === null ? "none passed" : `${r.sweep.kneeRate} msg/s`}`,
+  );
+  lines.push("");
+  lines.push(`Criterion: ${r.sweep.criterion}.`);
+  lines.push("");
+  lines.push("| rate msg/s | delivered / expected | lost | p50 ms | p99 ms | max ms | gateways CPU s / 1k | pass |");
+  lines.push("|---|---|---|---|---|---|---|---|");
+  for (const s of r.sweep.steps) {
+    const gw = Object.entries(s.cpuPer1kDeliveries)
+      .filter(([k]) => k.startsWith("gw-"))
+      .reduce((n, [, v]) => n + v, 0);
+    lines.push(
+      `| ${s.rate} | ${s.delivered} / ${s.expected} | ${s.lost} | ${f(s.latency.p50, 2)} | ${f(s.latency.p99, 2)} | ` +
+        `${f(s.latency.max, 1)} | ${f(gw, 3)} | ${s.pass ? "yes" : "no"} |`,
+    );
+  }
+  if (r.sync) {
+    lines.push("");
+    lines.push(
+      `## Reconnect and sync\n\n${r.sync.received} of ${r.sync.missed} missed messages synced: ` +
+        `sync → synced ${f(r.sync.syncMs, 1)} ms; socket open → synced ${f(r.sync.connectToSyncedMs, 1)} ms.`,
+    );
+  }
+  if (r.profile?.length) {
+    lines.push("");
+    lines.push("## CPU profile (gateway, self time)");
+    for (const p of r.profile) {
+      lines.push("");
+      lines.push(`### ${p.process} — ${f(p.totalMs / 1000, 1)} s sampled`);
+      lines.push("");
+      lines.push(
+        "By area: " +
+          Object.entries(p.byArea)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${f(v, 1)}%`)
+            .join(", "),
+      );
+      lines.push("");
+      lines.push("| self % | self ms | function | where |");
+      lines.push("|---|---|---|---|");
+      for (const e of p.top) lines.push(`| ${f(e.selfPct, 1)} | ${f(e.selfMs, 0)} | \`${e.fn}\` | ${e.where} |`);
+    }
+  }
+  lines.push("");
+  lines.push(
+    "Setup (ms): " +
+      Object.entries(r.setup)
+        .map(([k, v]) => `${k} ${f(v, 1)}`)
+        .join(", "),
+  );
+  lines.push("");
+  return lines.join("\n");
+}
+
+const COLORS: Record<string, string> = { parley: "#d9480f", relay: "#1971c2", socketio: "#2f9e44" };
+
+/** Latency by percentile on the classic "nines" x axis (log of 1/(1-p)), log-scaled milliseconds. */
+export function toSvg(r: BenchReport): string {
+  const W = 720;
+  const H = 420;
+  const m = { l: 60, r: 20, t: 40, b: 50 };
+  const xOf = (p: number) => {
+    const nines = Math.log10(1 / Math.max(1e-5, 1 - p / 100));
+    return m.l + (Math.min(nines, 5) / 5) * (W - m.l - m.r);
+  };
+  const all = r.systems.flatMap((s) => s.curve.map((c) => c.ms)).filter((x) => x > 0);
+  const lo = Math.max(0.1, Math.min(...all, 1));
+  const hi = Math.max(...all, 10);
+  const yOf = (ms: number) => {
+    const t = (Math.log10(Math.max(ms, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo) || 1);
+    return H - m.b - t * (H - m.t - m.b);
+  };
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+  );
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  parts.push(`<text x="${m.l}" y="24" font-size="14">End-to-end latency by percentile (${r.command})</text>`);
+  for (const [label, p] of [
+    ["0%", 0],
+    ["90%", 90],
+    ["99%", 99],
+    ["99.9%", 99.9],
+    ["99.99%", 99.99],
+  ] as const) {
+    const x = xOf(p);
+    parts.push(`<line x1="${x}" y1="${m.t}" x2="${x}" y2="${H - m.b}" stroke="#ddd"/>`);
+    parts.push(`<text x="${x}" y="${H - m.b + 16}" text-anchor="middle">${label}</text>`);
+  }
+  for (let d = Math.floor(Math.log10(lo)); d <= Math.ceil(Math.log10(hi)); d++) {
+    const ms = 10 ** d;
+    if (ms < lo / 1.01 || ms > hi * 1.01) continue;
+    const y = yOf(ms);
+    parts.push(`<line x1="${m.l}" y1="${y}" x2="${W - m.r}" y2="${y}" stroke="#ddd"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${ms} ms</text>`);
+  }
+  r.systems.forEach((s, i) => {
+    const color = COLORS[s.system] ?? "#555";
+    const pts = s.curve.map((c) => `${xOf(c.p).toFixed(1)},${yOf(c.ms).toFixed(1)}`).join(" ");
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`);
+    parts.push(`<text x="${m.l + 10 + i * 150}" y="${H - 12}" fill="${color}">■ ${s.system} (${s.rate} msg/s)</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+export interface WrittenFiles {
+  readonly json: string;
+  readonly markdown: string;
+  readonly svg: string;
+}
+
+export function writeReport(r: BenchReport, outDir: string): WrittenFiles {
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    json: path.join(outDir, "latest.json"),
+    markdown: path.join(outDir, "latest.md"),
+    svg: path.join(outDir, "latest.svg"),
+  };
+  writeFileSync(files.json, JSON.stringify(r, null, 2));
+  writeFileSync(files.markdown, toMarkdown(r));
+  writeFileSync(files.svg, toSvg(r));
+  return files;
+}

@@ -1,0 +1,538 @@
+/**
+ * `npm run bench [-- --quick] [--clients N] [--rate R] [--duration s] [--profile] [--out dir]`
+ *
+ * Starts Parley's local stack, a plain ws relay and a Socket.IO server; connects the same clients to all three;
+ * runs interleaved open-loop phases at one rate (ABC, then CBA), a Parley rate sweep for the knee, and a
+ * reconnect-and-sync measurement; writes bench/results/latest.{json,md,svg}.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readdirSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import WebSocket from "ws";
+import { repoRoot } from "../runtime/local/processes";
+import type { LocalStack } from "../runtime/local/stack";
+import {
+  connectParley,
+  connectRelay,
+  connectSocketIo,
+  drivePhase,
+  newHistogram,
+  nowMs,
+  PhaseRecorder,
+  SwitchingSink,
+  type Histogram,
+  type PhaseResult,
+  type SystemClients,
+} from "./load";
+import { cpuDelta, cpuSnapshot, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
+import { meteredProcesses, seedParley, seedSyncPair, startParley } from "./parley";
+import { summarizeProfile } from "./profile";
+import {
+  computeRatios,
+  percentileCurve,
+  summarize,
+  writeReport,
+  type BenchReport,
+  type SweepStep,
+  type SyncReport,
+  type SystemReport,
+} from "./report";
+import { buildPopulation, planMessages, type Population } from "./workload";
+
+export interface BenchOptions {
+  quick: boolean;
+  clients: number;
+  gateways: number;
+  rate: number;
+  durationS: number;
+  rounds: number;
+  sweepRates: number[];
+  sweepDurationS: number;
+  drainMs: number;
+  bodyBytes: number;
+  settleMs: number;
+  syncMessages: number;
+  runnerConcurrency: number;
+  runnerBatchSize: number;
+  profile: boolean;
+  systems: string[];
+  outDir: string;
+  seed: number;
+}
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes("--quick");
+  const o: BenchOptions = quick
+    ? {
+        quick,
+        clients: 100,
+        gateways: 2,
+        rate: 100,
+        durationS: 4,
+        rounds: 1,
+        sweepRates: [100, 300],
+        sweepDurationS: 3,
+        drainMs: 3_000,
+        bodyBytes: 100,
+        settleMs: 1_000,
+        syncMessages: 100,
+        runnerConcurrency: 8,
+        runnerBatchSize: 10,
+        profile: false,
+        systems: ["parley", "relay", "socketio"],
+        outDir: path.join(repoRoot, "bench/results"),
+        seed: 7,
+      }
+    : {
+        quick,
+        clients: 1000,
+        gateways: 2,
+        rate: 500,
+        durationS: 15,
+        rounds: 2,
+        sweepRates: [250, 500, 1000, 1500, 2000, 3000],
+        sweepDurationS: 8,
+        drainMs: 5_000,
+        bodyBytes: 100,
+        settleMs: 3_000,
+        syncMessages: 1000,
+        runnerConcurrency: 8,
+        runnerBatchSize: 10,
+        profile: false,
+        systems: ["parley", "relay", "socketio"],
+        outDir: path.join(repoRoot, "bench/results"),
+        seed: 7,
+      };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const num = () => {
+      const v = Number(next());
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} must be a positive number`);
+      return v;
+    };
+    if (a === "--quick") continue;
+    else if (a === "--clients") o.clients = Math.floor(num());
+    else if (a === "--gateways") o.gateways = Math.floor(num());
+    else if (a === "--rate") o.rate = num();
+    else if (a === "--duration") o.durationS = num();
+    else if (a === "--rounds") o.rounds = Math.floor(num());
+    else if (a === "--sweep")
+      o.sweepRates = next()
+        .split(",")
+        .map(Number)
+        .filter((n) => n > 0);
+    else if (a === "--sweep-duration") o.sweepDurationS = num();
+    else if (a === "--drain") o.drainMs = num() * 1000;
+    else if (a === "--body-bytes") o.bodyBytes = Math.floor(num());
+    else if (a === "--sync-messages") o.syncMessages = Math.floor(num());
+    else if (a === "--runner-concurrency") o.runnerConcurrency = Math.floor(num());
+    else if (a === "--runner-batch") o.runnerBatchSize = Math.floor(num());
+    else if (a === "--systems") o.systems = next().split(",");
+    else if (a === "--profile") o.profile = true;
+    else if (a === "--out") o.outDir = path.resolve(next());
+    else if (a === "--seed") o.seed = Math.floor(num());
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (o.clients < 4) throw new Error("--clients must be at least 4");
+  return o;
+}
+
+const t0 = nowMs();
+const log = (line: string) => process.stderr.write(`[bench +${((nowMs() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Baseline {
+  readonly url: string;
+  readonly process: MeteredProcess;
+  stop(): Promise<void>;
+}
+
+/** A baseline server in its own process, so its CPU and RSS are its own. */
+async function startBaseline(name: string, entry: string): Promise<Baseline> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_NO_WARNINGS: "1", PORT: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
+    lines.on("line", (l) => {
+      const m = /^listening (\d+)/.exec(l);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${name} exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    process: { name: "server", pid: child.pid! },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const done = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+interface SystemUnderTest {
+  readonly name: string;
+  clients?: SystemClients;
+  readonly processes: () => MeteredProcess[];
+  /** Where connections live (Parley: the gateways, not the emulators or the persister). */
+  readonly connectionProcesses: () => MeteredProcess[];
+  memory: SystemReport["memory"];
+  readonly phases: { result: PhaseResult; cpu: CpuSnapshot }[];
+}
+
+function conversationsBySize(pop: Population): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of pop.conversations) out[String(c.size)] = (out[String(c.size)] ?? 0) + 1;
+  return out;
+}
+
+function merge(hs: (Histogram | undefined)[]): Histogram {
+  const out = newHistogram();
+  for (const h of hs) if (h) out.add(h);
+  return out;
+}
+
+function cpuPer1k(cpu: CpuSnapshot, delivered: number, processes: readonly MeteredProcess[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const per = (s: number) => (delivered > 0 ? s / (delivered / 1000) : 0);
+  let total = 0;
+  for (const p of processes) {
+    out[p.name] = per(cpu[p.name] ?? 0);
+    total += cpu[p.name] ?? 0;
+  }
+  if (processes.length > 1) out.total = per(total);
+  out.harness = per(cpu.harness ?? 0);
+  return out;
+}
+
+async function runPhase(
+  sut: SystemUnderTest,
+  pop: Population,
+  sink: SwitchingSink,
+  tag: string,
+  rate: number,
+  durationS: number,
+  seed: number,
+  o: BenchOptions,
+): Promise<{ result: PhaseResult; cpu: CpuSnapshot }> {
+  const plan = planMessages(pop, rate, durationS, seed);
+  const recorder = new PhaseRecorder(tag, pop, plan);
+  sink.current = recorder;
+  const procs = sut.processes();
+  const before = cpuSnapshot(procs);
+  const result = await drivePhase(sut.clients!, pop, recorder, {
+    bodyBytes: o.bodyBytes,
+    drainMs: o.drainMs,
+    label: `${sut.name} ${tag} @${rate}/s`,
+    progress: log,
+  });
+  const cpu = cpuDelta(before, cpuSnapshot(procs));
+  const e2e = summarize(result.histograms.e2e);
+  log(
+    `${sut.name} ${tag} @${rate}/s done: delivered ${result.delivered}/${result.expected}, dup ${result.duplicates}, ` +
+      `order ${result.orderViolations}, p50 ${e2e.p50} ms, p99 ${e2e.p99} ms, max ${e2e.max} ms` +
+      (Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ""),
+  );
+  // Let stragglers of this phase land before the next one starts (they would count as strays there).
+  await sleep(300);
+  return { result, cpu };
+}
+
+function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
+  const results = sut.phases.map((p) => p.result);
+  const sum = (k: keyof Pick<PhaseResult, "sent" | "expected" | "delivered" | "duplicates" | "orderViolations">) =>
+    results.reduce((n, r) => n + r[k], 0);
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const cpuSeconds: Record<string, number> = {};
+  for (const p of sut.phases) for (const [k, v] of Object.entries(p.cpu)) cpuSeconds[k] = (cpuSeconds[k] ?? 0) + v;
+  const e2e = merge(results.map((r) => r.histograms.e2e));
+  const delivered = sum("delivered");
+  const window = results.reduce((n, r) => n + r.totalWindowS, 0);
+  const parleyStages = results.some((r) => r.histograms.acceptedToStored);
+  return {
+    system: sut.name,
+    phases: results.length,
+    rate,
+    sent: sum("sent"),
+    expected: sum("expected"),
+    delivered,
+    lost: sum("expected") - delivered,
+    duplicates: sum("duplicates"),
+    orderViolations: sum("orderViolations"),
+    errors,
+    deliveriesPerSecond: window > 0 ? delivered / window : 0,
+    latency: summarize(e2e),
+    curve: percentileCurve(e2e),
+    ...(parleyStages
+      ? {
+          stages: {
+            accept: summarize(merge(results.map((r) => r.histograms.accept))),
+            acceptedToStored: summarize(merge(results.map((r) => r.histograms.acceptedToStored))),
+            storedToDelivered: summarize(merge(results.map((r) => r.histograms.storedToDelivered))),
+          },
+        }
+      : {}),
+    cpuSeconds,
+    cpuPer1kDeliveries: cpuPer1k(cpuSeconds, delivered, sut.processes()),
+    memory: sut.memory,
+  };
+}
+
+/** Connects one system's clients and measures RSS growth per idle connection after a settle period. */
+async function connectMeasured(
+  sut: SystemUnderTest,
+  connect: () => Promise<SystemClients>,
+  connections: number,
+  settleMs: number,
+): Promise<void> {
+  await sleep(500);
+  const before = sumRss(sut.connectionProcesses());
+  const t = nowMs();
+  sut.clients = await connect();
+  log(`${sut.name}: ${connections} clients connected in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+  await sleep(settleMs);
+  const after = sumRss(sut.connectionProcesses());
+  sut.memory = {
+    connections,
+    rssBeforeBytes: before,
+    rssAfterBytes: after,
+    perConnectionBytes: Math.max(0, (after - before) / connections),
+  };
+}
+
+/** A client misses `count` messages, then reconnects and syncs them; timed from the client's side. */
+async function measureSync(stack: LocalStack, runTag: string, count: number): Promise<SyncReport> {
+  const pair = await seedSyncPair(stack, runTag);
+  const url = (i: number) => stack.gateways[i % stack.gateways.length]!.url;
+  const open = (i: number, token: string) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url(i).replace(/^http/, "ws") + "/ws", ["parley.v1", "parley.auth." + token], {
+        origin: url(i),
+        perMessageDeflate: false,
+      });
+      ws.once("error", reject);
+      ws.on("message", function onReady(d) {
+        if ((JSON.parse(d.toString()) as { type: string }).type === "ready") {
+          ws.off("message", onReady);
+          resolve(ws);
+        }
+      });
+    });
+  const sender = await open(0, pair.tokens[0]);
+  let stored = 0;
+  let accepted = 0;
+  sender.on("message", (d) => {
+    const f = JSON.parse(d.toString()) as { type: string };
+    if (f.type === "accepted") accepted++;
+    else if (f.type === "message") stored++;
+  });
+  for (let i = 0; i < count; i++) {
+    sender.send(
+      JSON.stringify({
+        type: "send",
+        conversationId: pair.conversationId,
+        clientMessageId: `sync-${i}`,
+        body: `missed ${i}`,
+      }),
+    );
+    if (i % 50 === 49) await sleep(20);
+  }
+  const deadline = nowMs() + 120_000;
+  while (stored < count && nowMs() < deadline) await sleep(50);
+  log(`sync: ${accepted} accepted, ${stored} stored and echoed; reconnecting the other member`);
+  sender.close();
+  const opened = nowMs();
+  const receiver = await open(1, pair.tokens[1]);
+  let received = 0;
+  const synced = new Promise<number>((resolve) => {
+    receiver.on("message", (d) => {
+      const f = JSON.parse(d.toString()) as { type: string };
+      if (f.type === "message") received++;
+      else if (f.type === "synced") resolve(nowMs());
+    });
+  });
+  const syncSent = nowMs();
+  receiver.send(JSON.stringify({ type: "sync", cursors: [{ conversationId: pair.conversationId, afterSeq: 0 }] }));
+  const done = await Promise.race([synced, sleep(30_000).then(() => NaN)]);
+  receiver.close();
+  return { missed: count, received, syncMs: done - syncSent, connectToSyncedMs: done - opened };
+}
+
+export async function runBench(o: BenchOptions, command: string): Promise<{ report: BenchReport; files: string[] }> {
+  const startedAt = new Date().toISOString();
+  const runTag = Date.now().toString(36).slice(-5);
+  const pop = buildPopulation(o.clients, o.gateways, runTag);
+  log(
+    `population: ${o.clients} clients, conversations ${JSON.stringify(conversationsBySize(pop))}, ` +
+      `${o.gateways} gateways; rate ${o.rate} msg/s × ${o.durationS} s × ${o.rounds} rounds`,
+  );
+  const profileDir = path.join(o.outDir, "profiles");
+  if (o.profile) rmSync(profileDir, { recursive: true, force: true });
+  const setup: Record<string, number> = {};
+  let t = nowMs();
+  const stack = await startParley({
+    gateways: o.gateways,
+    runnerConcurrency: o.runnerConcurrency,
+    runnerBatchSize: o.runnerBatchSize,
+    gatewayEnv: o.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : undefined,
+  });
+  setup.stackStartMs = nowMs() - t;
+  log(`local stack up in ${(setup.stackStartMs / 1000).toFixed(1)} s: ${stack.gateways.map((g) => g.url).join(", ")}`);
+  const baselines: Baseline[] = [];
+  const sink = new SwitchingSink();
+  const suts: SystemUnderTest[] = [];
+  const emptyMemory = { connections: 0, rssBeforeBytes: 0, rssAfterBytes: 0, perConnectionBytes: 0 };
+  try {
+    t = nowMs();
+    const seeded = await seedParley(stack, pop, { sampleSignups: o.quick ? 0 : 4 });
+    Object.assign(setup, seeded.timings);
+    setup.seedTotalMs = nowMs() - t;
+    log(
+      `seeded users, conversations and tokens in ${(setup.seedTotalMs / 1000).toFixed(1)} s ${JSON.stringify(seeded.timings)}`,
+    );
+
+    if (o.systems.includes("parley")) {
+      const sut: SystemUnderTest = {
+        name: "parley",
+        processes: () => meteredProcesses(stack),
+        connectionProcesses: () => meteredProcesses(stack).filter((p) => p.name.startsWith("gw-")),
+        memory: emptyMemory,
+        phases: [],
+      };
+      const target = { gatewayUrls: stack.gateways.map((g) => g.url), tokens: seeded.tokens };
+      await connectMeasured(sut, () => connectParley(pop, target, sink), o.clients, o.settleMs);
+      suts.push(sut);
+    }
+    for (const [name, entry, connect] of [
+      ["relay", "bench/baselines/relay.ts", connectRelay],
+      ["socketio", "bench/baselines/socketio.ts", connectSocketIo],
+    ] as const) {
+      if (!o.systems.includes(name)) continue;
+      const b = await startBaseline(name, entry);
+      baselines.push(b);
+      const sut: SystemUnderTest = {
+        name,
+        processes: () => [b.process],
+        connectionProcesses: () => [b.process],
+        memory: emptyMemory,
+        phases: [],
+      };
+      await connectMeasured(sut, () => connect(pop, b.url, sink), o.clients, o.settleMs);
+      suts.push(sut);
+    }
+
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? suts : [...suts].reverse();
+      for (const sut of order) {
+        const tag = `${sut.name.slice(0, 1)}${round}`;
+        sut.phases.push(await runPhase(sut, pop, sink, tag, o.rate, o.durationS, o.seed + round, o));
+      }
+    }
+
+    const sweep: SweepStep[] = [];
+    const parley = suts.find((s) => s.name === "parley");
+    if (parley) {
+      for (const [i, rate] of o.sweepRates.entries()) {
+        const { result, cpu } = await runPhase(parley, pop, sink, `s${i}`, rate, o.sweepDurationS, o.seed + 100 + i, o);
+        const latency = summarize(result.histograms.e2e);
+        const lost = result.expected - result.delivered;
+        const pass = lost === 0 && latency.p99 < 100;
+        sweep.push({
+          rate,
+          expected: result.expected,
+          delivered: result.delivered,
+          lost,
+          latency,
+          pass,
+          cpuPer1kDeliveries: cpuPer1k(cpu, result.delivered, parley.processes()),
+        });
+        if (!pass) break;
+      }
+    }
+    const passing = sweep.filter((s) => s.pass).map((s) => s.rate);
+    const kneeRate = passing.length ? Math.max(...passing) : null;
+
+    let sync: SyncReport | undefined;
+    if (parley && o.syncMessages > 0) {
+      sync = await measureSync(stack, runTag, o.syncMessages);
+      log(
+        `sync: ${sync.received}/${sync.missed} in ${sync.syncMs.toFixed(1)} ms (open → synced ${sync.connectToSyncedMs.toFixed(1)} ms)`,
+      );
+    }
+
+    for (const s of suts) await s.clients?.close();
+    sink.current = undefined;
+    for (const b of baselines.splice(0)) await b.stop();
+    await stack.stop();
+
+    let profile: BenchReport["profile"];
+    if (o.profile) {
+      profile = readdirSync(profileDir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .map((f) => ({ process: `gateway ${f}`, ...summarizeProfile(path.join(profileDir, f)) }));
+    }
+
+    const systems = suts.map((s) => systemReport(s, o.rate));
+    const report: BenchReport = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command,
+      machine: { cpus: os.cpus().length, node: process.version, loadAvgAtStart: loadAtStart },
+      options: { ...o },
+      population: { clients: o.clients, gateways: o.gateways, conversations: conversationsBySize(pop) },
+      setup,
+      systems,
+      ratios: computeRatios(systems),
+      sweep: {
+        steps: sweep,
+        kneeRate,
+        criterion: "highest rate with end-to-end p99 < 100 ms and zero loss; the sweep stops at the first failure",
+      },
+      ...(sync ? { sync } : {}),
+      ...(profile ? { profile } : {}),
+      durationS: (nowMs() - t0) / 1000,
+    };
+    const files = writeReport(report, o.outDir);
+    return { report, files: Object.values(files) };
+  } finally {
+    for (const s of suts) await s.clients?.close().catch(() => undefined);
+    for (const b of baselines) await b.stop().catch(() => undefined);
+    await stack.stop().catch(() => undefined);
+  }
+}
+
+const loadAtStart = os.loadavg();
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const o = parseArgs(argv);
+  runBench(o, ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ")).then(
+    ({ report, files }) => {
+      log(`done in ${report.durationS.toFixed(0)} s; wrote ${files.map((f) => path.relative(repoRoot, f)).join(", ")}`);
+      process.exit(0);
+    },
+    (err) => {
+      log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
