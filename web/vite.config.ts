@@ -7,5 +7,13 @@ export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   // No @vitejs/plugin-react: Vite 8 transforms JSX itself through oxc.
   oxc: { jsx: { runtime: "automatic" } },
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: true, target: "es2022" },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    sourcemap: true,
+    target: "es2022",
+    // The client imports constants from runtime/contracts, whose zod schemas it never uses; marking zod's
+    // builders pure lets the bundler drop those schemas (and most of zod) instead of shipping them.
+    rolldownOptions: { treeshake: { manualPureFunctions: ["z"] } },
+  },
 });
