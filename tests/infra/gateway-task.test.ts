@@ -1,0 +1,136 @@
+/**
+ * The gateway starts from the task definition: the env names and values the Fargate container declares
+ * (under mocks), AWS endpoints mapped to the emulators, the two secrets supplied the way the ECS agent
+ * injects them, and the ECS task metadata endpoint the agent provides — then /healthz must answer 200,
+ * and SIGTERM (the ECS stop signal) must end the process cleanly.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import path from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { env, gatewaySecretEnvVars, loadGatewayConfig, queues } from "../../runtime/contracts";
+import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
+import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
+import { loadProgram } from "./mocks";
+
+jest.setTimeout(120_000);
+
+const PREFIX = "parley-test";
+const root = path.resolve(__dirname, "../..");
+
+let emulators: Emulators;
+let provisioned: Provisioned;
+let container: {
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMappings: { containerPort: number }[];
+};
+let metadata: Server;
+let gateway: ChildProcess | undefined;
+
+beforeAll(async () => {
+  const p = await loadProgram({ deletionProtection: "false" });
+  container = p.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs.container;
+  emulators = await startEmulators();
+  const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+  provisioned = await provision(
+    {
+      dynamodb: new DynamoDBClient({ ...awsLocal, endpoint: emulators.dynamodb.endpoint }),
+      sqs: new SQSClient({ ...awsLocal, endpoint: emulators.sqs.endpoint }),
+    },
+    PREFIX,
+  );
+  // Stand-in for the ECS task metadata endpoint v4 the agent serves inside every task.
+  metadata = createServer((req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ Containers: [{ Networks: [{ IPv4Addresses: ["127.0.0.1"] }] }] }));
+  });
+  metadata.listen(0, "127.0.0.1");
+  await once(metadata, "listening");
+});
+
+afterAll(async () => {
+  if (gateway && gateway.exitCode === null) {
+    gateway.kill("SIGKILL");
+    await once(gateway, "exit");
+  }
+  await new Promise((r) => metadata?.close(r));
+  await emulators?.stop();
+});
+
+test("the secrets come only through `secrets`: the plain env alone is not a loadable gateway config", () => {
+  const declared = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+  expect(container.secrets.map((s) => s.name)).toEqual([...gatewaySecretEnvVars]);
+  // Without the secrets the config must not load: they really come only from `secrets`.
+  expect(() => loadGatewayConfig(declared)).toThrow(/PARLEY_JWT_SECRET|PARLEY_INTERNAL_SECRET/);
+});
+
+test("the gateway starts with exactly the task definition's environment and answers /healthz with 200", async () => {
+  const declared = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
+  const local = localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint });
+  const childEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(declared)) {
+    // Queue URLs point at AWS; here they point at the emulator's queues of the same name.
+    if (name === queues.inbound.envVar || name === queues.notify.envVar) {
+      expect(value.split("/").pop()).toBe(local[name]!.split("/").pop());
+      childEnv[name] = local[name]!;
+    } else {
+      childEnv[name] = value;
+    }
+  }
+  // Table names need no mapping: same prefix, same contract.
+  for (const [name, value] of Object.entries(local)) {
+    if (name.startsWith("PARLEY_TABLE_") && name in declared) expect(declared[name]).toBe(value);
+  }
+  // The container ports are 8080/8081; on a shared machine the test takes free ones for the same roles.
+  expect(Number(declared[env.port])).toBe(container.portMappings[0]!.containerPort);
+  expect(Number(declared[env.internalPort])).toBe(container.portMappings[1]!.containerPort);
+  const port = await freePort();
+  childEnv[env.port] = String(port);
+  childEnv[env.internalPort] = String(await freePort());
+  // What the ECS agent adds: the secrets' values and the task metadata endpoint.
+  for (const name of gatewaySecretEnvVars) childEnv[name] = randomBytes(32).toString("hex");
+  childEnv.ECS_CONTAINER_METADATA_URI_V4 = `http://127.0.0.1:${(metadata.address() as { port: number }).port}/v4`;
+  // The emulators stand in for AWS.
+  childEnv[env.sqsEndpoint] = local[env.sqsEndpoint]!;
+  childEnv[env.dynamodbEndpoint] = local[env.dynamodbEndpoint]!;
+  childEnv.AWS_ACCESS_KEY_ID = "local";
+  childEnv.AWS_SECRET_ACCESS_KEY = "local";
+  childEnv.NODE_NO_WARNINGS = "1";
+  expect(childEnv[env.advertiseHost]).toBeUndefined();
+
+  let output = "";
+  gateway = spawn(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "runtime/gateway/main.ts"], {
+    cwd: root,
+    env: childEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  gateway.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  gateway.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+
+  const deadline = Date.now() + 60_000;
+  let status = 0;
+  let body: { ok?: boolean; gatewayId?: string } = {};
+  while (Date.now() < deadline && gateway.exitCode === null) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      status = res.status;
+      body = (await res.json()) as typeof body;
+      if (status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (status !== 200) throw new Error(`gateway did not answer /healthz with 200 (got ${status}); output:\n${output}`);
+  expect(body.ok).toBe(true);
+  expect(typeof body.gatewayId).toBe("string");
+
+  const exited = once(gateway, "exit");
+  gateway.kill("SIGTERM");
+  const [code] = await exited;
+  expect(code).toBe(0);
+});
