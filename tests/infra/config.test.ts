@@ -1,0 +1,112 @@
+/** `parley:*` config: defaults, cross-checks that name the key, and Pulumi.yaml / Pulumi.dev.yaml in step. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { load } from "js-yaml";
+import { configKeys, parseConfig, type ConfigKey, type RawConfig } from "../../components/config";
+
+const ctx = { project: "parley", stack: "dev" };
+const root = path.resolve(__dirname, "../..");
+
+describe("parseConfig", () => {
+  test("defaults give a private, NAT-backed, two-task stack", () => {
+    const c = parseConfig({}, ctx);
+    expect(c.namePrefix).toBe("parley-dev");
+    expect(c.deletionProtection).toBe(true);
+    expect(c.network).toEqual({ natGateways: "Single", availabilityZones: 2 });
+    expect(c.persister).toEqual({ memoryMb: 512, timeoutSeconds: 30, batchSize: 10 });
+    expect(c.gateway).toMatchObject({ port: 8080, internalPort: 8081, desiredCount: 2, minCount: 2, maxCount: 10 });
+    expect(c.gateway.albIdleTimeoutSeconds * 1000).toBeGreaterThan(2 * c.gateway.heartbeatMs);
+  });
+
+  test.each<[RawConfig, RegExp]>([
+    [{ persisterTimeoutSeconds: "31" }, /parley:persisterTimeoutSeconds must be an integer in \[1, 30\]/],
+    [{ persisterBatchSize: "11" }, /parley:persisterBatchSize/],
+    [{ persisterMemoryMb: "lots" }, /parley:persisterMemoryMb/],
+    [{ deletionProtection: "yes" }, /parley:deletionProtection must be true or false/],
+    [{ logRetentionDays: "10" }, /parley:logRetentionDays must be one of/],
+    [{ gatewayCpu: "300" }, /parley:gatewayCpu must be one of/],
+    [{ gatewayCpu: "256", gatewayMemoryMb: "4096" }, /parley:gatewayMemoryMb must be an integer in \[512, 2048\]/],
+    [{ gatewayMinCount: "3" }, /parley:gatewayMinCount <= parley:gatewayDesiredCount <= parley:gatewayMaxCount/],
+    [{ gatewayInternalPort: "8080" }, /parley:gatewayPort and parley:gatewayInternalPort must differ/],
+    [{ albIdleTimeoutSeconds: "50" }, /parley:albIdleTimeoutSeconds .* must exceed twice parley:heartbeatMs/],
+    [
+      { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x" },
+      /parley:publicOrigin is required when parley:certificateArn/,
+    ],
+    [
+      { certificateArn: "nope", publicOrigin: "https://a.example" },
+      /parley:certificateArn must be an ACM certificate ARN/,
+    ],
+    [{ publicOrigin: "chat.example.com" }, /parley:publicOrigin must be an origin/],
+    [{ vpcId: "vpc-0abc", publicSubnetIds: "subnet-01" }, /parley:publicSubnetIds needs at least two subnets/],
+    [
+      { privateSubnetIds: "subnet-01,subnet-02" },
+      /parley:publicSubnetIds and parley:privateSubnetIds need parley:vpcId/,
+    ],
+    [{ natGateways: "Many" }, /parley:natGateways must be Single, OnePerAz or None/],
+    [{ namePrefix: "Parley_Prod" }, /parley:namePrefix must be/],
+    [{ jwtSecretArn: "plaintext-secret" }, /parley:jwtSecretArn must be a Secrets Manager secret or SSM parameter ARN/],
+    [{ logLevel: "verbose" }, /parley:logLevel must be a pino level name/],
+    [{ alarmEmail: "ops" }, /parley:alarmEmail must be an email address/],
+  ])("%j fails naming the key", (raw, message) => {
+    expect(() => parseConfig(raw, ctx)).toThrow(message);
+  });
+
+  test("an existing VPC: tasks stay private when private subnets are given, else get public IPs", () => {
+    const base = { vpcId: "vpc-0abc", publicSubnetIds: "subnet-01, subnet-02" };
+    expect(parseConfig({ ...base, privateSubnetIds: "subnet-03,subnet-04" }, ctx).network).toEqual({
+      existing: {
+        vpcId: "vpc-0abc",
+        publicSubnetIds: ["subnet-01", "subnet-02"],
+        privateSubnetIds: ["subnet-03", "subnet-04"],
+      },
+    });
+    expect(parseConfig(base, ctx).network).toEqual({
+      existing: { vpcId: "vpc-0abc", publicSubnetIds: ["subnet-01", "subnet-02"], privateSubnetIds: [] },
+    });
+  });
+
+  test("empty strings (Pulumi.yaml's default for optional keys) mean unset", () => {
+    const raw = Object.fromEntries(
+      (Object.keys(configKeys) as ConfigKey[]).filter((k) => !("default" in configKeys[k])).map((k) => [k, ""]),
+    );
+    expect(parseConfig(raw, ctx)).toEqual(parseConfig({}, ctx));
+  });
+});
+
+describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
+  const project = load(readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    runtime: { name: string; options: { typescript: boolean } };
+    config: Record<string, { type: string; description: string; default: unknown }>;
+  };
+
+  test("a TypeScript nodejs project named parley", () => {
+    expect(project.name).toBe("parley");
+    expect(project.runtime).toMatchObject({ name: "nodejs", options: { typescript: true } });
+  });
+
+  test("declares every parley:* key the program reads, with its type, description and default", () => {
+    expect(Object.keys(project.config).sort()).toEqual(Object.keys(configKeys).sort());
+    for (const [key, spec] of Object.entries(configKeys) as [ConfigKey, (typeof configKeys)[ConfigKey]][]) {
+      const declared = project.config[key]!;
+      expect(declared.type).toBe(spec.type);
+      expect(declared.description).toBe(spec.description);
+      expect(declared.default).toEqual("default" in spec ? spec.default : "");
+    }
+  });
+
+  test("the dev stack's config parses", () => {
+    const dev = load(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const raw: RawConfig = {};
+    for (const [k, v] of Object.entries(dev.config)) {
+      if (!k.startsWith("parley:")) continue;
+      const key = k.slice("parley:".length);
+      expect(Object.keys(configKeys)).toContain(key);
+      raw[key as ConfigKey] = String(v);
+    }
+    const c = parseConfig(raw, ctx);
+    expect(c.deletionProtection).toBe(false);
+    expect(c.gateway.desiredCount).toBe(1);
+  });
+});
