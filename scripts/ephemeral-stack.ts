@@ -4,6 +4,7 @@
  * shared smoke test. Everything decidable without the CLI lives in scripts/ephemeral/ and is
  * unit-tested there; this file is only the wiring.
  */
+import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, StackAlreadyExistsError, type Stack } from "@pulumi/pulumi/automation";
 import { runSmoke } from "../runtime/smoke/smoke";
@@ -49,17 +50,14 @@ async function main(): Promise<number> {
     console.error(`${err.message}\n\n${usage}`);
     return exitCodes.usage;
   }
+  // Written first, so a CI cleanup step can find the stack even if this job is cancelled mid-run.
+  if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `stack-name=${args.stackName}\n`);
   const outcome = await runEphemeral(args, {
     openStack,
     runSmoke: (appUrl, options) => runSmoke(appUrl, { ...options, timeoutMs: 15_000 }),
     log: (line) => console.log(line),
     write: (chunk) => process.stdout.write(chunk),
   });
-  // For CI steps that follow (e.g. `destroy --name` after `up --keep`).
-  if (process.env.GITHUB_OUTPUT) {
-    const { appendFileSync } = await import("node:fs");
-    appendFileSync(process.env.GITHUB_OUTPUT, `stack-name=${outcome.stackName}\n`);
-  }
   return outcome.exitCode;
 }
 

@@ -48,21 +48,23 @@ export class SmokeTimeoutError extends Error {
 /**
  * The most specific human reason inside an error. Node's fetch reports "fetch failed" and hides the
  * socket error (ECONNREFUSED, ENOTFOUND…) in `cause`, sometimes as an AggregateError with an empty
- * message when a host name resolves to several addresses.
+ * message when a host name resolves to several addresses. Duck-typed, not `instanceof`: errors from
+ * Node internals belong to another realm under test runners that sandbox modules (jest).
  */
 export function describeError(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) {
-    const inner = [...new Set(err.errors.map(describeError))];
-    return inner.join("; ");
+  if (typeof err !== "object" || err === null) return String(err);
+  const { message, cause, errors, code, name } = err as {
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  if (Array.isArray(errors) && errors.length > 0 && !message) {
+    return [...new Set(errors.map(describeError))].join("; ");
   }
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause !== undefined && (err.message === "fetch failed" || err.message === "")) {
-      return describeError(cause);
-    }
-    if (err.message) return err.message;
-    const code = (err as { code?: unknown }).code;
-    return typeof code === "string" ? code : err.name;
-  }
-  return String(err);
+  if (cause !== undefined && (message === "fetch failed" || !message)) return describeError(cause);
+  if (typeof message === "string" && message) return message;
+  if (typeof code === "string") return code;
+  return typeof name === "string" ? name : String(err);
 }

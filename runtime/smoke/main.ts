@@ -1,13 +1,14 @@
 /**
- * `npm run smoke -- <baseUrl> [--timeout-ms n] [--ready-timeout-ms n]`: exits 0 when the stack works,
+ * `npm run smoke -- <baseUrl> [--peer-url url] [--timeout-ms n] [--ready-timeout-ms n]`: exits 0 when the stack works,
  * 1 with `step <name>: <reason>` when it does not, 2 on a usage error.
  */
 import { runSmoke, SmokeStepError } from "./smoke";
 
-const usage = "usage: npm run smoke -- <baseUrl> [--timeout-ms <ms>] [--ready-timeout-ms <ms>]";
+const usage = "usage: npm run smoke -- <baseUrl> [--peer-url <url>] [--timeout-ms <ms>] [--ready-timeout-ms <ms>]";
 
 export interface SmokeCliArgs {
   readonly baseUrl: string;
+  readonly peerUrl?: string;
   readonly timeoutMs?: number;
   readonly readyTimeoutMs?: number;
 }
@@ -16,6 +17,7 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeCliArgs {
   let baseUrl: string | undefined;
   let timeoutMs: number | undefined;
   let readyTimeoutMs: number | undefined;
+  let peerUrl: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--timeout-ms" || arg === "--ready-timeout-ms") {
@@ -23,6 +25,9 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeCliArgs {
       if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} needs a whole number of milliseconds`);
       if (arg === "--timeout-ms") timeoutMs = n;
       else readyTimeoutMs = n;
+    } else if (arg === "--peer-url") {
+      peerUrl = argv[++i];
+      if (!peerUrl) throw new Error("--peer-url needs a URL");
     } else if (arg.startsWith("-")) {
       throw new Error(`unknown option ${arg}`);
     } else if (baseUrl === undefined) {
@@ -32,7 +37,7 @@ export function parseSmokeArgs(argv: readonly string[]): SmokeCliArgs {
     }
   }
   if (!baseUrl) throw new Error("the base URL is required");
-  return { baseUrl, timeoutMs, readyTimeoutMs };
+  return { baseUrl, peerUrl, timeoutMs, readyTimeoutMs };
 }
 
 async function main(): Promise<number> {

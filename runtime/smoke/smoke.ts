@@ -25,13 +25,19 @@ export interface SmokeOptions {
   readonly readyTimeoutMs?: number;
   /** Messages each user sends; they alternate, so the conversation holds twice this many. */
   readonly messagesPerUser?: number;
+  /**
+   * Base URL the second user talks to (another gateway of the same stack). Locally this makes the
+   * messages cross gateways, as they do behind a load balancer; default: `baseUrl`.
+   */
+  readonly peerUrl?: string;
   /** Aborts in-flight requests, e.g. when the caller's overall deadline passes. */
   readonly signal?: AbortSignal;
 }
 
 export interface SmokeResult {
   readonly origin: string;
-  readonly gatewayId: string;
+  /** As /healthz reported them: one per distinct origin (behind a load balancer, whichever answered). */
+  readonly gatewayIds: readonly string[];
   readonly conversationId: string;
   readonly userIds: readonly [string, string];
   readonly messageCount: number;
@@ -76,6 +82,7 @@ interface SentMessage {
 
 interface Participant {
   readonly userId: string;
+  readonly origin: string;
   readonly password: string;
   token: string;
   socket?: SmokeSocket;
@@ -85,6 +92,7 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
   const { timeoutMs, readyTimeoutMs, messagesPerUser } = { ...defaults, ...withoutUndefined(options) };
   const log = options.log ?? (() => undefined);
   const origin = originOf(baseUrl);
+  const peerOrigin = options.peerUrl === undefined ? origin : originOf(options.peerUrl);
   const started = Date.now();
   const steps: { name: SmokeStepName; ms: number }[] = [];
 
@@ -106,9 +114,9 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
     method: "GET" | "POST",
     path: string,
     schema: S,
-    extra: { token?: string; body?: unknown; expectStatus?: number[] } = {},
+    extra: { token?: string; body?: unknown; expectStatus?: number[]; via?: string } = {},
   ): Promise<z.infer<S>> => {
-    const res = await requestJson(origin, method, path, { ...extra, timeoutMs, signal: options.signal });
+    const res = await requestJson(extra.via ?? origin, method, path, { ...extra, timeoutMs, signal: options.signal });
     const label = `${method} ${path.split("?")[0]}`;
     if (extra.expectStatus && !extra.expectStatus.includes(res.status)) {
       throw new Error(`${label} → HTTP ${res.status}, expected ${extra.expectStatus.join(" or ")}`);
@@ -121,26 +129,31 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
     return parsed.data;
   };
 
-  log(`smoke test against ${origin}`);
-  const gatewayId = await step("health", async () => {
+  log(`smoke test against ${origin}${peerOrigin === origin ? "" : ` and ${peerOrigin}`}`);
+  const gatewayIds = await step("health", async () => {
     const deadline = Date.now() + readyTimeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await api("GET", "/healthz", healthSchema)).gatewayId;
-      } catch (err) {
-        if (Date.now() + READY_RETRY_MS > deadline) {
-          throw attempt === 1 ? err : new Error(`not ready after ${attempt} attempts: ${describeError(err)}`);
+    const ids: string[] = [];
+    for (const via of new Set([origin, peerOrigin])) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          ids.push((await api("GET", "/healthz", healthSchema, { via })).gatewayId);
+          break;
+        } catch (err) {
+          if (Date.now() + READY_RETRY_MS > deadline) {
+            throw attempt === 1 ? err : new Error(`not ready after ${attempt} attempts: ${describeError(err)}`);
+          }
+          log(`step health: ${via} not ready yet (${describeError(err)}), retrying`);
+          await delay(READY_RETRY_MS, options.signal);
         }
-        log(`step health: not ready yet (${describeError(err)}), retrying`);
-        await delay(READY_RETRY_MS, options.signal);
       }
     }
+    return ids;
   });
 
   const suffix = randomSuffix();
   const people: [Participant, Participant] = [
-    { userId: `smoke_${suffix}_a`, password: randomBytes(18).toString("base64url"), token: "" },
-    { userId: `smoke_${suffix}_b`, password: randomBytes(18).toString("base64url"), token: "" },
+    { userId: `smoke_${suffix}_a`, origin, password: randomBytes(18).toString("base64url"), token: "" },
+    { userId: `smoke_${suffix}_b`, origin: peerOrigin, password: randomBytes(18).toString("base64url"), token: "" },
   ];
   const [alice, bob] = people;
 
@@ -150,6 +163,7 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
         const res = await api("POST", "/api/signup", authSchema, {
           body: { username: p.userId, password: p.password, displayName: `Smoke ${i === 0 ? "A" : "B"} ${suffix}` },
           expectStatus: [201],
+          via: p.origin,
         });
         if (res.user.userId !== p.userId) {
           throw new Error(`signed up as "${res.user.userId}", expected "${p.userId}"`);
@@ -187,22 +201,24 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
     });
 
     await step("connect", async () => {
-      await Promise.all(
-        people.map(async (p) => {
-          const label = `${p.userId}'s socket`;
-          p.socket = await SmokeSocket.open({ origin, token: p.token, label, timeoutMs });
-          const ready = await p.socket.waitFor("ready", isFrame("ready"), timeoutMs);
-          if (p.socket.frames[0]?.type !== "ready") throw new Error(`${label}: the first frame was not ready`);
-          if (ready.userId !== p.userId) throw new Error(`${label}: ready for "${ready.userId}"`);
-          // What every client does after connecting; it also proves the connection is registered.
-          p.socket.send({ type: "sync", cursors: [{ conversationId, afterSeq: 0 }] });
-          const synced = await p.socket.waitFor("synced", isFrame("synced"), timeoutMs);
-          const cursor = synced.cursors.find((c) => c.conversationId === conversationId);
-          if (cursor && cursor.lastSeq !== 0) {
-            throw new Error(`${label}: synced a new conversation at lastSeq ${cursor.lastSeq}, expected 0`);
-          }
-        }),
-      );
+      // One after the other, so the second user's connect finds the first one registered.
+      for (const p of people) {
+        const label = `${p.userId}'s socket`;
+        p.socket = await SmokeSocket.open({ origin: p.origin, token: p.token, label, timeoutMs });
+        const ready = await p.socket.waitFor("ready", isFrame("ready"), timeoutMs);
+        // The protocol puts `ready` first. A presence announcement racing the handshake may beat it
+        // (seen against the local gateways); it is ephemeral and harmless, so only that is let through.
+        const early = p.socket.frames.slice(0, p.socket.frames.indexOf(ready)).find((f) => f.type !== "presence");
+        if (early) throw new Error(`${label}: received "${early.type}" before "ready"`);
+        if (ready.userId !== p.userId) throw new Error(`${label}: ready for "${ready.userId}"`);
+        // What every client does after connecting; it also proves the connection is registered.
+        p.socket.send({ type: "sync", cursors: [{ conversationId, afterSeq: 0 }] });
+        const synced = await p.socket.waitFor("synced", isFrame("synced"), timeoutMs);
+        const cursor = synced.cursors.find((c) => c.conversationId === conversationId);
+        if (cursor && cursor.lastSeq !== 0) {
+          throw new Error(`${label}: synced a new conversation at lastSeq ${cursor.lastSeq}, expected 0`);
+        }
+      }
     });
 
     const sent = await step("exchange", async () => {
@@ -224,12 +240,26 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
           );
           // Waiting for delivery before the next send keeps arrival order meaningful even though the
           // notify queue is unordered: a later message cannot exist before this one arrives.
-          const delivered = await socketOf(recipient).waitFor(
-            `message ${clientMessageId}`,
-            (f): f is MessageFrame =>
-              f.type === "message" && f.conversationId === conversationId && f.clientMessageId === clientMessageId,
-            timeoutMs,
-          );
+          const isThis = (f: ServerFrame): f is MessageFrame =>
+            f.type === "message" && f.conversationId === conversationId && f.clientMessageId === clientMessageId;
+          const delivered = await socketOf(recipient)
+            .waitFor(`message ${clientMessageId}`, isThis, timeoutMs)
+            .catch(async (err: unknown) => {
+              if (!(err instanceof SmokeTimeoutError)) throw err;
+              // Tell "never stored" (queue or persister) apart from "stored, not pushed" (fan-out).
+              const stored = await api("GET", historyPath(conversationId), historySchema, {
+                token: recipient.token,
+                via: recipient.origin,
+              }).then(
+                (h) => h.messages.find((m) => m.clientMessageId === clientMessageId),
+                () => undefined,
+              );
+              const echoed = senderSocket.frames.some(isThis);
+              throw new Error(
+                `${err.message} (${stored ? `stored as seq ${stored.seq}` : "not in history"}; ` +
+                  `the sender's socket ${echoed ? "got" : "did not get"} it)`,
+              );
+            });
           const expectedSeq = sent.length + 1;
           if (delivered.seq !== expectedSeq) {
             throw new Error(`message ${clientMessageId} arrived with seq ${delivered.seq}, expected ${expectedSeq}`);
@@ -248,8 +278,9 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
       for (const p of people) {
         const history = await waitForHistory(
           () =>
-            api("GET", `/api/conversations/${encodeURIComponent(conversationId)}/messages?limit=100`, historySchema, {
+            api("GET", historyPath(conversationId), historySchema, {
               token: p.token,
+              via: p.origin,
             }),
           sent.length,
           timeoutMs,
@@ -265,7 +296,10 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
         }
         if (history.hasMore) throw new Error(`history for ${p.userId} claims more than ${sent.length} messages`);
       }
-      const { conversations } = await api("GET", "/api/conversations", conversationsSchema, { token: bob.token });
+      const { conversations } = await api("GET", "/api/conversations", conversationsSchema, {
+        token: bob.token,
+        via: bob.origin,
+      });
       const summary = conversations.find((c) => c.conversationId === conversationId);
       if (!summary) throw new Error(`GET /api/conversations for ${bob.userId} lacks ${conversationId}`);
       if (summary.lastSeq !== sent.length) {
@@ -287,7 +321,7 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
     log(`smoke test passed in ${durationMs} ms (${sent.length} messages in ${conversationId})`);
     return {
       origin,
-      gatewayId,
+      gatewayIds,
       conversationId,
       userIds: [alice.userId, bob.userId],
       messageCount: sent.length,
@@ -349,6 +383,10 @@ async function waitForHistory<T extends { messages: unknown[] }>(
     }
     await delay(250);
   }
+}
+
+function historyPath(conversationId: string): string {
+  return `/api/conversations/${encodeURIComponent(conversationId)}/messages?limit=100`;
 }
 
 function socketOf(p: Participant): SmokeSocket {
