@@ -27,6 +27,8 @@ import type { LocalSession, LocalSessions } from "./sessions";
 import { errorMessage, mapLimit, TtlCache } from "./util";
 
 const expiry = (atMs: number): number => Math.ceil(atMs / 1000);
+/** Presence changes within this window go out together. */
+const PRESENCE_BATCH_MS = 100;
 
 export class Presence {
   private readonly records = new Map<string, ConnectionItem>();
@@ -38,6 +40,9 @@ export class Presence {
   private stopped = false;
   private beating?: Promise<void>;
   private reaping?: Promise<void>;
+  private readonly pendingChanges = new Map<string, Extract<ServerFrame, { type: "presence" }>>();
+  private flushing?: Promise<void>;
+  private readonly background = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -47,6 +52,16 @@ export class Presence {
   ) {
     this.coMembers = new TtlCache(30_000, 100_000, ctx.now);
     this.startedAt = ctx.now();
+    router.onRecordsRemoved = (userIds) => void this.track(this.afterUserLostConnections(userIds));
+  }
+
+  /** Keeps background presence work visible to stop(), so shutdown does not cut an offline notice short. */
+  private track(work: Promise<void>): Promise<void> {
+    const p = work
+      .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "presence update failed"))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+    return p;
   }
 
   /** Registers this gateway before it takes connections, then heartbeats and reaps on timers. */
@@ -70,7 +85,11 @@ export class Presence {
     return this.peerUrls;
   }
 
-  async connected(session: LocalSession): Promise<void> {
+  /**
+   * Records a new connection. `othersLive` are the user's live connections read just before (the session's
+   * connection-cap check): none means the user just came online.
+   */
+  async connected(session: LocalSession, othersLive: readonly ConnectionItem[]): Promise<void> {
     const now = this.ctx.now();
     const record: ConnectionItem = {
       connectionId: session.connectionId,
@@ -86,17 +105,20 @@ export class Presence {
     this.directory.invalidate(session.userId);
     // Peers may hold a cached "no connections" for this user; make them look again before we say ready.
     await this.router.invalidatePeers(this.peerUrls, [session.userId]);
-    const live = await this.directory.ofUser(session.userId, true);
-    if (!live.some((c) => c.connectionId !== session.connectionId)) {
+    if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);
     }
   }
 
   async disconnected(session: LocalSession): Promise<void> {
-    this.records.delete(session.connectionId);
-    await deleteConnection(this.ctx.db, session.connectionId);
-    this.directory.invalidate(session.userId);
-    await this.afterUserLostConnections([session.userId]);
+    await this.track(
+      (async () => {
+        this.records.delete(session.connectionId);
+        await deleteConnection(this.ctx.db, session.connectionId);
+        this.directory.invalidate(session.userId);
+        await this.afterUserLostConnections([session.userId]);
+      })(),
+    );
   }
 
   /** For users who may have lost their last connection: record lastSeen and tell their contacts. */
@@ -112,15 +134,40 @@ export class Presence {
     });
   }
 
-  /** Never rejects: presence is ephemeral and must never fail the connection path. */
+  /**
+   * Queues a presence change; changes are sent in batches (one lookup of the union of contacts, one request per
+   * peer), because a burst of connects in a big group is otherwise quadratic. Never rejects: presence is
+   * ephemeral and must never fail the connection path.
+   */
   announce(userId: string, online: boolean, lastSeen: number): Promise<void> {
-    const frame: ServerFrame = { type: "presence", userId, online, lastSeen };
-    return this.contactsOf(userId)
-      .then((contacts) => this.router.toUsers(contacts, JSON.stringify(frame)))
-      .then(
-        () => undefined,
-        (err) => this.ctx.log.warn({ err: errorMessage(err), userId }, "presence announce failed"),
-      );
+    this.pendingChanges.set(userId, { type: "presence", userId, online, lastSeen });
+    this.flushing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.flushing = undefined;
+        const changes = [...this.pendingChanges.values()];
+        this.pendingChanges.clear();
+        this.sendPresence(changes).then(resolve, (err) => {
+          this.ctx.log.warn({ err: errorMessage(err), users: changes.length }, "presence announce failed");
+          resolve();
+        });
+      }, PRESENCE_BATCH_MS);
+      timer.unref();
+    });
+    return this.flushing;
+  }
+
+  private async sendPresence(changes: Extract<ServerFrame, { type: "presence" }>[]): Promise<void> {
+    const contacts = await mapLimit(changes, 8, (c) => this.contactsOf(c.userId));
+    const byUser = new Map<string, ConnectionItem[]>();
+    const everyone = [...new Set(contacts.flat())];
+    const lists = await mapLimit(everyone, 16, (u) => this.directory.ofUser(u));
+    everyone.forEach((u, i) => byUser.set(u, lists[i]!));
+    await this.router.routeToConnections(
+      changes.map((change, i) => ({
+        frame: JSON.stringify(change),
+        connections: contacts[i]!.flatMap((u) => byUser.get(u) ?? []),
+      })),
+    );
   }
 
   /** Users who share at least one conversation with `userId`. */
@@ -219,7 +266,7 @@ export class Presence {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.reaperTimer);
-    await Promise.allSettled([this.beating, this.reaping]);
+    await Promise.allSettled([this.beating, this.reaping, ...this.background]);
     const ids = [...this.records.keys()];
     const users = [...new Set([...this.records.values()].map((r) => r.userId))];
     this.records.clear();
@@ -229,5 +276,6 @@ export class Presence {
     await deleteGateway(this.ctx.db, this.ctx.gatewayId).catch(() => undefined);
     for (const u of users) this.directory.invalidate(u);
     await this.afterUserLostConnections(users).catch(() => undefined);
+    await Promise.allSettled([...this.background]);
   }
 }

@@ -30,6 +30,9 @@ export interface RouteStats {
 }
 
 export class Router {
+  /** Told which users lost connection records here, so presence can announce those who went offline. */
+  onRecordsRemoved?: (userIds: string[]) => void;
+
   constructor(
     private readonly ctx: GatewayContext,
     private readonly sessions: LocalSessions,
@@ -94,6 +97,7 @@ export class Router {
         this.ctx.db,
         stale.map((c) => c.connectionId),
       ).catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "could not remove stale connection records"));
+      this.onRecordsRemoved?.([...new Set(stale.map((c) => c.userId))]);
     }
     return stats;
   }

@@ -123,7 +123,7 @@ export class Session implements LocalSession {
       if (this.closed) return;
       this.deps.sessions.add(this);
       this.registered = true;
-      await this.deps.presence.connected(this);
+      await this.deps.presence.connected(this, live);
       this.send({
         type: "ready",
         connectionId: this.connectionId,

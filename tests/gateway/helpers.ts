@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the API under test are checked by the assertions */
 /**
  * Test clients for the gateway acceptance suites: HTTP calls, a WebSocket client that records every frame,
  * and direct store access for bulk setup (100 users without 100 scrypt runs).
