@@ -1,0 +1,39 @@
+/**
+ * Why a dead letter died, when it can be told from the message alone (and, for inbound messages, from the
+ * conversations table): the same checks the persister makes, so the reason matches what it logged.
+ */
+import { notificationSchema, type QueueKey } from "../../runtime/contracts";
+import { PoisonMessageError } from "../../runtime/persister/errors";
+import { parseInbound } from "../../runtime/persister/persist-batch";
+import { getConversation } from "../../runtime/store/conversations";
+import type { Db } from "../../runtime/store/db";
+
+export const TRANSIENT_REASON = "body is valid: the failure was transient or has been fixed since — redrive it";
+
+/** `db` is optional: without table env vars, membership and existence are not checked. */
+export async function deadLetterReason(key: QueueKey, body: string, db?: Db<"conversations">): Promise<string> {
+  if (key === "notify") {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return "body is not JSON";
+    }
+    const parsed = notificationSchema.safeParse(json);
+    if (!parsed.success) {
+      return parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+    }
+    return "body is valid: no gateway could deliver it before maxReceiveCount (all gateways down?) — redrive it";
+  }
+  try {
+    const m = parseInbound(body);
+    if (!db) return `${TRANSIENT_REASON} (membership not checked: no conversations table in the env)`;
+    const c = await getConversation(db, m.conversationId, true);
+    if (!c) return `conversation ${m.conversationId} does not exist`;
+    if (!c.memberIds.includes(m.senderId)) return `${m.senderId} is not a member of ${m.conversationId}`;
+    return TRANSIENT_REASON;
+  } catch (err) {
+    if (err instanceof PoisonMessageError) return err.message;
+    return `could not check: ${(err as Error).message}`;
+  }
+}
