@@ -44,15 +44,20 @@ export function bodyFor(tag: string, m: number, intended: number, bodyBytes: num
 export interface PhaseResult {
   readonly sent: number;
   readonly expected: number;
+  /** Delivered by the end of the run, however late. */
   readonly delivered: number;
+  /** Delivered before the drain window after the last send closed. */
+  readonly deliveredInWindow: number;
+  /** End-to-end p99 (ms) as it stood when the drain window closed. */
+  readonly p99InWindowMs: number;
   readonly duplicates: number;
   readonly orderViolations: number;
-  /** Deliveries belonging to an earlier phase that arrived during this one (not counted above). */
-  readonly strays: number;
   readonly errors: Record<string, number>;
   readonly accepted: number;
-  readonly sendWindowS: number;
-  readonly totalWindowS: number;
+  /** Seconds from the first intended send to the end of the drain window. */
+  readonly windowS: number;
+  /** Seconds from the first intended send until deliveries stopped (CPU is metered over this span). */
+  readonly meteredS: number;
   readonly histograms: {
     e2e: Histogram;
     accept?: Histogram;
@@ -82,6 +87,10 @@ export class PhaseRecorder implements Sink {
   readonly errors: Record<string, number> = {};
   readonly expected: number;
   startedAt = 0;
+  deliveredInWindow = 0;
+  p99InWindowMs = 0;
+  windowS = 0;
+  meteredS = 0;
 
   constructor(
     readonly tag: string,
@@ -151,19 +160,63 @@ export class PhaseRecorder implements Sink {
   onError(_sender: number, code: string): void {
     this.errors[code] = (this.errors[code] ?? 0) + 1;
   }
+
+  /** The phase as it stands now; late deliveries keep counting until the run ends. */
+  result(): PhaseResult {
+    const stamped = this.acceptedToStored.totalCount > 0 || this.acceptedCount > 0;
+    return {
+      sent: this.sent,
+      expected: this.expected,
+      delivered: this.delivered,
+      deliveredInWindow: this.deliveredInWindow,
+      p99InWindowMs: this.p99InWindowMs,
+      duplicates: this.duplicates,
+      orderViolations: this.orderViolations,
+      errors: this.errors,
+      accepted: this.acceptedCount,
+      windowS: this.windowS,
+      meteredS: this.meteredS,
+      histograms: stamped
+        ? {
+            e2e: this.e2e,
+            accept: this.accept,
+            acceptedToStored: this.acceptedToStored,
+            storedToDelivered: this.storedToDelivered,
+          }
+        : { e2e: this.e2e },
+    };
+  }
 }
 
-/** Routes adapter callbacks to whichever phase is current. */
-export class SwitchingSink implements Sink {
-  current?: Sink;
+/**
+ * Routes each delivery to the phase its body is tagged with, so a message that arrives after its phase ended
+ * still counts for that phase (late, not lost); untagged or unknown ones are strays.
+ */
+export class PhaseSink implements Sink {
+  private readonly phases = new Map<string, PhaseRecorder>();
+  strays = 0;
+  /** Errors and closes seen outside any phase (e.g. while idle). */
+  readonly idleErrors: Record<string, number> = {};
+  current?: PhaseRecorder;
+
+  register(recorder: PhaseRecorder): void {
+    this.phases.set(recorder.tag, recorder);
+    this.current = recorder;
+  }
+
   onMessage(receiver: number, senderId: string, body: string, stamps?: ServerStamps): void {
-    this.current?.onMessage(receiver, senderId, body, stamps);
+    const r = this.phases.get(body.slice(0, body.indexOf("|")));
+    if (r) r.onMessage(receiver, senderId, body, stamps);
+    else this.strays++;
   }
+
   onAccepted(sender: number, clientMessageId: string): void {
-    this.current?.onAccepted(sender, clientMessageId);
+    this.phases.get(clientMessageId.slice(0, clientMessageId.indexOf("-")))?.onAccepted(sender, clientMessageId);
   }
+
   onError(sender: number, code: string): void {
-    this.current?.onError(sender, code);
+    if (this.current) this.current.onError(sender, code);
+    else this.idleErrors[code] = (this.idleErrors[code] ?? 0) + 1;
   }
 }
 
@@ -171,6 +224,8 @@ export interface DriveOptions {
   readonly bodyBytes: number;
   /** Longest wait for stragglers after the last send. */
   readonly drainMs: number;
+  /** After the drain window, keep metering while deliveries still trickle in (a backlog), up to this long. */
+  readonly settleMaxMs: number;
   readonly progress?: (line: string) => void;
   readonly label: string;
 }
@@ -189,7 +244,6 @@ export async function drivePhase(
   const start = nowMs() + 20;
   recorder.startedAt = start;
   let i = 0;
-  const lastDue = plan[plan.length - 1]?.dueMs ?? 0;
   let lastProgress = start;
   const progress = () => {
     const t = nowMs();
@@ -228,28 +282,23 @@ export async function drivePhase(
     await new Promise((r) => setTimeout(r, 20));
     progress();
   }
-  const end = nowMs();
-  const parley = recorder.acceptedToStored.totalCount > 0 || recorder.acceptedCount > 0;
-  return {
-    sent: recorder.sent,
-    expected: recorder.expected,
-    delivered: recorder.delivered,
-    duplicates: recorder.duplicates,
-    orderViolations: recorder.orderViolations,
-    strays: recorder.strays,
-    errors: recorder.errors,
-    accepted: recorder.acceptedCount,
-    sendWindowS: Math.max(0.001, (start + lastDue - start) / 1000),
-    totalWindowS: (end - start) / 1000,
-    histograms: parley
-      ? {
-          e2e: recorder.e2e,
-          accept: recorder.accept,
-          acceptedToStored: recorder.acceptedToStored,
-          storedToDelivered: recorder.storedToDelivered,
-        }
-      : { e2e: recorder.e2e },
-  };
+  recorder.deliveredInWindow = recorder.delivered;
+  recorder.p99InWindowMs = recorder.e2e.totalCount ? recorder.e2e.getValueAtPercentile(99) / 1000 : 0;
+  recorder.windowS = (nowMs() - start) / 1000;
+  // A backlog still draining belongs to this phase's cost: meter until deliveries stop (or the cap).
+  const settleUntil = nowMs() + opts.settleMaxMs;
+  let lastCount = recorder.delivered;
+  let lastChange = nowMs();
+  while (recorder.delivered < recorder.expected && nowMs() < settleUntil && nowMs() - lastChange < 1_500) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (recorder.delivered !== lastCount) {
+      lastCount = recorder.delivered;
+      lastChange = nowMs();
+    }
+    progress();
+  }
+  recorder.meteredS = (nowMs() - start) / 1000;
+  return recorder.result();
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */

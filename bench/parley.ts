@@ -31,8 +31,8 @@ export interface ParleyOptions {
   readonly gateways: number;
   readonly runnerConcurrency: number;
   readonly runnerBatchSize: number;
-  /** Extra gateway env, e.g. NODE_OPTIONS=--cpu-prof for profiling. */
-  readonly gatewayEnv?: Record<string, string>;
+  /** Extra env for the gateways and the persister runner (the profiler preload). */
+  readonly profileEnv?: Record<string, string>;
   readonly mirror?: NodeJS.WritableStream;
 }
 
@@ -48,11 +48,12 @@ export async function startParley(opts: ParleyOptions): Promise<LocalStack> {
       [envNames.rateLimitBurst]: "100000",
       [envNames.maxConnectionsPerUser]: "1000",
       [envNames.logLevel]: "warn",
-      ...opts.gatewayEnv,
+      ...opts.profileEnv,
     },
     runnerEnv: {
       [envNames.runnerConcurrency]: String(opts.runnerConcurrency),
       [envNames.runnerBatchSize]: String(opts.runnerBatchSize),
+      ...opts.profileEnv,
     },
   });
 }

@@ -1,0 +1,76 @@
+/**
+ * `npm run bench -- --quick` end to end: the real local stack, both baselines and the report writer. No timing
+ * assertions (the machine is shared); it checks that the run completes, writes its three files, and that what
+ * it measured is self-consistent — every system got the same plan, nobody saw messages out of order.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { BenchReport } from "../../bench/report";
+
+const root = path.resolve(__dirname, "../..");
+
+describe("npm run bench -- --quick", () => {
+  let out: string;
+  let report: BenchReport;
+  let exitCode: number | null;
+  let stderr = "";
+
+  beforeAll(async () => {
+    out = mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick", "--out", out], {
+      cwd: root,
+      env: { ...process.env, NODE_NO_WARNINGS: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    [exitCode] = (await once(child, "exit")) as [number | null];
+    if (existsSync(path.join(out, "latest.json"))) {
+      report = JSON.parse(readFileSync(path.join(out, "latest.json"), "utf8")) as BenchReport;
+    }
+  }, 240_000);
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it("exits 0, printing progress lines", () => {
+    expect({ exitCode, tail: exitCode === 0 ? "" : stderr.slice(-3000) }).toEqual({ exitCode: 0, tail: "" });
+    expect(stderr).toMatch(/\[bench \+[\d.]+s\] parley p0 @\d+\/s/);
+    expect(stderr).toMatch(/done in \d+ s; wrote/);
+  });
+
+  it("writes the JSON, the markdown table and the SVG chart", () => {
+    const md = readFileSync(path.join(out, "latest.md"), "utf8");
+    expect(md).toContain("## Side by side");
+    expect(md).toMatch(/\| parley \| 100 \|/);
+    expect(md).toMatch(/\| relay \| 100 \|/);
+    expect(md).toMatch(/\| socketio \| 100 \|/);
+    expect(md).toContain("## Rate sweep (Parley)");
+    expect(readFileSync(path.join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/);
+  });
+
+  it("drove the same plan against every system and recorded it consistently", () => {
+    expect(report.systems.map((s) => s.system)).toEqual(["parley", "relay", "socketio"]);
+    const expected = report.systems[0]!.expected;
+    expect(expected).toBeGreaterThan(0);
+    for (const s of report.systems) {
+      expect(s.expected).toBe(expected);
+      expect(s.sent).toBe(report.systems[0]!.sent);
+      expect(s.delivered + s.lost).toBe(s.expected);
+      expect(s.delivered).toBeGreaterThan(0);
+      // Per-sender order (and, for Parley, per-conversation seq order) must hold whatever the load.
+      expect(s.orderViolations).toBe(0);
+      expect(s.latency.count).toBe(s.delivered);
+      expect(s.memory.connections).toBe(report.population.clients);
+    }
+    const parley = report.systems[0]!;
+    expect(parley.stages?.acceptedToStored.count).toBeGreaterThan(0);
+    expect(Object.keys(parley.cpuPer1kDeliveries)).toEqual(
+      expect.arrayContaining(["gw-1", "gw-2", "persister", "fauxqs", "dynalite", "total"]),
+    );
+    expect(report.sweep.steps.length).toBeGreaterThan(0);
+    expect(report.sync?.received).toBe(report.sync?.missed);
+    expect(Object.keys(report.ratios)).toEqual(["parley/relay", "parley/socketio"]);
+  });
+});
