@@ -1,0 +1,332 @@
+/**
+ * The edges of the protocol against one real gateway process: upgrade refusals, malformed and oversize frames,
+ * non-members, rate limits, the connection cap, token expiry, HTTP validation and auth, static hosting, logs.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import WebSocket from "ws";
+import { closeCodes, env, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
+import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
+import { api, Client, eventually, mintToken, signup, sleep, uniqueName, type TestUser } from "./helpers";
+
+jest.setTimeout(30_000);
+
+let stack: LocalStack;
+let webDir: string;
+let base: string;
+let secret: string;
+const issuedTokens: string[] = [];
+const clients: Client[] = [];
+const PASSWORD = "a perfectly good passphrase";
+
+async function user(stem: string): Promise<TestUser> {
+  const u = await signup(base, stem, PASSWORD);
+  issuedTokens.push(u.token);
+  return u;
+}
+
+async function connect(u: TestUser, name = u.userId): Promise<Client> {
+  const c = await Client.connect(base, u.token, { name });
+  clients.push(c);
+  return c;
+}
+
+/** Attempts an upgrade and returns the HTTP status it was refused with (0 if it was accepted). */
+async function upgradeStatus(opts: { protocols?: string[]; origin?: string | null; path?: string }): Promise<number> {
+  const origin = opts.origin === undefined ? base : opts.origin;
+  const ws = new WebSocket(base.replace(/^http/, "ws") + (opts.path ?? "/ws"), opts.protocols ?? [], {
+    ...(origin ? { origin } : {}),
+  });
+  return new Promise((resolve) => {
+    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? -1));
+    ws.on("open", () => {
+      ws.close();
+      resolve(0);
+    });
+    ws.on("error", () => resolve(-1));
+  });
+}
+
+beforeAll(async () => {
+  webDir = mkdtempSync(path.join(tmpdir(), "parley-web-"));
+  mkdirSync(path.join(webDir, "assets"));
+  writeFileSync(path.join(webDir, "index.html"), "<!doctype html><title>Parley</title>");
+  writeFileSync(path.join(webDir, "assets", "app.js"), "console.log('parley')");
+  stack = await startLocalStack({ gateways: 1, inMemory: true, gatewayEnv: { [env.webDir]: webDir } });
+  base = stack.url;
+  secret = stack.gatewayBaseEnv[env.jwtSecret]!;
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(webDir, { recursive: true, force: true });
+});
+
+describe("WebSocket upgrade", () => {
+  it("answers with the parley.v1 subprotocol when the token and origin are good", async () => {
+    const u = await user("up");
+    const c = await connect(u);
+    expect(c.ws.protocol).toBe(WS_PROTOCOL);
+    expect(c.ready).toMatchObject({ type: "ready", userId: u.userId, gatewayId: "gw-1", heartbeatMs: 25_000 });
+  });
+
+  it("refuses bad or missing tokens with 401 and foreign or missing origins with 403, before the upgrade", async () => {
+    const u = await user("rf");
+    const good = [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + u.token];
+    const auth = (t: string) => [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + t];
+    expect(await upgradeStatus({ protocols: [WS_PROTOCOL] })).toBe(401);
+    expect(await upgradeStatus({ protocols: [] })).toBe(401);
+    expect(await upgradeStatus({ protocols: [WS_AUTH_PROTOCOL_PREFIX + u.token] })).toBe(401); // no parley.v1
+    expect(await upgradeStatus({ protocols: auth("not.a.jwt") })).toBe(401);
+    expect(await upgradeStatus({ protocols: auth(mintToken("x".repeat(40), u.userId)) })).toBe(401); // other key
+    expect(await upgradeStatus({ protocols: auth(mintToken(secret, u.userId, { expSeconds: -10 })) })).toBe(401);
+    expect(await upgradeStatus({ protocols: auth(mintToken(secret, u.userId, { aud: "someone-else" })) })).toBe(401);
+    expect(await upgradeStatus({ protocols: good, origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus({ protocols: good, origin: null })).toBe(403);
+    expect(await upgradeStatus({ protocols: good, path: "/elsewhere" })).toBe(404);
+    expect(await upgradeStatus({ protocols: good })).toBe(0);
+  });
+
+  it("closes with 4001 when the token expires while connected", async () => {
+    const u = await user("ex");
+    const c = await Client.connect(base, mintToken(secret, u.userId, { expSeconds: 2 }), { name: "expiring" });
+    clients.push(c);
+    expect(await c.closed(6_000)).toBe(closeCodes.authExpired);
+  });
+});
+
+describe("frames", () => {
+  it("answers malformed frames with BAD_FRAME or VALIDATION and keeps the connection usable", async () => {
+    const u = await user("mf");
+    const c = await connect(u);
+    const cases: [unknown, string][] = [
+      ["not json", "BAD_FRAME"],
+      ["[1,2]", "BAD_FRAME"],
+      ["null", "BAD_FRAME"],
+      [{ type: "teleport" }, "BAD_FRAME"],
+      [{ no: "type" }, "BAD_FRAME"],
+      [{ type: "send" }, "VALIDATION"],
+      [{ type: "send", conversationId: "d:a:b", clientMessageId: "x", body: "hi" }, "VALIDATION"],
+      [{ type: "sync", cursors: "all" }, "VALIDATION"],
+      [{ type: "read", conversationId: `d:${u.userId}:zzz`, seq: -1 }, "VALIDATION"],
+      [{ type: "ping", extra: 1 }, "VALIDATION"],
+    ];
+    for (const [frame, code] of cases) {
+      const err = c.next((f) => f.type === "error");
+      c.send(frame);
+      expect((await err).code).toBe(code);
+      const pong = c.next((f) => f.type === "pong");
+      c.send({ type: "ping" });
+      await pong;
+    }
+    const tooLong = c.next((f) => f.type === "error");
+    c.send({ type: "send", conversationId: `d:${u.userId}:zzz`, clientMessageId: "long-1", body: "x".repeat(4001) });
+    expect(await tooLong).toMatchObject({ code: "VALIDATION", ref: { type: "send", clientMessageId: "long-1" } });
+    const binary = c.next((f) => f.type === "error");
+    c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await binary).code).toBe("BAD_FRAME");
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it("closes an oversize frame with 1009", async () => {
+    const u = await user("big");
+    const c = await connect(u);
+    c.send({ type: "ping", pad: "x".repeat(70 * 1024) });
+    expect(await c.closed()).toBe(closeCodes.tooBig);
+  });
+
+  it("gives a non-member an error code for every frame kind and HTTP call on the conversation", async () => {
+    const [alice, bob, eve] = [await user("nma"), await user("nmb"), await user("nme")];
+    const id = (await api(base, "POST", "/api/conversations", { kind: "direct", userId: bob.userId }, alice.token)).body
+      .conversation.conversationId as string;
+    const e = await connect(eve);
+    const frames = [
+      { type: "send", conversationId: id, clientMessageId: "sneak", body: "hi" },
+      { type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] },
+      { type: "typing", conversationId: id },
+      { type: "read", conversationId: id, seq: 1 },
+    ];
+    for (const f of frames) {
+      const err = e.next((x) => x.type === "error");
+      e.send(f);
+      expect(await err).toMatchObject({ code: "NOT_MEMBER", ref: { type: f.type, conversationId: id } });
+    }
+    // a conversation that does not exist looks the same as one you are not in
+    const ghost = e.next((x) => x.type === "error");
+    e.send({ type: "typing", conversationId: "g:doesnotexist1" });
+    expect((await ghost).code).toBe("NOT_MEMBER");
+    const synced = await e.waitFor((x) => x.type === "synced");
+    expect(synced.cursors).toEqual([]);
+
+    const history = await api(base, "GET", `/api/conversations/${id}/messages`, undefined, eve.token);
+    expect(history.status).toBe(403);
+    expect(history.body.error.code).toBe("NOT_MEMBER");
+    const list = await api(base, "GET", "/api/conversations", undefined, eve.token);
+    expect(list.body.conversations).toEqual([]);
+    const presence = await api(base, "GET", `/api/presence?userIds=${alice.userId}`, undefined, eve.token);
+    expect(presence.body.presence).toEqual([]);
+    expect(e.frames.filter((f) => f.type === "accepted")).toEqual([]);
+  });
+
+  it("rate-limits with RATE_LIMITED frames and closes with 1008 after repeated violations", async () => {
+    const u = await user("rl");
+    const c = await connect(u);
+    for (let i = 0; i < 60; i++) c.send({ type: "ping" });
+    await c.waitFor((f) => f.type === "error" && f.code === "RATE_LIMITED");
+    // The burst (40) is served; the rest of the 60 are refused, not queued.
+    await eventually(async () => c.frames.filter((f) => f.type === "pong").length >= 40);
+    const pongs = c.frames.filter((f) => f.type === "pong").length;
+    expect(pongs).toBeLessThan(60);
+    expect(c.frames.filter((f) => f.type === "error" && f.code === "RATE_LIMITED")).toHaveLength(60 - pongs);
+    for (let i = 0; i < 200 && c.ws.readyState === WebSocket.OPEN; i++) c.send({ type: "ping" });
+    expect(await c.closed()).toBe(closeCodes.policy);
+  });
+
+  it("caps connections per user: the 11th is closed with 4029", async () => {
+    const u = await user("cap");
+    for (let i = 0; i < 10; i++) await connect(u, `cap-${i}`);
+    const ws = new WebSocket(base.replace(/^http/, "ws") + "/ws", [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + u.token], {
+      origin: base,
+    });
+    const [code] = await new Promise<[number]>((resolve) => ws.on("close", (c) => resolve([c])));
+    expect(code).toBe(closeCodes.tooManyConnections);
+  });
+});
+
+describe("HTTP API", () => {
+  it("validates signup input with 400s and a message, and refuses a taken name with 409", async () => {
+    const name = uniqueName("sv");
+    const bad = [
+      { username: name, password: "short" },
+      { username: name, password: "x".repeat(129) },
+      { username: "no spaces allowed", password: PASSWORD },
+      { username: "ab", password: PASSWORD },
+      { username: name },
+      { username: name, password: PASSWORD, admin: true },
+    ];
+    for (const body of bad) {
+      const r = await api(base, "POST", "/api/signup", body);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("VALIDATION");
+      expect(r.body.error.message).toEqual(expect.any(String));
+    }
+    const ok = await api(base, "POST", "/api/signup", { username: name.toUpperCase(), password: PASSWORD });
+    expect(ok.status).toBe(201);
+    expect(ok.body.user).toEqual({ userId: name, displayName: name.toUpperCase().toLowerCase() });
+    issuedTokens.push(ok.body.token);
+    const taken = await api(base, "POST", "/api/signup", { username: name, password: PASSWORD });
+    expect(taken.status).toBe(409);
+  });
+
+  it("logs in, refuses wrong passwords with 401 and throttles repeated failures with 429", async () => {
+    const u = await user("lg");
+    const ok = await api(base, "POST", "/api/login", { username: u.userId, password: PASSWORD });
+    expect(ok.status).toBe(200);
+    issuedTokens.push(ok.body.token);
+    expect((await api(base, "GET", "/api/me", undefined, ok.body.token)).body.user.userId).toBe(u.userId);
+    const unknown = await api(base, "POST", "/api/login", { username: "nobody_here", password: PASSWORD });
+    expect(unknown.status).toBe(401);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await api(base, "POST", "/api/login", { username: u.userId, password: "wrong password" })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // locked even with the right password until the lock expires
+    expect((await api(base, "POST", "/api/login", { username: u.userId, password: PASSWORD })).status).toBe(429);
+  }, 60_000);
+
+  it("requires a valid bearer token, JSON bodies within the limit, and answers unknown routes with 404", async () => {
+    const u = await user("hv");
+    expect((await api(base, "GET", "/api/conversations")).status).toBe(401);
+    expect((await api(base, "GET", "/api/me", undefined, "garbage")).status).toBe(401);
+    const raw = (init: RequestInit) => fetch(base + "/api/conversations", init);
+    const auth = { authorization: `Bearer ${u.token}` };
+    expect((await raw({ method: "POST", headers: auth, body: "kind=direct" })).status).toBe(415);
+    const badJson = await raw({ method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{" });
+    expect(badJson.status).toBe(400);
+    const huge = await raw({
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "group", title: "x".repeat(100_000), memberIds: [] }),
+    });
+    expect(huge.status).toBe(413);
+    const self = await api(base, "POST", "/api/conversations", { kind: "direct", userId: u.userId }, u.token);
+    expect(self.status).toBe(400);
+    const nobody = await api(base, "POST", "/api/conversations", { kind: "direct", userId: "nobody_x" }, u.token);
+    expect(nobody.status).toBe(404);
+    const badLimit = await api(base, "GET", `/api/conversations/d:a_b:c_d/messages?limit=1000`, undefined, u.token);
+    expect(badLimit.status).toBe(400);
+    expect((await api(base, "GET", "/api/nope", undefined, u.token)).status).toBe(404);
+    const health = await api(base, "GET", "/healthz");
+    expect(health).toEqual({ status: 200, body: { ok: true, gatewayId: "gw-1" } });
+  });
+
+  it("searches users by prefix and lists conversations newest first with previews", async () => {
+    const stem = `zq${Date.now().toString(36).slice(-4)}`;
+    const [a, b, c] = [await user(`${stem}a`), await user(`${stem}b`), await user("other")];
+    const found = await api(base, "GET", `/api/users?prefix=${stem}`, undefined, c.token);
+    expect(found.body.users.map((x: { userId: string }) => x.userId)).toEqual([a.userId, b.userId]);
+    expect((await api(base, "GET", "/api/users?prefix=", undefined, c.token)).status).toBe(400);
+
+    const d1 = (await api(base, "POST", "/api/conversations", { kind: "direct", userId: b.userId }, a.token)).body
+      .conversation.conversationId;
+    const g = await api(
+      base,
+      "POST",
+      "/api/conversations",
+      { kind: "group", title: "Trio", memberIds: [b.userId, c.userId] },
+      a.token,
+    );
+    expect(g.status).toBe(201);
+    expect(g.body.conversation).toMatchObject({ kind: "group", title: "Trio", lastSeq: 0, unread: 0 });
+    expect(g.body.conversation.conversationId).toMatch(/^g:[A-Za-z0-9_-]{8,40}$/);
+    const ws = await connect(a);
+    ws.send({ type: "send", conversationId: d1, clientMessageId: "p1", body: "latest news" });
+    await ws.waitForMessages(d1, 1);
+    const list = await api(base, "GET", "/api/conversations", undefined, b.token);
+    expect(list.body.conversations.map((x: { conversationId: string }) => x.conversationId)).toEqual([
+      d1,
+      g.body.conversation.conversationId,
+    ]);
+    expect(list.body.conversations[0]).toMatchObject({
+      lastSeq: 1,
+      lastPreview: "latest news",
+      lastSenderId: a.userId,
+      unread: 1,
+      lastReadSeq: 0,
+      memberIds: [a.userId, b.userId].sort(),
+    });
+  });
+});
+
+describe("static web client and logs", () => {
+  it("serves the built client with an SPA fallback, real 404s for missing assets and no path traversal", async () => {
+    const index = await fetch(base + "/");
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await index.text()).toContain("<title>Parley</title>");
+    expect(await (await fetch(base + "/chats/d:a:b")).text()).toContain("<title>Parley</title>");
+    const asset = await fetch(base + "/assets/app.js");
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
+    expect((await fetch(base + "/assets/missing.js")).status).toBe(404);
+    for (const p of ["/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fpackage.json", "/assets/..%2f..%2f..%2fpackage.json"]) {
+      const text = await (await fetch(base + p)).text();
+      expect(text).not.toMatch(/root:|"name": "parley"/);
+    }
+  });
+
+  it("never logs tokens or passwords", async () => {
+    await sleep(200);
+    const out = stack.gateways[0]!.process.output();
+    expect(out).toMatch(/"msg":"gateway listening","port":\d+|"port":\d+.*"msg":"gateway listening"/);
+    expect(issuedTokens.length).toBeGreaterThan(5);
+    for (const t of issuedTokens) expect(out).not.toContain(t.split(".")[2]);
+    expect(out).not.toContain(PASSWORD);
+    expect(out).not.toContain(secret);
+  });
+});
