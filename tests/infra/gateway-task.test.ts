@@ -4,11 +4,14 @@
  * injects them, and the ECS task metadata endpoint the agent provides — then /healthz must answer 200,
  * and SIGTERM (the ECS stop signal) must end the process cleanly.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { env, gatewaySecretEnvVars, loadGatewayConfig, queues } from "../../runtime/contracts";
@@ -30,6 +33,8 @@ let container: {
 };
 let metadata: Server;
 let gateway: ChildProcess | undefined;
+let folder: string | undefined;
+const run = promisify(execFile);
 
 beforeAll(async () => {
   const p = await loadProgram({ deletionProtection: "false" });
@@ -59,6 +64,7 @@ afterAll(async () => {
   }
   await new Promise((r) => metadata?.close(r));
   await emulators?.stop();
+  if (folder) rmSync(folder, { recursive: true, force: true });
 });
 
 test("the secrets come only through `secrets`: the plain env alone is not a loadable gateway config", () => {
@@ -68,7 +74,8 @@ test("the secrets come only through `secrets`: the plain env alone is not a load
   expect(() => loadGatewayConfig(declared)).toThrow(/PARLEY_JWT_SECRET|PARLEY_INTERNAL_SECRET/);
 });
 
-test("the gateway starts with exactly the task definition's environment and answers /healthz with 200", async () => {
+/** The task definition's env for this machine: emulator endpoints, injected secrets, ECS metadata, free ports. */
+async function taskEnv(): Promise<{ childEnv: Record<string, string>; port: number }> {
   const declared = Object.fromEntries(container.environment.map((e) => [e.name, e.value]));
   const local = localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint });
   const childEnv: Record<string, string> = {};
@@ -101,13 +108,13 @@ test("the gateway starts with exactly the task definition's environment and answ
   childEnv.AWS_SECRET_ACCESS_KEY = "local";
   childEnv.NODE_NO_WARNINGS = "1";
   expect(childEnv[env.advertiseHost]).toBeUndefined();
+  return { childEnv, port };
+}
 
+/** Starts the process, waits for /healthz 200, then stops it with SIGTERM and returns its exit code. */
+async function healthyThenStopped(args: string[], cwd: string, childEnv: Record<string, string>, port: number) {
   let output = "";
-  gateway = spawn(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "runtime/gateway/main.ts"], {
-    cwd: root,
-    env: childEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  gateway = spawn(process.execPath, args, { cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   gateway.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   gateway.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
 
@@ -126,11 +133,41 @@ test("the gateway starts with exactly the task definition's environment and answ
     await new Promise((r) => setTimeout(r, 200));
   }
   if (status !== 200) throw new Error(`gateway did not answer /healthz with 200 (got ${status}); output:\n${output}`);
-  expect(body.ok).toBe(true);
-  expect(typeof body.gatewayId).toBe("string");
-
   const exited = once(gateway, "exit");
   gateway.kill("SIGTERM");
   const [code] = await exited;
+  return { body, code: code as number | null };
+}
+
+test("the gateway starts with exactly the task definition's environment and answers /healthz with 200", async () => {
+  const { childEnv, port } = await taskEnv();
+  const { body, code } = await healthyThenStopped(
+    [path.join(root, "node_modules/tsx/dist/cli.mjs"), "runtime/gateway/main.ts"],
+    root,
+    childEnv,
+    port,
+  );
+  expect(body.ok).toBe(true);
+  expect(typeof body.gatewayId).toBe("string");
+  // SIGTERM is how ECS stops a task: the gateway drains and exits cleanly.
+  expect(code).toBe(0);
+});
+
+test("the image's entry point — the Dockerfile's esbuild bundle, alone in a folder — starts the same way", async () => {
+  const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
+  const bundleLine = /RUN npx esbuild (.+) --outfile=bin\/gateway\.js/.exec(dockerfile);
+  expect(bundleLine).not.toBeNull();
+  expect(dockerfile).toMatch(/CMD \["node", "gateway\.js"\]/);
+  expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+  folder = mkdtempSync(path.join(tmpdir(), "parley-image-"));
+  await run(
+    path.join(root, "node_modules/esbuild/bin/esbuild"),
+    [...bundleLine![1]!.split(/\s+/), `--outfile=${path.join(folder, "gateway.js")}`],
+    { cwd: root },
+  );
+  expect(readdirSync(folder)).toEqual(["gateway.js"]);
+  const { childEnv, port } = await taskEnv();
+  const { body, code } = await healthyThenStopped(["gateway.js"], folder, childEnv, port);
+  expect(body.ok).toBe(true);
   expect(code).toBe(0);
 });

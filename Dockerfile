@@ -1,0 +1,25 @@
+# Parley gateway image: the HTTP API, WebSocket server and the built web client in one Node process.
+# It is built by `pulumi up` (awsx.ecr.Image) or by hand with `docker build -t parley-gateway .`;
+# no Docker engine exists where this repo is developed, so the build is proven by the tests that run the
+# same esbuild command (tests/infra/gateway-task.test.ts), not by a `docker build` here.
+
+# ---- build: install everything, build the web client, bundle the gateway into one file
+FROM node:22-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build:web
+RUN npx esbuild runtime/gateway/main.ts --bundle --platform=node --target=node22 --legal-comments=none --outfile=bin/gateway.js
+
+# ---- runtime: Node, the bundle and static files; no npm, no node_modules, no shell work at start
+FROM node:22-alpine AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Files stay owned by root: the process (user node, uid 1000) can read but never modify them, and the
+# task runs with a read-only root filesystem plus a scratch /tmp volume.
+COPY --from=build /src/bin/gateway.js ./gateway.js
+COPY --from=build /src/web/dist ./web
+USER 1000:1000
+EXPOSE 8080 8081
+CMD ["node", "gateway.js"]
