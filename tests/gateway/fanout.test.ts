@@ -109,9 +109,7 @@ describe("groups: every member gets every message exactly once", () => {
   });
 
   it("100 members spread over 3 gateways", async () => {
-    const t0 = Date.now();
     const users = await bulkUsers(stack, "hm", 100);
-    console.log("users", Date.now() - t0);
     const [owner, ...rest] = users;
     const created = await api(
       gw(0),
@@ -123,10 +121,9 @@ describe("groups: every member gets every message exactly once", () => {
     expect(created.status).toBe(201);
     const id = created.body.conversation.conversationId as string;
     const cs: Client[] = [];
-    for (let i = 0; i < users.length; i += 10) {
-      cs.push(...(await Promise.all(users.slice(i, i + 10).map((u, j) => connect((i + j) % 3, u)))));
+    for (let i = 0; i < users.length; i += 25) {
+      cs.push(...(await Promise.all(users.slice(i, i + 25).map((u, j) => connect((i + j) % 3, u)))));
     }
-    console.log("connected", Date.now() - t0);
     const senders = [0, 33, 67, 99];
     const perSender = 3;
     for (const s of senders) {
@@ -136,7 +133,6 @@ describe("groups: every member gets every message exactly once", () => {
     }
     const total = senders.length * perSender;
     await Promise.all(cs.map((c) => c.waitForMessages(id, total, 30_000)));
-    console.log("delivered", Date.now() - t0);
     await new Promise((r) => setTimeout(r, 1_000));
     const expected = Array.from({ length: total }, (_, i) => i + 1);
     const wrong = cs.filter((c) => JSON.stringify(seqs(c.messages(id))) !== JSON.stringify(expected));
@@ -156,12 +152,9 @@ describe("resume after a reconnect", () => {
     await b.waitForMessages(id, 1);
     await b.close();
 
-    const t0 = Date.now();
     for (let i = 0; i < 200; i++) a.send({ type: "send", conversationId: id, clientMessageId: `x${i}`, body: `x${i}` });
     await a.waitFor((f) => f.type === "accepted" && f.clientMessageId === "x199", 30_000);
-    console.log("accepted", Date.now() - t0);
     await a.waitForMessages(id, 201, 45_000);
-    console.log("stored", Date.now() - t0);
 
     b = await connect(2, bob, "bob-again");
     b.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 1 }] });

@@ -25,8 +25,15 @@ async function direct(a: TestUser, b: TestUser): Promise<string> {
   return r.body.conversation.conversationId;
 }
 
+/**
+ * The presence transitions a client saw. Presence frames carry state, not events: several gateways may notice
+ * the same crash and each say "offline", so repeats are collapsed.
+ */
 const presenceOf = (c: Client, userId: string) =>
-  c.frames.filter((f) => f.type === "presence" && f.userId === userId).map((f) => f.online as boolean);
+  c.frames
+    .filter((f) => f.type === "presence" && f.userId === userId)
+    .map((f) => f.online as boolean)
+    .filter((online, i, all) => i === 0 || all[i - 1] !== online);
 
 beforeAll(async () => {
   stack = await startLocalStack({
