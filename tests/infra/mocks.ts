@@ -19,7 +19,7 @@ export interface Recorded {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type State = Record<string, any>;
 
-function stateFor(type: string, name: string, inputs: State): { id: string; state: State } {
+export function stateFor(type: string, name: string, inputs: State): { id: string; state: State } {
   const physical: string = inputs.name ?? name;
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   switch (type) {
@@ -99,6 +99,18 @@ function shortHash(s: string): string {
   return h.toString(16).padStart(8, "0");
 }
 
+/** Answers for the provider functions the program invokes. */
+export function callResult(token: string): State {
+  switch (token) {
+    case "aws:index/getRegion:getRegion":
+      return { region: REGION, name: REGION, id: REGION };
+    case "aws:secretsmanager/getRandomPassword:getRandomPassword":
+      return { randomPassword: "r".repeat(64), id: "pw" };
+    default:
+      return {};
+  }
+}
+
 export function promiseOf<T>(output: PulumiModule.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
@@ -129,16 +141,7 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
         resources.push({ type: args.type, name: args.name, inputs: args.inputs });
         return stateFor(args.type, args.name, args.inputs as State);
       },
-      call(args) {
-        switch (args.token) {
-          case "aws:index/getRegion:getRegion":
-            return { region: REGION, name: REGION, id: REGION };
-          case "aws:secretsmanager/getRandomPassword:getRandomPassword":
-            return { randomPassword: "r".repeat(64), id: "pw" };
-          default:
-            return {};
-        }
-      },
+      call: (args) => callResult(args.token),
     },
     "parley",
     stack,
