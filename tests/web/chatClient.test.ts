@@ -1,79 +1,7 @@
-import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
-import { ApiError } from "../../web/src/state/api";
 import { ChatClient, mergeSummary, sortConversations } from "../../web/src/state/chatClient";
-import type { StoredMessage } from "../../web/src/state/messageList";
 import { unreadCount } from "../../web/src/state/unread";
 import { closeCodes } from "../../runtime/contracts/frames";
-import { FakeSocket, readyFrame } from "./fakes";
-
-const CID = "d:alice:bob";
-const session: Session = { token: "t0k", user: { userId: "alice", displayName: "Alice" } };
-
-function summary(over: Partial<ConversationSummary> = {}): ConversationSummary {
-  return {
-    conversationId: CID,
-    kind: "direct",
-    memberIds: ["alice", "bob"],
-    lastSeq: 2,
-    lastReadSeq: 2,
-    unread: 0,
-    createdAt: 1,
-    lastMessageAt: 100,
-    lastPreview: "old",
-    lastSenderId: "bob",
-    ...over,
-  };
-}
-
-function msg(seq: number, senderId = "bob", clientMessageId = `c${seq}`, conversationId = CID): StoredMessage {
-  return { conversationId, seq, senderId, clientMessageId, body: `m${seq}`, sentAt: 1000 + seq, storedAt: 1000 + seq };
-}
-
-class FakeApi implements Api {
-  conversations: ConversationSummary[] = [summary()];
-  history: StoredMessage[] = [msg(1), msg(2)];
-  readonly calls: string[] = [];
-  meStatus = 200;
-  signup(): Promise<Session> {
-    throw new Error("unused");
-  }
-  login(): Promise<Session> {
-    throw new Error("unused");
-  }
-  async me(): Promise<User> {
-    this.calls.push("me");
-    if (this.meStatus === 401) throw new ApiError(401, "UNAUTHENTICATED", "expired");
-    return session.user;
-  }
-  async searchUsers(prefix: string): Promise<User[]> {
-    this.calls.push(`users:${prefix}`);
-    return [{ userId: "bob", displayName: "Bob" }].filter((u) => u.userId.startsWith(prefix));
-  }
-  async listConversations(): Promise<ConversationSummary[]> {
-    this.calls.push("conversations");
-    return this.conversations.map((c) => ({ ...c }));
-  }
-  async createConversation(input: NewConversation): Promise<ConversationSummary> {
-    this.calls.push(`create:${input.kind}`);
-    return summary({ lastSeq: 0, lastReadSeq: 0, lastPreview: undefined, lastMessageAt: undefined });
-  }
-  async messages(
-    conversationId: string,
-    page: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
-    this.calls.push(`messages:${conversationId}:${page.before ?? ""}:${page.after ?? ""}`);
-    let list = this.history.filter((m) => m.conversationId === conversationId);
-    if (page.before !== undefined) list = list.filter((m) => m.seq < page.before!);
-    if (page.after !== undefined) list = list.filter((m) => m.seq > page.after!);
-    const limit = page.limit ?? 50;
-    const slice = page.after !== undefined ? list.slice(0, limit) : list.slice(-limit);
-    return { messages: slice, hasMore: list.length > slice.length };
-  }
-  async presence(userIds: string[]): Promise<Presence[]> {
-    this.calls.push("presence");
-    return userIds.map((userId) => ({ userId, online: true, lastSeen: 5 }));
-  }
-}
+import { CID, FakeApi, FakeSocket, msg, readyFrame, session, summary } from "./fakes";
 
 async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -306,13 +234,21 @@ describe("chat client", () => {
     // A keystroke inside the window is owed one trailing frame when the window ends; sending cancels it.
     jest.advanceTimersByTime(500);
     t.client.notifyTyping(CID);
-    jest.advanceTimersByTime(1700);
+    jest.advanceTimersByTime(1800);
     expect(t.ws().sentOfType("typing")).toHaveLength(3);
     jest.advanceTimersByTime(1000);
     t.client.notifyTyping(CID);
     t.client.send(CID, "done");
     jest.advanceTimersByTime(5000);
     expect(t.ws().sentOfType("typing")).toHaveLength(3);
+
+    // A repeated old message does not end Bob's typing; a new one does.
+    t.ws().receive({ type: "message", ...msg(3) });
+    t.ws().receive({ type: "typing", conversationId: CID, userId: "bob" });
+    t.ws().receive({ type: "message", ...msg(3) });
+    expect(Object.keys(t.client.getState().typing[CID]!)).toEqual(["bob"]);
+    t.ws().receive({ type: "message", ...msg(4) });
+    expect(t.client.getState().typing[CID]).toEqual({});
 
     t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 2 });
     t.ws().receive({ type: "read", conversationId: CID, userId: "bob", seq: 1 });

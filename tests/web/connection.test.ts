@@ -143,7 +143,7 @@ describe("connection state machine", () => {
     expect(t.conn.state.status).toBe("live");
   });
 
-  it("offline drops the socket and waits for online; online reconnects at once", () => {
+  it("offline drops the socket, only probes slowly, and reconnects at once when online", () => {
     const t = setup();
     t.conn.start();
     t.goLive();
@@ -151,13 +151,32 @@ describe("connection state machine", () => {
     expect(t.conn.state.status).toBe("offline");
     expect(bannerOf(t.conn.state)).toBe("offline");
     expect(t.sockets[0]!.closedByClient).toBeDefined();
-    jest.advanceTimersByTime(60_000);
+    jest.advanceTimersByTime(9_999);
     expect(t.sockets).toHaveLength(1);
-    t.conn.reconnectNow();
+    jest.advanceTimersByTime(1);
+    expect(t.sockets).toHaveLength(2); // a probe, in case navigator.onLine is wrong
+    expect(bannerOf(t.conn.state)).toBe("offline");
+    t.last().serverClose(1006);
+    expect(t.conn.state.status).toBe("offline");
+    jest.advanceTimersByTime(9_999);
     expect(t.sockets).toHaveLength(2);
+    t.conn.reconnectNow();
+    expect(t.sockets).toHaveLength(3);
+    expect(bannerOf(t.conn.state)).toBe("reconnecting");
     t.goLive();
     expect(t.conn.state.status).toBe("live");
     expect(t.last().sentOfType("sync")).toHaveLength(1);
+  });
+
+  it("a probe that works while the browser still says offline goes live", () => {
+    const t = setup();
+    t.conn.start();
+    t.goLive();
+    t.conn.goOffline();
+    jest.advanceTimersByTime(10_000);
+    t.goLive();
+    expect(t.conn.state).toMatchObject({ status: "live", offline: false });
+    expect(bannerOf(t.conn.state)).toBeNull();
   });
 
   it("gives up on a socket that never becomes ready and reports handshake failures", () => {

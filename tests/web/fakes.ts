@@ -1,5 +1,8 @@
 import type { ServerFrame } from "../../runtime/contracts/frames";
+import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
+import { ApiError } from "../../web/src/state/api";
 import type { SocketLike } from "../../web/src/state/connection";
+import type { StoredMessage } from "../../web/src/state/messageList";
 
 /** A WebSocket stand-in the test drives: open, receive, close — like the browser, close() is not echoed at once. */
 export class FakeSocket implements SocketLike {
@@ -42,4 +45,74 @@ export class FakeSocket implements SocketLike {
 
 export function readyFrame(heartbeatMs = 20_000): ServerFrame {
   return { type: "ready", connectionId: "conn-1", userId: "alice", gatewayId: "gw-1", heartbeatMs };
+}
+
+export const CID = "d:alice:bob";
+export const session: Session = { token: "t0k", user: { userId: "alice", displayName: "Alice" } };
+
+export function summary(over: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    conversationId: CID,
+    kind: "direct",
+    memberIds: ["alice", "bob"],
+    lastSeq: 2,
+    lastReadSeq: 2,
+    unread: 0,
+    createdAt: 1,
+    lastMessageAt: 100,
+    lastPreview: "old",
+    lastSenderId: "bob",
+    ...over,
+  };
+}
+
+export function msg(seq: number, senderId = "bob", clientMessageId = `c${seq}`, conversationId = CID): StoredMessage {
+  return { conversationId, seq, senderId, clientMessageId, body: `m${seq}`, sentAt: 1000 + seq, storedAt: 1000 + seq };
+}
+
+/** The HTTP API over in-memory lists, recording each call. */
+export class FakeApi implements Api {
+  conversations: ConversationSummary[] = [summary()];
+  history: StoredMessage[] = [msg(1), msg(2)];
+  readonly calls: string[] = [];
+  meStatus = 200;
+  signup(): Promise<Session> {
+    throw new Error("unused");
+  }
+  login(): Promise<Session> {
+    throw new Error("unused");
+  }
+  async me(): Promise<User> {
+    this.calls.push("me");
+    if (this.meStatus === 401) throw new ApiError(401, "UNAUTHENTICATED", "expired");
+    return session.user;
+  }
+  async searchUsers(prefix: string): Promise<User[]> {
+    this.calls.push(`users:${prefix}`);
+    return [{ userId: "bob", displayName: "Bob" }].filter((u) => u.userId.startsWith(prefix));
+  }
+  async listConversations(): Promise<ConversationSummary[]> {
+    this.calls.push("conversations");
+    return this.conversations.map((c) => ({ ...c }));
+  }
+  async createConversation(input: NewConversation): Promise<ConversationSummary> {
+    this.calls.push(`create:${input.kind}`);
+    return summary({ lastSeq: 0, lastReadSeq: 0, lastPreview: undefined, lastMessageAt: undefined });
+  }
+  async messages(
+    conversationId: string,
+    page: { before?: number; after?: number; limit?: number },
+  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+    this.calls.push(`messages:${conversationId}:${page.before ?? ""}:${page.after ?? ""}`);
+    let list = this.history.filter((m) => m.conversationId === conversationId);
+    if (page.before !== undefined) list = list.filter((m) => m.seq < page.before!);
+    if (page.after !== undefined) list = list.filter((m) => m.seq > page.after!);
+    const limit = page.limit ?? 50;
+    const slice = page.after !== undefined ? list.slice(0, limit) : list.slice(-limit);
+    return { messages: slice, hasMore: list.length > slice.length };
+  }
+  async presence(userIds: string[]): Promise<Presence[]> {
+    this.calls.push("presence");
+    return userIds.map((userId) => ({ userId, online: true, lastSeen: 5 }));
+  }
 }

@@ -73,7 +73,7 @@ export interface ChatClientOptions {
 }
 
 const PREVIEW_CHARS = 140;
-const TYPING_ARRIVAL_MARGIN_MS = 150;
+const TYPING_ARRIVAL_MARGIN_MS = 250;
 
 /** 128 random bits, URL-safe; crypto.randomUUID is missing on plain-http origins other than localhost. */
 export function newClientMessageId(): string {
@@ -482,7 +482,10 @@ export class ChatClient {
     const before = this.state.messages[conversationId];
     const beforeLast = before ? lastSeqOf(before) : 0;
     this.updateList(conversationId, (l) => mergeStored(l, messages, me));
-    this.noteMessages(conversationId, messages);
+    // A message ends its sender's "typing…" — but only a new one: a repeat or a sync page is old news.
+    const known = new Set(before?.stored.map((m) => m.seq));
+    const senders = new Set(messages.filter((m) => !known.has(m.seq)).map((m) => m.senderId));
+    this.noteMessages(conversationId, messages, senders);
     for (const m of messages) this.clearAcceptTimer(conversationId, m.clientMessageId);
     if (!this.state.conversations[conversationId]) {
       void this.refreshConversations(); // a chat we were just added to
@@ -494,8 +497,12 @@ export class ChatClient {
     this.markOpenRead();
   }
 
-  /** Updates the chat list (preview, time, unread) from stored messages, and typing/own-read side effects. */
-  private noteMessages(conversationId: string, messages: readonly StoredMessage[]): void {
+  /** Updates the chat list (preview, time, unread) from stored messages; clears typing for `stoppedTyping`. */
+  private noteMessages(
+    conversationId: string,
+    messages: readonly StoredMessage[],
+    stoppedTyping: ReadonlySet<string> = new Set(),
+  ): void {
     if (messages.length === 0) return;
     const me = this.state.me.userId;
     const newest = messages.reduce((a, b) => (b.seq > a.seq ? b : a));
@@ -504,9 +511,9 @@ export class ChatClient {
       const known = s.conversations[conversationId];
       let typing = s.typing;
       const t = s.typing[conversationId];
-      if (t && messages.some((m) => t[m.senderId] !== undefined)) {
+      if (t && [...stoppedTyping].some((u) => t[u] !== undefined)) {
         const nextT = { ...t };
-        for (const m of messages) delete nextT[m.senderId];
+        for (const u of stoppedTyping) delete nextT[u];
         typing = { ...s.typing, [conversationId]: nextT };
       }
       if (!known) return typing === s.typing ? s : { ...s, typing };

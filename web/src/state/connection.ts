@@ -5,7 +5,8 @@
  *        ↑                                            │ close / silence / handshake timeout
  *        └──── backoff (exponential, full jitter) ←───┘
  *
- * `offline` (the browser says so) waits for the `online` event instead of burning retries; close code 4001
+ * `offline` (the browser says so) drops the socket at once and then only probes every `maxDelayMs` until the
+ * `online` event (navigator.onLine can be wrong, so it never waits for that event alone); close code 4001
  * ends in `unauthorized` (log in again) and 4029 in `blocked` (too many tabs): retrying those blindly cannot help.
  * Everything time- or network-related is injected so tests drive it with fake timers and a fake socket.
  */
@@ -24,6 +25,8 @@ export interface ConnectionSnapshot {
   wasLive: boolean;
   /** Epoch ms of the next attempt while in backoff. */
   retryAt?: number;
+  /** The browser reported the network gone and no socket has worked since. */
+  offline?: boolean;
 }
 
 export interface Cursor {
@@ -95,6 +98,7 @@ export function closeAction(code: number): "retry" | "unauthorized" | "blocked" 
 }
 
 export function bannerOf(s: ConnectionSnapshot): Banner {
+  if (s.offline && s.status !== "live" && s.status !== "stopped" && s.status !== "unauthorized") return "offline";
   switch (s.status) {
     case "offline":
       return "offline";
@@ -182,7 +186,8 @@ export class Connection {
     if (this.isFinal()) return;
     this.clearRetry();
     this.dropSocket();
-    this.setSnapshot({ ...this.snapshot, status: "offline", retryAt: undefined });
+    this.snapshot = { ...this.snapshot, offline: true };
+    this.scheduleRetry();
   }
 
   /** The network is back (or the user asked): try at once, with a fresh backoff. */
@@ -191,7 +196,7 @@ export class Connection {
     if (this.snapshot.status === "live" || this.snapshot.status === "syncing") return;
     if (this.snapshot.status === "connecting" || this.snapshot.status === "open") return;
     this.clearRetry();
-    this.snapshot = { ...this.snapshot, attempt: 0 };
+    this.snapshot = { ...this.snapshot, attempt: 0, offline: false };
     this.connect();
   }
 
@@ -237,7 +242,7 @@ export class Connection {
     if (frame.type === "ready") {
       this.clearHandshake();
       this.startHeartbeat(frame.heartbeatMs);
-      this.setSnapshot({ ...this.snapshot, status: "syncing", attempt: 0 });
+      this.setSnapshot({ ...this.snapshot, status: "syncing", attempt: 0, offline: false });
       this.send({ type: "sync", cursors: this.opts.getCursors() });
     } else if (frame.type === "synced" && this.snapshot.status === "syncing") {
       this.setSnapshot({ ...this.snapshot, status: "live", wasLive: true });
@@ -246,7 +251,7 @@ export class Connection {
   }
 
   private onClosed(code: number, opened: boolean): void {
-    if (this.isFinal() || this.snapshot.status === "offline") return;
+    if (this.isFinal()) return;
     const action = closeAction(code);
     if (action === "unauthorized") {
       this.setSnapshot({ ...this.snapshot, status: "unauthorized", retryAt: undefined });
@@ -263,13 +268,22 @@ export class Connection {
   /** No `ready` in time, or no frame at all for longer than the heartbeat allows. */
   private onDead(): void {
     this.dropSocket();
-    if (this.isFinal() || this.snapshot.status === "offline") return;
     this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
     if (this.isFinal()) return;
     this.clearRetry();
+    if (this.snapshot.offline) {
+      // Retrying fast cannot help without a network; a slow probe covers a browser that never says "online".
+      const retryAt = this.opts.now() + this.opts.maxDelayMs;
+      this.setSnapshot({ ...this.snapshot, status: "offline", retryAt });
+      this.retryTimer = this.opts.timers.setTimeout(() => {
+        this.retryTimer = null;
+        this.connect();
+      }, this.opts.maxDelayMs);
+      return;
+    }
     const delay = backoffDelay(this.snapshot.attempt, this.opts.random, this.opts.baseDelayMs, this.opts.maxDelayMs);
     const retryAt = this.opts.now() + delay;
     this.setSnapshot({ ...this.snapshot, status: "backoff", attempt: this.snapshot.attempt + 1, retryAt });

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic */
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../state/chatClient";
 import { bannerOf } from "../state/connection";
 import { ChatList } from "./ChatList";
@@ -19,6 +19,16 @@ export function ChatScreen({ client, onLogout }: { client: ChatClient; onLogout:
   const openId = state.openConversationId;
   const banner = bannerOf(state.connection);
   const view = composing || openId ? "conversation" : "list";
+  const lastOpen = useRef<string | null>(null);
+
+  // Closing a chat removes the focused element; put focus back on that chat in the list (keyboard users).
+  useEffect(() => {
+    const previous = lastOpen.current;
+    lastOpen.current = openId;
+    if (openId === null && previous !== null && !composing) {
+      document.querySelector<HTMLElement>(`[data-conversation-id="${previous}"][data-testid="chat-item"]`)?.focus();
+    }
+  }, [openId, composing]);
 
   return (
     <div className="app" data-view={view} data-connection={state.connection.status}>
