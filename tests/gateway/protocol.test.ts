@@ -330,3 +330,24 @@ describe("static web client and logs", () => {
     expect(out).not.toContain(secret);
   });
 });
+
+describe("queue outage (last: it stops the SQS emulator)", () => {
+  it("answers send with UNAVAILABLE and the clientMessageId, never a false accepted", async () => {
+    const [a, b] = [await user("qa"), await user("qb")];
+    const id = (await api(base, "POST", "/api/conversations", { kind: "direct", userId: b.userId }, a.token)).body
+      .conversation.conversationId as string;
+    const c = await connect(a);
+    await stack.emulators.sqs.stop();
+    const err = c.next((f) => f.type === "error", 20_000);
+    c.send({ type: "send", conversationId: id, clientMessageId: "during-outage", body: "hello?" });
+    expect(await err).toMatchObject({
+      code: "UNAVAILABLE",
+      ref: { type: "send", clientMessageId: "during-outage", conversationId: id },
+    });
+    expect(c.frames.filter((f) => f.type === "accepted")).toEqual([]);
+    // the socket stays usable
+    const pong = c.next((f) => f.type === "pong");
+    c.send({ type: "ping" });
+    await pong;
+  });
+});

@@ -287,8 +287,14 @@ class FakeSocket extends EventEmitter {
   close(code: number) {
     this.closedWith = code;
   }
-  terminate() {}
-  ping() {}
+  terminated = false;
+  pings = 0;
+  terminate() {
+    this.terminated = true;
+  }
+  ping() {
+    this.pings++;
+  }
 }
 
 describe("Session outgoing order", () => {
@@ -346,5 +352,15 @@ describe("Session outgoing order", () => {
     s.push("{}");
     expect(ws.closedWith).toBe(4008);
     expect(ws.sent).toEqual([]);
+  });
+
+  it("terminates a peer that did not answer the previous ping", () => {
+    const { s, ws } = session([]);
+    s.heartbeat();
+    ws.emit("pong");
+    s.heartbeat();
+    expect([ws.pings, ws.terminated]).toEqual([2, false]);
+    s.heartbeat(); // no pong since the last ping
+    expect(ws.terminated).toBe(true);
   });
 });
