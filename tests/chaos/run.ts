@@ -31,6 +31,7 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   const ctx = await startChaosContext({
+    gateways: 2,
     random: seededRandom(seed),
     log: (line) => (values.verbose ? console.log(`  ${line}`) : undefined),
   });

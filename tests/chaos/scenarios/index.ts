@@ -1,9 +1,11 @@
-/** The persister-side chaos scenarios with their bounded (CI) and long round counts. */
+/** The chaos scenarios with their bounded (CI) and long round counts, in the order `npm run test:chaos` runs them. */
 import type { ChaosContext, ScenarioResult } from "../kit";
 import { dynamodbOutage } from "./dynamodb-outage";
 import { forcedDuplicates } from "./duplicates";
+import { gatewayKill } from "./gateway-kill";
 import { poisonMessages } from "./poison";
 import { runnerKill } from "./runner-kill";
+import { sqsOutage } from "./sqs-outage";
 
 export interface Scenario {
   readonly name: string;
@@ -18,4 +20,7 @@ export const scenarios: readonly Scenario[] = [
     name: "dynamodb-outage",
     run: (ctx, long) => dynamodbOutage(ctx, { rounds: long ? 3 : 1, outageMs: long ? 6_000 : 3_000 }),
   },
+  { name: "gateway-kill", run: (ctx, long) => gatewayKill(ctx, { rounds: long ? 10 : 2 }) },
+  // Last: it recreates the (in-memory) queues.
+  { name: "sqs-outage", run: (ctx, long) => sqsOutage(ctx, { rounds: long ? 3 : 1 }) },
 ];
