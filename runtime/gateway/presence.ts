@@ -257,7 +257,10 @@ export class Presence {
         this.ctx.db,
         ghosts.map((g) => g.connectionId),
       );
-      for (const g of ghosts) this.directory.invalidate(g.userId);
+      const users = [...new Set(ghosts.map((g) => g.userId))];
+      for (const u of users) this.directory.invalidate(u);
+      // Also the records of a previous process with this gatewayId (a restart after a crash).
+      await this.afterUserLostConnections(users);
     }
   }
 

@@ -139,6 +139,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   });
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
+  // Longer than the ALB's idle timeout (60 s), so the load balancer never reuses a connection we just closed.
+  server.keepAliveTimeout = 65_000;
 
   const deps = { sessions, presence, router, members, directory };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
