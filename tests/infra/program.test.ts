@@ -282,6 +282,41 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(requests.resourceLabel).toBe("app/gateway-alb/50dc6c495c0c9188/targetgroup/gateway-alb/73e2d6bc24d8a067");
   });
 
+  test("dashboard covers queues and DLQs, the persister, ECS and the ALB; gateway alarms go to the topic", () => {
+    const body = JSON.parse(
+      p.one("aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody,
+    ) as {
+      widgets: { properties: { metrics: (string | object)[][]; region: string } }[];
+    };
+    const metrics = body.widgets.flatMap((w) =>
+      w.properties.metrics.map((m) => m.filter((x) => typeof x === "string").join(" ")),
+    );
+    for (const key of queueKeys) {
+      const names = queueNamesFor(PREFIX, key);
+      expect(metrics).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${names.name}`);
+      expect(metrics).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${names.dlqName}`);
+      expect(metrics).toContain(`AWS/SQS ApproximateAgeOfOldestMessage QueueName ${names.name}`);
+    }
+    for (const m of ["Errors", "Duration", "Throttles"])
+      expect(metrics).toContain(`AWS/Lambda ${m} FunctionName ${PREFIX}-persister`);
+    for (const m of ["CPUUtilization", "MemoryUtilization"]) {
+      expect(metrics).toContain(`AWS/ECS ${m} ClusterName ${PREFIX} ServiceName ${PREFIX}-gateway`);
+    }
+    for (const m of ["HTTPCode_ELB_5XX_Count", "ActiveConnectionCount"]) {
+      expect(metrics).toContain(`AWS/ApplicationELB ${m} LoadBalancer app/gateway-alb/50dc6c495c0c9188`);
+    }
+    expect(new Set(body.widgets.map((w) => w.properties.region))).toEqual(new Set([REGION]));
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
+    for (const name of [
+      "monitoring-alb-5xx",
+      "monitoring-no-healthy-gateways",
+      "monitoring-gateway-cpu",
+      "persister-errors",
+    ]) {
+      expect(p.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs.alarmActions).toEqual([topicArn]);
+    }
+  });
+
   test("image built from the repo Dockerfile into ECR when no image is configured", () => {
     const image = p.one("awsx:ecr:Image", "gateway-image").inputs;
     expect(image.dockerfile).toMatch(/\/Dockerfile$/);
