@@ -25,7 +25,14 @@ function newestMtime(p: string): number {
 
 /** Builds web/dist when it is missing or older than its sources, so the test never runs a stale client. */
 function ensureWebBuilt(): void {
-  const sources = [path.join(webDir, "src"), path.join(webDir, "index.html"), path.join(webDir, "vite.config.ts")];
+  const sources = [
+    path.join(webDir, "src"),
+    path.join(webDir, "index.html"),
+    path.join(webDir, "vite.config.ts"),
+    // The client bundles these two contract modules.
+    path.join(repoRoot, "runtime/contracts/frames.ts"),
+    path.join(repoRoot, "runtime/contracts/ids.ts"),
+  ];
   const built = existsSync(path.join(distDir, "index.html")) ? newestMtime(distDir) : 0;
   if (built > Math.max(...sources.map(newestMtime))) return;
   execFileSync(
