@@ -2,6 +2,8 @@
  * The edges of the protocol against one real gateway process: upgrade refusals, malformed and oversize frames,
  * non-members, rate limits, the connection cap, token expiry, HTTP validation and auth, static hosting, logs.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -328,6 +330,65 @@ describe("static web client and logs", () => {
     for (const t of issuedTokens) expect(out).not.toContain(t.split(".")[2]);
     expect(out).not.toContain(PASSWORD);
     expect(out).not.toContain(secret);
+  });
+});
+
+describe("the gateway process (main.ts)", () => {
+  function spawnGateway(extraEnv: Record<string, string>, dropVars: string[] = []) {
+    const envVars: Record<string, string | undefined> = {
+      ...process.env,
+      NODE_NO_WARNINGS: "1",
+      ...stack.gatewayBaseEnv,
+    };
+    for (const k of [env.gatewayId, env.advertiseHost, env.port, env.internalPort, ...dropVars]) delete envVars[k];
+    Object.assign(envVars, extraEnv);
+    const child = spawn(process.execPath, ["--import", "tsx", "runtime/gateway/main.ts"], {
+      cwd: path.resolve(__dirname, "../.."),
+      env: envVars as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    return { child, output: () => out };
+  }
+
+  it("listens on ports 0, logs the real ports, gets a random id, and exits 0 on SIGTERM", async () => {
+    const gw = spawnGateway({ [env.port]: "0", [env.internalPort]: "0" });
+    const line = await eventually(
+      async () =>
+        gw
+          .output()
+          .split("\n")
+          .find((l) => l.includes('"gateway listening"')),
+      20_000,
+    );
+    const listening = JSON.parse(line) as {
+      port: number;
+      internalPort: number;
+      gatewayId: string;
+      internalUrl: string;
+    };
+    expect(listening.port).toBeGreaterThan(0);
+    expect(listening.internalPort).toBeGreaterThan(0);
+    expect(listening.internalUrl).toBe(`http://127.0.0.1:${listening.internalPort}`);
+    expect(listening.gatewayId).toMatch(/^gw-[0-9a-f]{12}$/);
+    const health = await api(`http://127.0.0.1:${listening.port}`, "GET", "/healthz");
+    expect(health.body).toEqual({ ok: true, gatewayId: listening.gatewayId });
+    const internal = await fetch(`http://127.0.0.1:${listening.internalPort}/internal/deliver`, { method: "POST" });
+    expect(internal.status).toBe(401); // no shared secret
+    const exited = once(gw.child, "exit");
+    const started = Date.now();
+    gw.child.kill("SIGTERM");
+    expect((await exited)[0]).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("refuses to start with a clear message when the config is invalid", async () => {
+    const gw = spawnGateway({ [env.jwtSecret]: "too-short" });
+    const [code] = await once(gw.child, "exit");
+    expect(code).toBe(2);
+    expect(gw.output()).toContain(`${env.jwtSecret} must be at least 32 characters`);
   });
 });
 
