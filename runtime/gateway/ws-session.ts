@@ -204,23 +204,28 @@ export class Session implements LocalSession {
   private async deliverInOrder(ref: MessageRef, text: string): Promise<void> {
     const last = this.delivered.get(ref.conversationId);
     if (last !== undefined && ref.seq <= last) return;
-    if (last === undefined && ref.seq > 1) {
-      await this.sendStoredSinceConnect(ref);
-    } else if (last !== undefined && ref.seq > last + 1) {
-      let after = last;
-      while (after < ref.seq - 1 && !this.closed) {
-        const page = await pageMessages(this.ctx.db, ref.conversationId, {
-          after,
-          limit: Math.min(MAX_PAGE, ref.seq - 1 - after),
-        });
-        for (const m of page.messages) {
-          if (m.seq >= ref.seq) break;
-          this.send({ type: "message", ...m });
-          after = m.seq;
+    try {
+      if (last === undefined && ref.seq > 1) {
+        await this.sendStoredSinceConnect(ref);
+      } else if (last !== undefined && ref.seq > last + 1) {
+        let after = last;
+        while (after < ref.seq - 1 && !this.closed) {
+          const page = await pageMessages(this.ctx.db, ref.conversationId, {
+            after,
+            limit: Math.min(MAX_PAGE, ref.seq - 1 - after),
+          });
+          for (const m of page.messages) {
+            if (m.seq >= ref.seq) break;
+            this.send({ type: "message", ...m });
+            after = m.seq;
+          }
+          await this.drain();
+          if (!page.hasMore || page.messages.length === 0) break;
         }
-        await this.drain();
-        if (!page.hasMore || page.messages.length === 0) break;
       }
+    } catch (err) {
+      // Deliver the live message anyway: the client sees the seq gap and can `sync` it closed.
+      this.ctx.log.warn({ err: errorMessage(err), connectionId: this.connectionId }, "gap fill failed");
     }
     this.delivered.set(ref.conversationId, Math.max(ref.seq, this.delivered.get(ref.conversationId) ?? 0));
     this.push(text);
