@@ -64,6 +64,21 @@ describe("chat client", () => {
     t.client.stop();
   });
 
+  it("syncs chats the first sync did not cover (the socket was ready before the list arrived)", async () => {
+    const t = setup();
+    t.client.start();
+    t.goLive(); // before the list fetch resolves
+    expect(t.ws().sentOfType("sync")).toEqual([{ type: "sync", cursors: [] }]);
+    await flush();
+    expect(t.ws().sentOfType("sync")).toEqual([
+      { type: "sync", cursors: [] },
+      { type: "sync", cursors: [{ conversationId: CID, afterSeq: 2 }] },
+    ]);
+    await t.client.refreshConversations();
+    expect(t.ws().sentOfType("sync")).toHaveLength(2);
+    t.client.stop();
+  });
+
   it("refetches the chat list when a message arrives for an unknown conversation", async () => {
     const t = setup();
     t.client.start();

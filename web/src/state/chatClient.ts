@@ -126,6 +126,8 @@ export class ChatClient {
   private readonly readSent = new Map<string, number>();
   private readonly gapFills = new Set<string>();
   private readonly nameLookups = new Set<string>();
+  /** Conversations covered by a `sync` on the current connection. */
+  private syncedIds = new Set<string>();
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private typingTimer: unknown = null;
@@ -155,7 +157,11 @@ export class ChatClient {
     };
     this.connection = new Connection({
       createSocket: options.createSocket,
-      getCursors: () => this.cursors(),
+      getCursors: () => {
+        const cursors = this.cursors();
+        this.syncedIds = new Set(cursors.map((c) => c.conversationId));
+        return cursors;
+      },
       onFrame: (f) => this.onFrame(f),
       onSnapshot: (s) => this.onConnection(s),
       onHandshakeFailed: () => void this.checkSession(),
@@ -232,6 +238,7 @@ export class ChatClient {
             for (const c of list) conversations[c.conversationId] = mergeSummary(conversations[c.conversationId], c);
             return { ...s, conversations, conversationsLoaded: true, notice: undefined };
           });
+          this.syncUncovered();
           void this.loadPresence();
           this.resolveNames(list.flatMap((c) => c.memberIds));
           this.markOpenRead();
@@ -254,6 +261,7 @@ export class ChatClient {
         notice: undefined,
       }));
       this.resolveNames(c.memberIds);
+      this.syncUncovered();
       void this.loadPresence();
       this.openConversation(c.conversationId);
       return c.conversationId;
@@ -634,6 +642,19 @@ export class ChatClient {
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------------
+
+  /**
+   * The socket may have synced before the chat list arrived (or before a chat was created): those chats were not
+   * in its cursors, so a message stored between the list fetch and the subscription would be missed. Sync them now
+   * from the list's lastSeq.
+   */
+  private syncUncovered(): void {
+    const status = this.state.connection.status;
+    if (status !== "live" && status !== "syncing") return;
+    const cursors = this.cursors().filter((c) => !this.syncedIds.has(c.conversationId));
+    if (cursors.length === 0) return;
+    if (this.connection.send({ type: "sync", cursors })) for (const c of cursors) this.syncedIds.add(c.conversationId);
+  }
 
   /** The sync cursors: for each chat, the highest seq this client has (messages shown or the list's lastSeq). */
   private cursors(): Cursor[] {
