@@ -32,7 +32,7 @@ export interface GatewayServiceArgs {
   readonly namePrefix: string;
   readonly network: GatewayNetwork;
   /** A prebuilt image URI; when unset the repo Dockerfile is built and pushed to a new ECR repository. */
-  readonly image?: pulumi.Input<string>;
+  readonly image?: string;
   /** Docker build context holding the Dockerfile (defaults to the repo root). */
   readonly dockerContext?: string;
   readonly cpu?: number;
