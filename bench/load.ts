@@ -32,6 +32,8 @@ export interface Sink {
 /** One system's connected clients. */
 export interface SystemClients {
   readonly system: string;
+  /** Connection attempts that failed and were retried (a real client reconnects the same way). */
+  readonly connectRetries?: number;
   send(sender: number, conversationId: string, clientMessageId: string, body: string): void;
   close(): Promise<void>;
 }
@@ -323,6 +325,19 @@ type Frame = Record<string, unknown> & { type?: string };
  * before the handshake completes: a server that sends its first frame together with the 101 response would
  * otherwise have it emitted before anyone listens.
  */
+/** Retries like a reconnecting client: up to 5 more attempts with growing, jittered backoff. */
+async function withRetries<T>(what: string, retries: { count: number }, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5) throw new Error(`${what}: gave up after ${attempt + 1} attempts: ${String(err)}`);
+      retries.count++;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
 function openWs(
   url: string,
   protocols: string[] | undefined,
@@ -382,43 +397,96 @@ export interface ParleyTarget {
 }
 
 /** Parley clients: the real subprotocol auth, `ready`, then `send` frames; `message`/`accepted`/`error` back. */
-export async function connectParley(pop: Population, target: ParleyTarget, sink: Sink): Promise<SystemClients> {
-  const sockets = await mapLimit(pop.userIds, 32, async (_u, i) => {
+/** Clients [from, to) of the population: connecting in two halves measures the marginal memory per connection. */
+export interface ClientRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+async function connectRange<T>(
+  pop: Population,
+  range: ClientRange | undefined,
+  limit: number,
+  open: (i: number) => Promise<T>,
+): Promise<(T | undefined)[]> {
+  const from = range?.from ?? 0;
+  const to = range?.to ?? pop.clients;
+  const out = new Array<T | undefined>(pop.clients);
+  const indexes = Array.from({ length: to - from }, (_, k) => from + k);
+  await mapLimit(indexes, limit, async (i) => {
+    out[i] = await open(i);
+  });
+  return out;
+}
+
+/** One SystemClients over several ranges: each sender belongs to exactly one part. */
+export function combineClients(parts: readonly SystemClients[]): SystemClients {
+  return {
+    system: parts[0]!.system,
+    connectRetries: parts.reduce((n, p) => n + (p.connectRetries ?? 0), 0),
+    send: (sender, conversationId, clientMessageId, body) => {
+      for (const p of parts) p.send(sender, conversationId, clientMessageId, body);
+    },
+    close: async () => {
+      await Promise.all(parts.map((p) => p.close()));
+    },
+  };
+}
+
+const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
+
+export async function connectParley(
+  pop: Population,
+  target: ParleyTarget,
+  sink: Sink,
+  range?: ClientRange,
+): Promise<SystemClients> {
+  const retries = { count: 0 };
+  const sockets = await connectRange(pop, range, 16, async (i) => {
     const base = target.gatewayUrls[pop.gatewayOf[i]! % target.gatewayUrls.length]!;
     const url = base.replace(/^http/, "ws") + "/ws";
-    const ws = await openWs(url, ["parley.v1", "parley.auth." + target.tokens[i]], base, "ready", (frame) => {
-      const f = frame as {
-        type: string;
-        senderId?: string;
-        body?: string;
-        seq?: number;
-        sentAt?: number;
-        storedAt?: number;
-        clientMessageId?: string;
-        code?: string;
-      };
-      if (f.type === "message") {
-        sink.onMessage(i, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
-      } else if (f.type === "accepted") sink.onAccepted(i, f.clientMessageId!);
-      else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN");
-    });
+    const ws = await withRetries(`client ${i}`, retries, () =>
+      openWs(url, ["parley.v1", "parley.auth." + target.tokens[i]], base, "ready", (frame) => {
+        const f = frame as {
+          type: string;
+          senderId?: string;
+          body?: string;
+          seq?: number;
+          sentAt?: number;
+          storedAt?: number;
+          clientMessageId?: string;
+          code?: string;
+        };
+        if (f.type === "message") {
+          sink.onMessage(i, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
+        } else if (f.type === "accepted") sink.onAccepted(i, f.clientMessageId!);
+        else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN");
+      }),
+    );
     ws.on("close", (code) => sink.onError(i, `CLOSED_${code}`));
     return ws;
   });
   return {
     system: "parley",
+    connectRetries: retries.count,
     send: (sender, conversationId, clientMessageId, body) =>
-      sockets[sender]!.send(JSON.stringify({ type: "send", conversationId, clientMessageId, body })),
+      sockets[sender]?.send(JSON.stringify({ type: "send", conversationId, clientMessageId, body })),
     close: () => {
-      for (const ws of sockets) ws.removeAllListeners("close");
-      return closeAll(sockets);
+      for (const ws of present(sockets)) ws.removeAllListeners("close");
+      return closeAll(present(sockets));
     },
   };
 }
 
 /** Plain relay clients: join by query string, `send {room, body}` → `message {room, senderId, body}`. */
-export async function connectRelay(pop: Population, url: string, sink: Sink): Promise<SystemClients> {
-  const sockets = await mapLimit(pop.userIds, 32, async (user, i) => {
+export async function connectRelay(
+  pop: Population,
+  url: string,
+  sink: Sink,
+  range?: ClientRange,
+): Promise<SystemClients> {
+  const sockets = await connectRange(pop, range, 32, async (i) => {
+    const user = pop.userIds[i]!;
     const room = pop.conversations[pop.conversationOf[i]!]!.id;
     const q = `user=${encodeURIComponent(user)}&room=${encodeURIComponent(room)}`;
     const ws = await openWs(`${url.replace(/^http/, "ws")}/?${q}`, undefined, undefined, "ready", (frame) => {
@@ -430,17 +498,23 @@ export async function connectRelay(pop: Population, url: string, sink: Sink): Pr
   });
   return {
     system: "relay",
-    send: (sender, room, _id, body) => sockets[sender]!.send(JSON.stringify({ type: "send", room, body })),
+    send: (sender, room, _id, body) => sockets[sender]?.send(JSON.stringify({ type: "send", room, body })),
     close: () => {
-      for (const ws of sockets) ws.removeAllListeners("close");
-      return closeAll(sockets);
+      for (const ws of present(sockets)) ws.removeAllListeners("close");
+      return closeAll(present(sockets));
     },
   };
 }
 
 /** Socket.IO clients over the websocket transport only (no polling upgrade), rooms joined on connection. */
-export async function connectSocketIo(pop: Population, url: string, sink: Sink): Promise<SystemClients> {
-  const sockets = await mapLimit(pop.userIds, 32, async (user, i) => {
+export async function connectSocketIo(
+  pop: Population,
+  url: string,
+  sink: Sink,
+  range?: ClientRange,
+): Promise<SystemClients> {
+  const sockets = await connectRange(pop, range, 32, async (i) => {
+    const user = pop.userIds[i]!;
     const room = pop.conversations[pop.conversationOf[i]!]!.id;
     const s: Socket = io(url, {
       transports: ["websocket"],
@@ -458,9 +532,9 @@ export async function connectSocketIo(pop: Population, url: string, sink: Sink):
   });
   return {
     system: "socketio",
-    send: (sender, room, _id, body) => sockets[sender]!.emit("send", { room, body }),
+    send: (sender, room, _id, body) => sockets[sender]?.emit("send", { room, body }),
     close: async () => {
-      for (const s of sockets) {
+      for (const s of present(sockets)) {
         s.off("disconnect");
         s.disconnect();
       }

@@ -11,7 +11,9 @@ import { env as envNames, loadAwsConfig, loadGatewayConfig, loadTableNames } fro
 import { createDynamoClient } from "../runtime/aws/clients";
 import { hashPassword, TokenService } from "../runtime/gateway/auth";
 import { startLocalStack, type LocalStack } from "../runtime/local/stack";
-import { createConversation } from "../runtime/store/conversations";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type { StoredMessage } from "../runtime/contracts";
+import { createConversation, recordStoredMessage } from "../runtime/store/conversations";
 import { createUser } from "../runtime/store/users";
 import { mapLimit, nowMs } from "./load";
 import type { MeteredProcess } from "./metrics";
@@ -171,6 +173,47 @@ export async function seedSyncPair(
     });
     const tokenService = tokenServiceFor(stack);
     return { conversationId, users, tokens: [await tokenService.issue(users[0]), await tokenService.issue(users[1])] };
+  } finally {
+    db.ddb.destroy();
+  }
+}
+
+/**
+ * Stores `count` messages straight into the messages table (seq 1..count) and moves the conversation summary to
+ * the last one — what the persister would have left behind while the reader was away. Pushing 1,000 messages
+ * through one FIFO group would take minutes locally (one message per group per receive), and the target is
+ * about the sync path (table → socket), not the write path.
+ */
+export async function seedMissedMessages(
+  stack: LocalStack,
+  conversationId: string,
+  senderId: string,
+  count: number,
+): Promise<void> {
+  const e = stack.gatewayBaseEnv;
+  const db = { ddb: createDynamoClient(loadAwsConfig(e)), tables: loadTableNames(e) };
+  try {
+    const now = Date.now();
+    const messages: StoredMessage[] = Array.from({ length: count }, (_, k) => ({
+      conversationId,
+      seq: k + 1,
+      senderId,
+      clientMessageId: `missed-${k + 1}`,
+      body: `missed message ${k + 1} ` + "x".repeat(60),
+      sentAt: now,
+      storedAt: now,
+    }));
+    const chunks: StoredMessage[][] = [];
+    for (let i = 0; i < messages.length; i += 25) chunks.push(messages.slice(i, i + 25));
+    await mapLimit(chunks, 4, async (chunk) => {
+      let items: Record<string, unknown>[] | undefined = chunk.map((m) => ({ PutRequest: { Item: m } }));
+      for (let attempt = 0; items?.length && attempt < 10; attempt++) {
+        const out = await db.ddb.send(new BatchWriteCommand({ RequestItems: { [db.tables.messages]: items } }));
+        items = out.UnprocessedItems?.[db.tables.messages] as Record<string, unknown>[] | undefined;
+      }
+      if (items?.length) throw new Error(`${items.length} missed messages left unprocessed`);
+    });
+    await recordStoredMessage(db, messages[messages.length - 1]!);
   } finally {
     db.ddb.destroy();
   }

@@ -58,6 +58,10 @@ export interface SystemReport {
   /** CPU seconds per process over the phases (send window + drain). */
   readonly cpuSeconds: Record<string, number>;
   readonly cpuPer1kDeliveries: Record<string, number>;
+  /** Time to open and authenticate every client (Parley: until `ready`), and failed attempts retried. */
+  readonly connect: { seconds: number; retries: number };
+  /** CPU cores used per process with all clients connected and idle. */
+  readonly idleCores: Record<string, number>;
   readonly memory: { connections: number; rssBeforeBytes: number; rssAfterBytes: number; perConnectionBytes: number };
 }
 
@@ -153,9 +157,9 @@ export function toMarkdown(r: BenchReport): string {
   lines.push("## Side by side (same clients, same payloads, interleaved phases)");
   lines.push("");
   lines.push(
-    "| system | rate msg/s | delivered / expected | lost | late | dup | order viol. | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / 1k deliveries | memory / idle conn |",
+    "| system | rate msg/s | delivered / expected | lost | late | dup | order viol. | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / 1k deliveries | memory / idle conn | connect all s (retries) |",
   );
-  lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+  lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of r.systems) {
     const cpu = Object.entries(s.cpuPer1kDeliveries)
       .filter(([k]) => k !== "harness")
@@ -164,7 +168,7 @@ export function toMarkdown(r: BenchReport): string {
     lines.push(
       `| ${s.system} | ${s.rate} | ${s.delivered} / ${s.expected} | ${s.lost} | ${s.late} | ${s.duplicates} | ${s.orderViolations} | ` +
         `${f(s.deliveriesPerSecond, 0)} | ${f(s.latency.p50, 2)} | ${f(s.latency.p90, 2)} | ${f(s.latency.p99, 2)} | ` +
-        `${f(s.latency.p999, 2)} | ${f(s.latency.max, 1)} | ${cpu} | ${kb(s.memory.perConnectionBytes)} KB |`,
+        `${f(s.latency.p999, 2)} | ${f(s.latency.max, 1)} | ${cpu} | ${kb(s.memory.perConnectionBytes)} KB | ${f(s.connect.seconds, 1)} (${s.connect.retries}) |`,
     );
   }
   lines.push("");
@@ -175,7 +179,22 @@ export function toMarkdown(r: BenchReport): string {
       `(${r.options.drainMs} ms after the last send). CPU is user+system seconds from /proc over each phase until ` +
       "deliveries stopped, divided by thousands of deliveries; *total* sums every Parley process. Memory is the " +
       "RSS growth of the server processes (Parley: both gateways) per connected idle client after a settle " +
-      `period of ${r.options.settleMs} ms, without a forced GC (the gateways cannot be started with --expose-gc).`,
+      `period of ${r.options.settleMs} ms, measured on the second half of the clients (the first half absorbs ` +
+      "warm-up), without a forced GC (the local stack starts the gateways, so --expose-gc is not available).",
+  );
+  lines.push("");
+  lines.push(
+    "Idle CPU with every client connected (cores): " +
+      r.systems
+        .map(
+          (s) =>
+            `${s.system} ` +
+            Object.entries(s.idleCores)
+              .map(([k, v]) => `${k} ${f(v, 3)}`)
+              .join(", "),
+        )
+        .join("; ") +
+      ".",
   );
   const parley = r.systems.find((s) => s.system === "parley");
   if (parley?.stages) {

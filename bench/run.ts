@@ -17,8 +17,10 @@ import type { LocalStack } from "../runtime/local/stack";
 import {
   connectParley,
   connectRelay,
+  combineClients,
   connectSocketIo,
   drivePhase,
+  type ClientRange,
   newHistogram,
   nowMs,
   PhaseRecorder,
@@ -28,7 +30,7 @@ import {
   type SystemClients,
 } from "./load";
 import { cpuDelta, cpuSnapshot, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
-import { meteredProcesses, seedParley, seedSyncPair, startParley } from "./parley";
+import { meteredProcesses, seedMissedMessages, seedParley, seedSyncPair, startParley } from "./parley";
 import { summarizeProfile } from "./profile";
 import {
   computeRatios,
@@ -55,6 +57,7 @@ export interface BenchOptions {
   settleMaxMs: number;
   bodyBytes: number;
   settleMs: number;
+  idleMs: number;
   syncMessages: number;
   runnerConcurrency: number;
   runnerBatchSize: number;
@@ -80,6 +83,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         settleMaxMs: 4_000,
         bodyBytes: 100,
         settleMs: 500,
+        idleMs: 2_000,
         syncMessages: 50,
         runnerConcurrency: 8,
         runnerBatchSize: 10,
@@ -101,6 +105,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         settleMaxMs: 20_000,
         bodyBytes: 100,
         settleMs: 3_000,
+        idleMs: 5_000,
         syncMessages: 1000,
         runnerConcurrency: 8,
         runnerBatchSize: 10,
@@ -118,7 +123,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     };
     const num = () => {
       const v = Number(next());
-      if (!Number.isFinite(v) || v <= 0) throw new Error(`${a} must be a positive number`);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} must be a non-negative number`);
       return v;
     };
     if (a === "--quick") continue;
@@ -198,6 +203,8 @@ interface SystemUnderTest {
   /** Where connections live (Parley: the gateways, not the emulators or the persister). */
   readonly connectionProcesses: () => MeteredProcess[];
   memory: SystemReport["memory"];
+  connect?: SystemReport["connect"];
+  idleCores?: Record<string, number>;
   readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot }[];
 }
 
@@ -302,86 +309,71 @@ function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
     cpuSeconds,
     cpuPer1kDeliveries: cpuPer1k(cpuSeconds, delivered, sut.processes()),
     memory: sut.memory,
+    connect: sut.connect ?? { seconds: 0, retries: 0 },
+    idleCores: sut.idleCores ?? {},
   };
 }
 
-/** Connects one system's clients and measures RSS growth per idle connection after a settle period. */
+/**
+ * Connects one system's clients in two halves and takes the RSS growth of the second half per connection: the
+ * first half pays for warm-up (JIT, pools, caches), which is not a per-connection cost. No forced GC is possible
+ * (the local stack starts the gateways), so each reading follows a settle period.
+ */
 async function connectMeasured(
   sut: SystemUnderTest,
-  connect: () => Promise<SystemClients>,
-  connections: number,
+  connect: (range: ClientRange) => Promise<SystemClients>,
+  clients: number,
   settleMs: number,
 ): Promise<void> {
-  await sleep(500);
-  const before = sumRss(sut.connectionProcesses());
   const t = nowMs();
-  sut.clients = await connect();
-  log(`${sut.name}: ${connections} clients connected in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+  const half = Math.floor(clients / 2);
+  const first = await connect({ from: 0, to: half });
+  await sleep(settleMs);
+  const before = sumRss(sut.connectionProcesses());
+  const second = await connect({ from: half, to: clients });
+  sut.clients = combineClients([first, second]);
+  const connectS = (nowMs() - t - settleMs) / 1000;
   await sleep(settleMs);
   const after = sumRss(sut.connectionProcesses());
+  const retries = sut.clients.connectRetries ?? 0;
+  log(`${sut.name}: ${clients} clients connected in ${connectS.toFixed(1)} s (${retries} retried attempts)`);
+  sut.connect = { seconds: connectS, retries };
+  const measured = clients - half;
   sut.memory = {
-    connections,
+    connections: measured,
     rssBeforeBytes: before,
     rssAfterBytes: after,
-    perConnectionBytes: Math.max(0, (after - before) / connections),
+    perConnectionBytes: Math.max(0, (after - before) / measured),
   };
 }
 
-/** A client misses `count` messages, then reconnects and syncs them; timed from the client's side. */
+/** A client misses `count` stored messages, then reconnects and syncs them; timed from the client's side. */
 async function measureSync(stack: LocalStack, runTag: string, count: number): Promise<SyncReport> {
   const pair = await seedSyncPair(stack, runTag);
-  const url = (i: number) => stack.gateways[i % stack.gateways.length]!.url;
-  const open = (i: number, token: string) =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(url(i).replace(/^http/, "ws") + "/ws", ["parley.v1", "parley.auth." + token], {
-        origin: url(i),
-        perMessageDeflate: false,
-      });
-      ws.once("error", reject);
-      ws.on("message", function onReady(d) {
-        if ((JSON.parse(d.toString()) as { type: string }).type === "ready") {
-          ws.off("message", onReady);
-          resolve(ws);
-        }
-      });
-    });
-  const sender = await open(0, pair.tokens[0]);
-  let stored = 0;
-  let accepted = 0;
-  sender.on("message", (d) => {
-    const f = JSON.parse(d.toString()) as { type: string };
-    if (f.type === "accepted") accepted++;
-    else if (f.type === "message") stored++;
-  });
-  for (let i = 0; i < count; i++) {
-    sender.send(
-      JSON.stringify({
-        type: "send",
-        conversationId: pair.conversationId,
-        clientMessageId: `sync-${i}`,
-        body: `missed ${i}`,
-      }),
-    );
-    if (i % 50 === 49) await sleep(20);
-  }
-  const deadline = nowMs() + 120_000;
-  while (stored < count && nowMs() < deadline) await sleep(50);
-  log(`sync: ${accepted} accepted, ${stored} stored and echoed; reconnecting the other member`);
-  sender.close();
+  await seedMissedMessages(stack, pair.conversationId, pair.users[0], count);
+  const gateway = stack.gateways[stack.gateways.length - 1]!;
   const opened = nowMs();
-  const receiver = await open(1, pair.tokens[1]);
   let received = 0;
-  const synced = new Promise<number>((resolve) => {
-    receiver.on("message", (d) => {
-      const f = JSON.parse(d.toString()) as { type: string };
-      if (f.type === "message") received++;
-      else if (f.type === "synced") resolve(nowMs());
-    });
+  let syncSent = 0;
+  const ws = new WebSocket(gateway.url.replace(/^http/, "ws") + "/ws", ["parley.v1", "parley.auth." + pair.tokens[1]], {
+    origin: gateway.url,
+    perMessageDeflate: false,
   });
-  const syncSent = nowMs();
-  receiver.send(JSON.stringify({ type: "sync", cursors: [{ conversationId: pair.conversationId, afterSeq: 0 }] }));
-  const done = await Promise.race([synced, sleep(30_000).then(() => NaN)]);
-  receiver.close();
+  const done = await Promise.race([
+    new Promise<number>((resolve, reject) => {
+      ws.once("error", reject);
+      ws.on("message", (d) => {
+        const f = JSON.parse(d.toString()) as { type: string };
+        if (f.type === "ready") {
+          syncSent = nowMs();
+          ws.send(JSON.stringify({ type: "sync", cursors: [{ conversationId: pair.conversationId, afterSeq: 0 }] }));
+        } else if (f.type === "message") received++;
+        else if (f.type === "synced") resolve(nowMs());
+      });
+    }),
+    sleep(30_000).then(() => NaN),
+  ]);
+  ws.close();
   return { missed: count, received, syncMs: done - syncSent, connectToSyncedMs: done - opened };
 }
 
@@ -429,7 +421,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         phases: [],
       };
       const target = { gatewayUrls: stack.gateways.map((g) => g.url), tokens: seeded.tokens };
-      await connectMeasured(sut, () => connectParley(pop, target, sink), o.clients, o.settleMs);
+      await connectMeasured(sut, (range) => connectParley(pop, target, sink, range), o.clients, o.settleMs);
       suts.push(sut);
     }
     for (const [name, entry, connect] of [
@@ -446,7 +438,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         memory: emptyMemory,
         phases: [],
       };
-      await connectMeasured(sut, () => connect(pop, b.url, sink), o.clients, o.settleMs);
+      await connectMeasured(sut, (range) => connect(pop, b.url, sink, range), o.clients, o.settleMs);
       suts.push(sut);
     }
 
@@ -457,6 +449,20 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       : [];
     const toggleProfiles = () => profiled.forEach((p) => process.kill(p.pid, "SIGUSR2"));
     toggleProfiles();
+    // Background cost with every client connected and nobody talking (heartbeats, polling, presence).
+    const idleProcs = suts.flatMap((s) => s.processes().map((p) => ({ ...p, name: `${s.name}:${p.name}` })));
+    const idleBefore = cpuSnapshot(idleProcs);
+    const idleStart = nowMs();
+    await sleep(o.idleMs);
+    const idleDelta = cpuDelta(idleBefore, cpuSnapshot(idleProcs));
+    const idleS = (nowMs() - idleStart) / 1000;
+    for (const s of suts) {
+      s.idleCores = Object.fromEntries(
+        s.processes().map((p) => [p.name, (idleDelta[`${s.name}:${p.name}`] ?? 0) / idleS]),
+      );
+    }
+    log(`idle CPU (cores): ${suts.map((s) => `${s.name} ${JSON.stringify(s.idleCores)}`).join("; ")}`);
+
     for (let round = 0; round < o.rounds; round++) {
       const order = round % 2 === 0 ? suts : [...suts].reverse();
       for (const sut of order) {
@@ -540,6 +546,9 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     };
     const files = writeReport(report, o.outDir);
     return { report, files: Object.values(files) };
+  } catch (err) {
+    for (const g of stack.gateways) log(`${g.id} output (tail):\n${g.process.output().slice(-2000)}`);
+    throw err;
   } finally {
     for (const s of suts) await s.clients?.close().catch(() => undefined);
     for (const b of baselines) await b.stop().catch(() => undefined);
