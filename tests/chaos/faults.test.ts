@@ -1,23 +1,26 @@
 /**
- * Bounded CI form of the other persister-side chaos scenarios: poison messages, forced duplicates and a
- * DynamoDB outage under load, on one local stack of real processes. The audit itself is checked first, so a
- * zero in the table means "counted and found none", not "could not count".
+ * Bounded CI form of the chaos scenarios besides runner-kill (which has its own file so jest runs the two in
+ * parallel), on one local stack of real processes with two gateways: poison messages, forced duplicates, a
+ * DynamoDB outage under load, a gateway SIGKILLed during fan-out, SQS stopped under sends. The audit itself is
+ * checked first, so a zero in the table means "counted and found none", not "could not count".
  */
 import { putMessageIfSlotFree } from "../../runtime/store/messages";
 import { audit, createGroups, seededRandom } from "../support/pipeline";
 import { formatTable, passed, startChaosContext, type ChaosContext, type ScenarioResult } from "./kit";
 import { forcedDuplicates } from "./scenarios/duplicates";
 import { dynamodbOutage } from "./scenarios/dynamodb-outage";
+import { gatewayKill } from "./scenarios/gateway-kill";
 import { poisonMessages } from "./scenarios/poison";
+import { sqsOutage } from "./scenarios/sqs-outage";
 
-jest.setTimeout(120_000);
+jest.setTimeout(90_000);
 
 let ctx: ChaosContext;
 const results: ScenarioResult[] = [];
 
 beforeAll(async () => {
-  ctx = await startChaosContext({ random: seededRandom(Date.now() % 1_000_000) });
-});
+  ctx = await startChaosContext({ gateways: 2, random: seededRandom(Date.now() % 1_000_000) });
+}, 120_000);
 afterAll(async () => {
   if (results.length) console.log(formatTable(results));
   await ctx?.close();
@@ -73,4 +76,15 @@ test("DynamoDB stopped for 3 s under load: the runner recovers and stores everyt
   const r = await dynamodbOutage(ctx, { rounds: 1, outageMs: 3_000 });
   expectClean(r);
   expect(r.recoveryMs[0]).toBeLessThan(15_000);
+});
+
+test("a gateway SIGKILLed during fan-out, twice: every member ends with every message once, in order", async () => {
+  expectClean(await gatewayKill(ctx, { rounds: 2 }));
+});
+
+// Last: it recreates fauxqs's in-memory queues.
+test("SQS stopped under sends: UNAVAILABLE (never a false accepted), resends stored once, delivery resumes", async () => {
+  const r = await sqsOutage(ctx, { rounds: 1 });
+  expectClean(r);
+  expect(r.notes).toMatch(/^[1-9]\d* sends during the outage answered UNAVAILABLE/);
 });
