@@ -89,8 +89,13 @@ export class NotificationConsumer {
       "routed notifications",
     );
     // Sending a message means having read the conversation up to it (best effort: a hint, not a guarantee).
-    await mapLimit(valid, 8, ({ n }) =>
-      advanceLastRead(this.ctx.db, n.message.senderId, n.message.conversationId, n.message.seq).catch(() => false),
+    const readUpTo = new Map<string, { senderId: string; conversationId: string; seq: number }>();
+    for (const { n } of valid) {
+      const key = `${n.message.senderId}|${n.message.conversationId}`;
+      if ((readUpTo.get(key)?.seq ?? 0) < n.message.seq) readUpTo.set(key, n.message);
+    }
+    await mapLimit([...readUpTo.values()], 8, (m) =>
+      advanceLastRead(this.ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false),
     );
     await this.ctx.sqs.send(
       new DeleteMessageBatchCommand({
