@@ -6,7 +6,7 @@
  * emulator's inbound FIFO queue. The messages must end up in the emulator's messages table.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -178,9 +178,22 @@ test("the serialized handler stores inbound messages in the messages table", asy
     })),
   };
 
-  writeFileSync(path.join(folder, "__index.js"), await assets["__index.js"]!.text!);
+  // The folder holds what the archive holds: __index.js, plus (linked) any node_modules entry it lists.
+  for (const [name, asset] of Object.entries(assets)) {
+    if (name === "__index.js") {
+      writeFileSync(path.join(folder, name), await asset.text!);
+    } else {
+      expect(name).toMatch(/^node_modules\//);
+      mkdirSync(path.dirname(path.join(folder, name)), { recursive: true });
+      symlinkSync(path.resolve(await asset.path!), path.join(folder, name));
+    }
+  }
   writeFileSync(path.join(folder, "event.json"), JSON.stringify(event));
-  expect(readdirSync(folder).sort()).toEqual(["__index.js", "event.json"]);
+  expect(
+    readdirSync(folder)
+      .filter((f) => f !== "node_modules")
+      .sort(),
+  ).toEqual(["__index.js", "event.json"]);
   // Invoke like the Lambda Node runtime: load the module once, call `handler(event, context)`.
   const invoke = `
     const { handler } = require("./__index.js");
