@@ -17,6 +17,7 @@ import {
   env,
   inboundDeduplicationId,
   inboundMessageSchema,
+  notificationSchema,
   persisterEnvVars,
   queues,
   type InboundMessage,
@@ -72,7 +73,7 @@ test("the archive is __index.js alone: no local files, no node_modules", async (
   expect(text).not.toMatch(/require\(["']\.{1,2}\/(runtime|components)/);
 });
 
-test("the serialized handler stores inbound messages in the messages table", async () => {
+test("the serialized handler stores inbound messages in the messages table and notifies", async () => {
   const endpoints = { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint };
   const local = localEnv(provisioned, endpoints);
   const sqs = new SQSClient({
@@ -216,4 +217,18 @@ test("the serialized handler stores inbound messages in the messages table", asy
       expect.objectContaining({ seq: 1, senderId: m.senderId, clientMessageId: m.clientMessageId, body: m.body }),
     ]);
   }
+  // The persister's second job, with the same env: one notification per stored message on the notify queue.
+  const notified: string[] = [];
+  for (let i = 0; i < 10 && notified.length < sent.length; i++) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: provisioned.queueUrls.notify,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    for (const m of out.Messages ?? [])
+      notified.push(notificationSchema.parse(JSON.parse(m.Body!)).message.clientMessageId);
+  }
+  expect(notified.sort()).toEqual(sent.map((m) => m.clientMessageId).sort());
 });
