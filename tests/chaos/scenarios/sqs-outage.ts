@@ -79,7 +79,7 @@ export async function sqsOutage(
       });
       await provision({ dynamodb: raw, sqs: ctx.sqs }, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
       raw.destroy();
-      // The client resends what was not accepted, as the web client's outbox does.
+      // The client resends what was not accepted, as a client with an outbox does.
       for (const id of pending) {
         await waitFor(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
         if (id === pending[0]) recoveryMs.push(Date.now() - restartedAt);
