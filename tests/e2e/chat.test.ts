@@ -160,6 +160,11 @@ describe("web client in Chromium", () => {
     await alice.page.getByLabel("Search people").fill("bo");
     await alice.page.getByRole("button", { name: /Chat with Bob/ }).click();
     await alice.page.getByRole("heading", { name: "Bob" }).waitFor();
+    await eventually(
+      "Alice's list shows Bob online",
+      () => alice.page.getByTestId("chat-item").getByTestId("presence-dot").getAttribute("data-online"),
+      (v) => v === "true",
+    );
     await send(alice.page, "Hi Bob");
     await eventually(
       "Alice's first message stored",

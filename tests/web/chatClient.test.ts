@@ -61,6 +61,12 @@ describe("chat client", () => {
     expect(t.conv()).toMatchObject({ lastSeq: 3, lastPreview: "m3", lastSenderId: "bob", lastMessageAt: 1003 });
     expect(unreadCount(t.conv())).toBe(1);
     expect(t.client.getState().presence.bob?.online).toBe(true);
+    t.ws().receive({ type: "presence", userId: "bob", online: false, lastSeen: 9 });
+    expect(t.client.getState().presence.bob?.online).toBe(false);
+    // A missed presence frame is corrected by the periodic re-read.
+    jest.advanceTimersByTime(30_000);
+    await flush();
+    expect(t.client.getState().presence.bob?.online).toBe(true);
     t.client.stop();
   });
 

@@ -74,6 +74,8 @@ export interface ChatClientOptions {
 
 const PREVIEW_CHARS = 140;
 const TYPING_ARRIVAL_MARGIN_MS = 250;
+/** Presence frames are pushed, but a missed one would leave a dot wrong forever; re-read it now and then. */
+const PRESENCE_REFRESH_MS = 30_000;
 
 /** 128 random bits, URL-safe; crypto.randomUUID is missing on plain-http origins other than localhost. */
 export function newClientMessageId(): string {
@@ -131,6 +133,7 @@ export class ChatClient {
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private typingTimer: unknown = null;
+  private presenceTimer: unknown = null;
   private stopped = false;
 
   constructor(private readonly options: ChatClientOptions) {
@@ -192,6 +195,9 @@ export class ChatClient {
   start(): void {
     this.connection.start();
     void this.refreshConversations();
+    this.presenceTimer = this.timers.setInterval(() => {
+      if (this.state.connection.status === "live" && this.isVisible()) void this.loadPresence();
+    }, PRESENCE_REFRESH_MS);
   }
 
   stop(): void {
@@ -200,6 +206,7 @@ export class ChatClient {
     for (const t of this.acceptTimers.values()) this.timers.clearTimeout(t);
     this.acceptTimers.clear();
     if (this.typingTimer !== null) this.timers.clearTimeout(this.typingTimer);
+    if (this.presenceTimer !== null) this.timers.clearInterval(this.presenceTimer);
     for (const t of this.typingTrailing.values()) this.timers.clearTimeout(t);
     this.typingTrailing.clear();
   }
