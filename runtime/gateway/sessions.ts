@@ -19,6 +19,26 @@ export interface LocalSession {
 export class LocalSessions {
   private readonly byId = new Map<string, LocalSession>();
   private readonly byUserId = new Map<string, Set<LocalSession>>();
+  private readonly userLocks = new Map<string, Promise<void>>();
+
+  /**
+   * Runs `fn` after every earlier call for the same user has finished: connection-cap check and record put are
+   * one step per user on this gateway, so simultaneous connects cannot all pass the check.
+   */
+  async withUserLock<T>(userId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.userLocks.get(userId) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => current);
+    this.userLocks.set(userId, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.userLocks.get(userId) === tail) this.userLocks.delete(userId);
+    }
+  }
 
   add(s: LocalSession): void {
     this.byId.set(s.connectionId, s);

@@ -115,15 +115,22 @@ export class Session implements LocalSession {
   /** Registers the connection (cap, record, presence) and sends `ready`; frames that arrive meanwhile wait. */
   async open(): Promise<void> {
     const opening = (async () => {
-      const live = await this.deps.directory.ofUser(this.userId, true);
-      if (live.length >= this.ctx.config.limits.maxConnectionsPerUser) {
-        this.close(closeCodes.tooManyConnections, "too many connections");
-        return;
-      }
-      if (this.closed) return;
-      this.deps.sessions.add(this);
-      this.registered = true;
-      await this.deps.presence.connected(this, live);
+      const admitted = await this.deps.sessions.withUserLock(this.userId, async () => {
+        const live = await this.deps.directory.ofUser(this.userId, true);
+        // The byUser index is eventually consistent in AWS: count this gateway's own sockets from memory too.
+        const counted = new Set(live.map((c) => c.connectionId));
+        for (const s of this.deps.sessions.ofUser(this.userId)) counted.add(s.connectionId);
+        if (counted.size >= this.ctx.config.limits.maxConnectionsPerUser) {
+          this.close(closeCodes.tooManyConnections, "too many connections");
+          return false;
+        }
+        if (this.closed) return false;
+        this.deps.sessions.add(this);
+        this.registered = true;
+        await this.deps.presence.connected(this, live);
+        return true;
+      });
+      if (!admitted) return;
       this.send({
         type: "ready",
         connectionId: this.connectionId,
