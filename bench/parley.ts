@@ -33,8 +33,8 @@ export interface ParleyOptions {
   readonly gateways: number;
   readonly runnerConcurrency: number;
   readonly runnerBatchSize: number;
-  /** Extra env for the gateways and the persister runner (the profiler preload). */
-  readonly profileEnv?: Record<string, string>;
+  /** Extra env for the gateways and the persister runner (the GC and profiler preload). */
+  readonly preloadEnv?: Record<string, string>;
   readonly mirror?: NodeJS.WritableStream;
 }
 
@@ -50,12 +50,12 @@ export async function startParley(opts: ParleyOptions): Promise<LocalStack> {
       [envNames.rateLimitBurst]: "100000",
       [envNames.maxConnectionsPerUser]: "1000",
       [envNames.logLevel]: "warn",
-      ...opts.profileEnv,
+      ...opts.preloadEnv,
     },
     runnerEnv: {
       [envNames.runnerConcurrency]: String(opts.runnerConcurrency),
       [envNames.runnerBatchSize]: String(opts.runnerBatchSize),
-      ...opts.profileEnv,
+      ...opts.preloadEnv,
     },
   });
 }

@@ -179,8 +179,8 @@ export function toMarkdown(r: BenchReport): string {
       `(${r.options.drainMs} ms after the last send). CPU is user+system seconds from /proc over each phase until ` +
       "deliveries stopped, divided by thousands of deliveries; *total* sums every Parley process. Memory is the " +
       "RSS growth of the server processes (Parley: both gateways) per connected idle client after a settle " +
-      `period of ${r.options.settleMs} ms, measured on the second half of the clients (the first half absorbs ` +
-      "warm-up), without a forced GC (the local stack starts the gateways, so --expose-gc is not available).",
+      `period of ${r.options.settleMs} ms and a forced full GC (bench/preload.mjs), measured on the second half ` +
+      "of the clients (the first half absorbs warm-up).",
   );
   lines.push("");
   lines.push(

@@ -153,6 +153,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   return o;
 }
 
+/** GC on SIGWINCH and the SIGUSR2 profiler, in every metered process. */
+const PRELOAD = path.join(repoRoot, "bench/preload.mjs");
+
 const t0 = nowMs();
 const log = (line: string) => process.stderr.write(`[bench +${((nowMs() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -165,7 +168,7 @@ interface Baseline {
 
 /** A baseline server in its own process, so its CPU and RSS are its own. */
 async function startBaseline(name: string, entry: string): Promise<Baseline> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", PRELOAD, "--import", "tsx", entry], {
     cwd: repoRoot,
     env: { ...process.env, NODE_NO_WARNINGS: "1", PORT: "0" },
     stdio: ["ignore", "pipe", "inherit"],
@@ -314,10 +317,23 @@ function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
   };
 }
 
+/** RSS of the processes after asking each for a full GC (the preload runs gc() on SIGWINCH). */
+async function rssAfterGc(procs: readonly MeteredProcess[]): Promise<number> {
+  for (const p of procs) {
+    try {
+      process.kill(p.pid, "SIGWINCH");
+    } catch {
+      // gone: sumRss reads 0 for it
+    }
+  }
+  await sleep(500);
+  return sumRss(procs);
+}
+
 /**
- * Connects one system's clients in two halves and takes the RSS growth of the second half per connection: the
- * first half pays for warm-up (JIT, pools, caches), which is not a per-connection cost. No forced GC is possible
- * (the local stack starts the gateways), so each reading follows a settle period.
+ * Connects one system's clients in two halves and takes the RSS growth of the second half per connection, each
+ * reading after a settle period and a forced GC: the first half pays for warm-up (JIT, pools, caches), which is
+ * not a per-connection cost.
  */
 async function connectMeasured(
   sut: SystemUnderTest,
@@ -329,12 +345,12 @@ async function connectMeasured(
   const half = Math.floor(clients / 2);
   const first = await connect({ from: 0, to: half });
   await sleep(settleMs);
-  const before = sumRss(sut.connectionProcesses());
+  const before = await rssAfterGc(sut.connectionProcesses());
   const second = await connect({ from: half, to: clients });
   sut.clients = combineClients([first, second]);
   const connectS = (nowMs() - t - settleMs) / 1000;
   await sleep(settleMs);
-  const after = sumRss(sut.connectionProcesses());
+  const after = await rssAfterGc(sut.connectionProcesses());
   const retries = sut.clients.connectRetries ?? 0;
   log(`${sut.name}: ${clients} clients connected in ${connectS.toFixed(1)} s (${retries} retried attempts)`);
   sut.connect = { seconds: connectS, retries };
@@ -393,9 +409,10 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     gateways: o.gateways,
     runnerConcurrency: o.runnerConcurrency,
     runnerBatchSize: o.runnerBatchSize,
-    profileEnv: o.profile
-      ? { NODE_OPTIONS: `--import=${path.join(repoRoot, "bench/cpu-profile.mjs")}`, BENCH_CPU_PROF_DIR: profileDir }
-      : undefined,
+    preloadEnv: {
+      NODE_OPTIONS: `--import=${PRELOAD}`,
+      ...(o.profile ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
+    },
   });
   setup.stackStartMs = nowMs() - t;
   log(`local stack up in ${(setup.stackStartMs / 1000).toFixed(1)} s: ${stack.gateways.map((g) => g.url).join(", ")}`);

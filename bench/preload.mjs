@@ -1,0 +1,41 @@
+// Preloaded into every process the benchmark meters (gateways and persister through NODE_OPTIONS="--import
+// <this file>", baselines on their command line). The local stack owns the Parley command lines, and Node 20
+// refuses --cpu-prof and --expose-gc in NODE_OPTIONS, so both are provided from here:
+// - SIGWINCH runs a full garbage collection, so memory is read after GC (the benchmark sends it before each RSS
+//   reading). The gc function comes from a fresh context after setting the flag at runtime.
+// - With $BENCH_CPU_PROF_DIR set, the first SIGUSR2 starts V8's sampling profiler and the second stops it and
+//   writes pid-<pid>.cpuprofile there, so a profile covers exactly the measured phases. A profile still running
+//   at exit is written then (the in-process inspector session answers synchronously, even in 'exit').
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import path from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc");
+process.on("SIGWINCH", () => gc());
+
+const dir = process.env.BENCH_CPU_PROF_DIR;
+if (dir) {
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable");
+  session.post("Profiler.setSamplingInterval", { interval: 500 });
+  let running = false;
+  const stop = () => {
+    if (!running) return;
+    running = false;
+    session.post("Profiler.stop", (err, result) => {
+      if (err) return;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, `pid-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+    });
+  };
+  process.on("SIGUSR2", () => {
+    if (running) return stop();
+    running = true;
+    session.post("Profiler.start");
+  });
+  process.on("exit", stop);
+}
