@@ -493,6 +493,7 @@ export class ChatClient {
   }
 
   private onMessages(conversationId: string, messages: StoredMessage[]): void {
+    if (messages.length === 0) return;
     const me = this.state.me.userId;
     const before = this.state.messages[conversationId];
     const beforeLast = before ? lastSeqOf(before) : 0;
