@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./ui/App";

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { useCallback, useEffect, useState } from "react";
 import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "../../../runtime/contracts/frames";
 import { HttpApi, clearSession, loadSession, saveSession, type Session } from "../state/api";

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { useState, type FormEvent } from "react";
 import { ApiError, HttpApi, type Api, type Session } from "../state/api";
 

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import type { ChatState } from "../state/chatClient";
 import { sortConversations } from "../state/chatClient";
 import { unreadCount } from "../state/unread";

@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../state/chatClient";
 import { bannerOf } from "../state/connection";

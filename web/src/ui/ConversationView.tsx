@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { MAX_BODY_CHARS } from "../../../runtime/contracts/ids";
 import type { ChatClient, ChatState } from "../state/chatClient";

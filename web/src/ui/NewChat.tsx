@@ -1,4 +1,3 @@
-/** @jsxRuntime automatic */
 import { useEffect, useState, type FormEvent } from "react";
 import type { User } from "../state/api";
 import type { ChatClient } from "../state/chatClient";
