@@ -29,6 +29,28 @@ export function rssBytes(pid: number): number {
 export interface MeteredProcess {
   readonly name: string;
   readonly pid: number;
+  /** What the process printed so far (for the preload's `bench-memory` lines). */
+  readonly output?: () => string;
+}
+
+export interface HeapReading {
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** The latest `bench-memory` line the preload printed after a forced GC, if any. */
+export function lastHeapReading(p: MeteredProcess): HeapReading | undefined {
+  const text = p.output?.() ?? "";
+  const i = text.lastIndexOf("bench-memory ");
+  if (i < 0) return undefined;
+  const end = text.indexOf("\n", i);
+  const line = text.slice(i + "bench-memory ".length, end < 0 ? undefined : end);
+  try {
+    return JSON.parse(line) as HeapReading;
+  } catch {
+    return undefined;
+  }
 }
 
 export type CpuSnapshot = Record<string, number>;

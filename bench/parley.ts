@@ -72,8 +72,13 @@ export function tokenServiceFor(stack: LocalStack): TokenService {
 }
 
 export function meteredProcesses(stack: LocalStack): MeteredProcess[] {
-  const out: MeteredProcess[] = stack.gateways.map((g) => ({ name: g.id, pid: g.process.child.pid! }));
-  if (stack.runner) out.push({ name: "persister", pid: stack.runner.child.pid! });
+  const out: MeteredProcess[] = stack.gateways.map((g) => ({
+    name: g.id,
+    pid: g.process.child.pid!,
+    output: () => g.process.output(),
+  }));
+  const runner = stack.runner;
+  if (runner) out.push({ name: "persister", pid: runner.child.pid!, output: () => runner.output() });
   out.push({ name: "fauxqs", pid: stack.emulators.sqs.process.pid! });
   out.push({ name: "dynalite", pid: stack.emulators.dynamodb.process.pid! });
   return out;

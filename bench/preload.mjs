@@ -1,8 +1,9 @@
 // Preloaded into every process the benchmark meters (gateways and persister through NODE_OPTIONS="--import
 // <this file>", baselines on their command line). The local stack owns the Parley command lines, and Node 20
 // refuses --cpu-prof and --expose-gc in NODE_OPTIONS, so both are provided from here:
-// - SIGWINCH runs a full garbage collection, so memory is read after GC (the benchmark sends it before each RSS
-//   reading). The gc function comes from a fresh context after setting the flag at runtime.
+// - SIGWINCH runs a full garbage collection and prints process.memoryUsage() as a `bench-memory {json}` line on
+//   stderr, so memory is read after GC (the benchmark sends it before each RSS reading). The gc function comes
+//   from a fresh context after setting the flag at runtime.
 // - With $BENCH_CPU_PROF_DIR set, the first SIGUSR2 starts V8's sampling profiler and the second stops it and
 //   writes pid-<pid>.cpuprofile there, so a profile covers exactly the measured phases. A profile still running
 //   at exit is written then (the in-process inspector session answers synchronously, even in 'exit').
@@ -14,7 +15,12 @@ import { runInNewContext } from "node:vm";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc");
-process.on("SIGWINCH", () => gc());
+process.on("SIGWINCH", () => {
+  gc();
+  // Read by the benchmark from the process output: where the memory is (JS heap vs. buffers vs. native).
+  const m = process.memoryUsage();
+  process.stderr.write(`bench-memory ${JSON.stringify({ pid: process.pid, at: Date.now(), ...m })}\n`);
+});
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 if (dir) {

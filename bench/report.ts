@@ -62,7 +62,15 @@ export interface SystemReport {
   readonly connect: { seconds: number; retries: number };
   /** CPU cores used per process with all clients connected and idle. */
   readonly idleCores: Record<string, number>;
-  readonly memory: { connections: number; rssBeforeBytes: number; rssAfterBytes: number; perConnectionBytes: number };
+  readonly memory: {
+    connections: number;
+    rssBeforeBytes: number;
+    rssAfterBytes: number;
+    perConnectionBytes: number;
+    /** JS heap (used, after GC) and external/Buffer memory growth per connection, from process.memoryUsage(). */
+    heapPerConnectionBytes: number;
+    externalPerConnectionBytes: number;
+  };
 }
 
 export interface SweepStep {
@@ -157,7 +165,7 @@ export function toMarkdown(r: BenchReport): string {
   lines.push("## Side by side (same clients, same payloads, interleaved phases)");
   lines.push("");
   lines.push(
-    "| system | rate msg/s | delivered / expected | lost | late | dup | order viol. | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / 1k deliveries | memory / idle conn | connect all s (retries) |",
+    "| system | rate msg/s | delivered / expected | lost | late | dup | order viol. | deliveries/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | CPU s / 1k deliveries | memory / idle conn (RSS, JS heap) | connect all s (retries) |",
   );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of r.systems) {
@@ -168,7 +176,7 @@ export function toMarkdown(r: BenchReport): string {
     lines.push(
       `| ${s.system} | ${s.rate} | ${s.delivered} / ${s.expected} | ${s.lost} | ${s.late} | ${s.duplicates} | ${s.orderViolations} | ` +
         `${f(s.deliveriesPerSecond, 0)} | ${f(s.latency.p50, 2)} | ${f(s.latency.p90, 2)} | ${f(s.latency.p99, 2)} | ` +
-        `${f(s.latency.p999, 2)} | ${f(s.latency.max, 1)} | ${cpu} | ${kb(s.memory.perConnectionBytes)} KB | ${f(s.connect.seconds, 1)} (${s.connect.retries}) |`,
+        `${f(s.latency.p999, 2)} | ${f(s.latency.max, 1)} | ${cpu} | ${kb(s.memory.perConnectionBytes)} KB (heap ${kb(s.memory.heapPerConnectionBytes)}) | ${f(s.connect.seconds, 1)} (${s.connect.retries}) |`,
     );
   }
   lines.push("");

@@ -29,7 +29,7 @@ import {
   type PhaseResult,
   type SystemClients,
 } from "./load";
-import { cpuDelta, cpuSnapshot, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
+import { cpuDelta, cpuSnapshot, lastHeapReading, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
 import { meteredProcesses, seedMissedMessages, seedParley, seedSyncPair, startParley } from "./parley";
 import { summarizeProfile } from "./profile";
 import {
@@ -97,12 +97,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         clients: 1000,
         gateways: 2,
         rate: 500,
-        durationS: 15,
+        durationS: 10,
         rounds: 2,
-        sweepRates: [250, 500, 1000, 1500, 2000, 3000],
-        sweepDurationS: 8,
+        sweepRates: [50, 100, 250, 500, 1000, 2000],
+        sweepDurationS: 6,
         drainMs: 5_000,
-        settleMaxMs: 20_000,
+        settleMaxMs: 10_000,
         bodyBytes: 100,
         settleMs: 3_000,
         idleMs: 5_000,
@@ -171,8 +171,10 @@ async function startBaseline(name: string, entry: string): Promise<Baseline> {
   const child: ChildProcess = spawn(process.execPath, ["--import", PRELOAD, "--import", "tsx", entry], {
     cwd: repoRoot,
     env: { ...process.env, NODE_NO_WARNINGS: "1", PORT: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-100_000)));
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
@@ -187,7 +189,7 @@ async function startBaseline(name: string, entry: string): Promise<Baseline> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
-    process: { name: "server", pid: child.pid! },
+    process: { name: "server", pid: child.pid!, output: () => stderr },
     stop: async () => {
       if (child.exitCode !== null) return;
       const done = once(child, "exit");
@@ -318,7 +320,9 @@ function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
 }
 
 /** RSS of the processes after asking each for a full GC (the preload runs gc() on SIGWINCH). */
-async function rssAfterGc(procs: readonly MeteredProcess[]): Promise<number> {
+async function rssAfterGc(
+  procs: readonly MeteredProcess[],
+): Promise<{ rss: number; heapUsed: number; external: number }> {
   for (const p of procs) {
     try {
       process.kill(p.pid, "SIGWINCH");
@@ -327,7 +331,12 @@ async function rssAfterGc(procs: readonly MeteredProcess[]): Promise<number> {
     }
   }
   await sleep(500);
-  return sumRss(procs);
+  const heaps = procs.map(lastHeapReading);
+  return {
+    rss: sumRss(procs),
+    heapUsed: heaps.reduce((n, h) => n + (h?.heapUsed ?? 0), 0),
+    external: heaps.reduce((n, h) => n + (h?.external ?? 0), 0),
+  };
 }
 
 /**
@@ -357,9 +366,11 @@ async function connectMeasured(
   const measured = clients - half;
   sut.memory = {
     connections: measured,
-    rssBeforeBytes: before,
-    rssAfterBytes: after,
-    perConnectionBytes: Math.max(0, (after - before) / measured),
+    rssBeforeBytes: before.rss,
+    rssAfterBytes: after.rss,
+    perConnectionBytes: Math.max(0, (after.rss - before.rss) / measured),
+    heapPerConnectionBytes: (after.heapUsed - before.heapUsed) / measured,
+    externalPerConnectionBytes: (after.external - before.external) / measured,
   };
 }
 
@@ -419,10 +430,17 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
   const baselines: Baseline[] = [];
   const sink = new PhaseSink();
   const suts: SystemUnderTest[] = [];
-  const emptyMemory = { connections: 0, rssBeforeBytes: 0, rssAfterBytes: 0, perConnectionBytes: 0 };
+  const emptyMemory = {
+    connections: 0,
+    rssBeforeBytes: 0,
+    rssAfterBytes: 0,
+    perConnectionBytes: 0,
+    heapPerConnectionBytes: 0,
+    externalPerConnectionBytes: 0,
+  };
   try {
     t = nowMs();
-    const seeded = await seedParley(stack, pop, { sampleSignups: o.quick ? 0 : 4 });
+    const seeded = await seedParley(stack, pop, { sampleSignups: o.quick ? 0 : 2 });
     Object.assign(setup, seeded.timings);
     setup.seedTotalMs = nowMs() - t;
     log(
