@@ -22,7 +22,7 @@ export interface RunnerKillOptions {
 
 export async function runnerKill(ctx: ChaosContext, opts: RunnerKillOptions): Promise<ScenarioResult> {
   const { stack, sqs, db } = ctx;
-  const perRound = opts.perRound ?? 24;
+  const perRound = opts.perRound ?? 30;
   const ids = await createGroups(db, opts.conversations ?? 6);
   const expected = new Map(ids.map((c) => [c, [] as string[]]));
   const recoveryMs: number[] = [];
@@ -37,10 +37,14 @@ export async function runnerKill(ctx: ChaosContext, opts: RunnerKillOptions): Pr
       expected.get(c)!.push(m.clientMessageId);
       return { body: m, group: c };
     });
+    const roundStart = await totalStored(db, ids);
     sent += items.length;
     await enqueue(sqs, stack.provisioned.queueUrls.inbound, items);
-    // A random point in the batch work: sometimes before the first receive, mostly mid-batch.
-    await sleep(30 + Math.floor(ctx.random() * 300));
+    // Kill only once the runner is visibly working on this round (so the kill lands mid-batch on a fast idle
+    // machine too), at a random point after that.
+    const deadline = Date.now() + 30_000;
+    while ((await totalStored(db, ids)) <= roundStart && Date.now() < deadline) await sleep(20);
+    await sleep(Math.floor(ctx.random() * 150));
     await stack.runner!.kill();
     const killedAt = Date.now();
     const atKill = await totalStored(db, ids);
