@@ -48,7 +48,9 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,
     typingThrottleMs: 2_000,
-    notifyWaitSeconds: 10,
+    // Short long-polls: a crashed gateway's pending receive can swallow messages until the visibility timeout,
+    // and a graceful stop waits for the receive in flight rather than aborting it.
+    notifyWaitSeconds: 3,
     notifyReceivers: 2,
     peerTimeoutMs: 2_000,
     httpBodyLimitBytes: 16 * 1024,

@@ -14,6 +14,7 @@ import { errorMessage, mapLimit, sleep } from "./util";
 
 export class NotificationConsumer {
   private readonly abort = new AbortController();
+  private stopping = false;
   private loops: Promise<void>[] = [];
 
   constructor(
@@ -26,15 +27,23 @@ export class NotificationConsumer {
     for (let i = 0; i < this.ctx.settings.notifyReceivers; i++) this.loops.push(this.poll());
   }
 
-  /** Stops polling; a batch being routed is finished (and deleted) before this resolves. */
+  /**
+   * Stops polling. The receives in flight are allowed to finish (at most notifyWaitSeconds) and their messages are
+   * routed and deleted: aborting a long poll can leave SQS handing messages to a closed connection, where they
+   * stay invisible for the visibility timeout. Only if that takes too long are the receives aborted.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
+    const all = Promise.allSettled(this.loops);
+    const grace = new Promise((r) => setTimeout(r, this.ctx.settings.notifyWaitSeconds * 1000 + 1_500).unref());
+    await Promise.race([all, grace]);
     this.abort.abort();
-    await Promise.allSettled(this.loops);
+    await all;
   }
 
   private async poll(): Promise<void> {
     const signal = this.abort.signal;
-    while (!signal.aborted) {
+    while (!this.stopping && !signal.aborted) {
       let messages: Message[];
       try {
         const out = await this.ctx.sqs.send(

@@ -197,10 +197,13 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       draining = true;
       clearInterval(pinger);
       const closed = new Promise<void>((r) => server.close(() => r()));
-      await consumer.stop();
+      // The consumer finishes its receives in flight (routing to peers' sockets) while ours are closed: our
+      // clients reconnect elsewhere and sync, so nothing is lost to them.
+      const consumerStopped = consumer.stop();
       for (const s of sessions.all()) s.close(closeCodes.goingAway, "gateway shutting down; reconnect");
       // Give clients a moment to answer the close handshake; Session terminates stragglers itself.
       for (let i = 0; i < 40 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      await consumerStopped;
       await presence.stop();
       server.closeAllConnections();
       await closed;

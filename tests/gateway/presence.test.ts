@@ -39,6 +39,8 @@ beforeAll(async () => {
   stack = await startLocalStack({
     gateways: 3,
     inMemory: true,
+    // A SIGKILLed gateway's pending long poll can take notifications with it; they come back after this.
+    visibilityTimeoutSeconds: { notify: 5 },
     gatewayEnv: {
       [env.heartbeatMs]: "1000",
       [env.presenceTtlSeconds]: String(PRESENCE_TTL_SECONDS),
