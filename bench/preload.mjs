@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import path from "node:path";
-import { setFlagsFromString } from "node:v8";
+import { setFlagsFromString, writeHeapSnapshot } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 setFlagsFromString("--expose-gc");
@@ -21,6 +21,16 @@ process.on("SIGWINCH", () => {
   const m = process.memoryUsage();
   process.stderr.write(`bench-memory ${JSON.stringify({ pid: process.pid, at: Date.now(), ...m })}\n`);
 });
+
+// With $BENCH_HEAP_DIR set, SIGTTIN writes a heap snapshot there (after a full GC), named by pid and time.
+const heapDir = process.env.BENCH_HEAP_DIR;
+if (heapDir) {
+  process.on("SIGTTIN", () => {
+    gc();
+    mkdirSync(heapDir, { recursive: true });
+    writeHeapSnapshot(path.join(heapDir, `pid-${process.pid}-${Date.now()}.heapsnapshot`));
+  });
+}
 
 const dir = process.env.BENCH_CPU_PROF_DIR;
 if (dir) {

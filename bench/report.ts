@@ -60,6 +60,12 @@ export interface SystemReport {
   readonly cpuPer1kDeliveries: Record<string, number>;
   /** Time to open and authenticate every client (Parley: until `ready`), and failed attempts retried. */
   readonly connect: { seconds: number; retries: number };
+  /** With --heap: what one gateway's JS heap gained per connection, by constructor. */
+  readonly heapGrowth?: {
+    process: string;
+    connections: number;
+    top: { what: string; countPerConnection: number; bytesPerConnection: number }[];
+  };
   /** CPU cores used per process with all clients connected and idle. */
   readonly idleCores: Record<string, number>;
   readonly memory: {
@@ -257,6 +263,16 @@ export function toMarkdown(r: BenchReport): string {
       `## Reconnect and sync\n\n${r.sync.received} of ${r.sync.missed} missed messages synced: ` +
         `sync → synced ${f(r.sync.syncMs, 1)} ms; socket open → synced ${f(r.sync.connectToSyncedMs, 1)} ms.`,
     );
+  }
+  for (const s of r.systems.filter((x) => x.heapGrowth)) {
+    const h = s.heapGrowth!;
+    lines.push("");
+    lines.push(`## JS heap growth per connection (${s.system}, ${h.process}, ${h.connections} connections, after GC)`);
+    lines.push("");
+    lines.push("| what | objects / conn | bytes / conn |");
+    lines.push("|---|---|---|");
+    for (const e of h.top)
+      lines.push(`| \`${e.what}\` | ${f(e.countPerConnection, 2)} | ${f(e.bytesPerConnection, 0)} |`);
   }
   if (r.profile?.length) {
     lines.push("");

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -31,6 +31,7 @@ import {
 } from "./load";
 import { cpuDelta, cpuSnapshot, lastHeapReading, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
 import { meteredProcesses, seedMissedMessages, seedParley, seedSyncPair, startParley } from "./parley";
+import { heapGrowth } from "./heap";
 import { summarizeProfile } from "./profile";
 import {
   computeRatios,
@@ -62,6 +63,7 @@ export interface BenchOptions {
   runnerConcurrency: number;
   runnerBatchSize: number;
   profile: boolean;
+  heap: boolean;
   systems: string[];
   outDir: string;
   seed: number;
@@ -88,6 +90,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         runnerConcurrency: 8,
         runnerBatchSize: 10,
         profile: false,
+        heap: false,
         systems: ["parley", "relay", "socketio"],
         outDir: path.join(repoRoot, "bench/results"),
         seed: 7,
@@ -110,6 +113,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         runnerConcurrency: 8,
         runnerBatchSize: 10,
         profile: false,
+        heap: false,
         systems: ["parley", "relay", "socketio"],
         outDir: path.join(repoRoot, "bench/results"),
         seed: 7,
@@ -145,6 +149,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     else if (a === "--runner-batch") o.runnerBatchSize = Math.floor(num());
     else if (a === "--systems") o.systems = next().split(",");
     else if (a === "--profile") o.profile = true;
+    else if (a === "--heap") o.heap = true;
     else if (a === "--out") o.outDir = path.resolve(next());
     else if (a === "--seed") o.seed = Math.floor(num());
     else throw new Error(`unknown option ${a}`);
@@ -210,6 +215,7 @@ interface SystemUnderTest {
   memory: SystemReport["memory"];
   connect?: SystemReport["connect"];
   idleCores?: Record<string, number>;
+  heapGrowth?: SystemReport["heapGrowth"];
   readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot }[];
 }
 
@@ -316,6 +322,7 @@ function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
     memory: sut.memory,
     connect: sut.connect ?? { seconds: 0, retries: 0 },
     idleCores: sut.idleCores ?? {},
+    ...(sut.heapGrowth ? { heapGrowth: sut.heapGrowth } : {}),
   };
 }
 
@@ -344,22 +351,50 @@ async function rssAfterGc(
  * reading after a settle period and a forced GC: the first half pays for warm-up (JIT, pools, caches), which is
  * not a per-connection cost.
  */
+/** Asks `proc` for a heap snapshot (preload, SIGTTIN) and waits until the file is complete. */
+async function heapSnapshot(proc: MeteredProcess, dir: string): Promise<string> {
+  const list = () => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`pid-${proc.pid}-`)) : []);
+  const known = new Set(list());
+  process.kill(proc.pid, "SIGTTIN");
+  const deadline = nowMs() + 120_000;
+  let file: string | undefined;
+  let lastSize = -1;
+  while (nowMs() < deadline) {
+    await sleep(500);
+    file ??= list().find((f) => !known.has(f));
+    if (!file) continue;
+    const size = statSync(path.join(dir, file)).size;
+    if (size > 0 && size === lastSize) return path.join(dir, file);
+    lastSize = size;
+  }
+  throw new Error(`no heap snapshot from ${proc.name}`);
+}
+
 async function connectMeasured(
   sut: SystemUnderTest,
   connect: (range: ClientRange) => Promise<SystemClients>,
   clients: number,
   settleMs: number,
+  heap?: { dir: string; connectionsOn: (proc: MeteredProcess, range: ClientRange) => number },
 ): Promise<void> {
   const t = nowMs();
   const half = Math.floor(clients / 2);
   const first = await connect({ from: 0, to: half });
   await sleep(settleMs);
   const before = await rssAfterGc(sut.connectionProcesses());
+  const heapProc = heap ? sut.connectionProcesses()[0] : undefined;
+  const heapBefore = heap && heapProc ? await heapSnapshot(heapProc, heap.dir) : undefined;
   const second = await connect({ from: half, to: clients });
   sut.clients = combineClients([first, second]);
   const connectS = (nowMs() - t - settleMs) / 1000;
   await sleep(settleMs);
   const after = await rssAfterGc(sut.connectionProcesses());
+  if (heap && heapProc && heapBefore) {
+    const heapAfter = await heapSnapshot(heapProc, heap.dir);
+    const n = heap.connectionsOn(heapProc, { from: half, to: clients });
+    sut.heapGrowth = { process: heapProc.name, connections: n, top: heapGrowth(heapBefore, heapAfter, n) };
+    log(`heap growth per connection on ${heapProc.name}: ${JSON.stringify(sut.heapGrowth.top.slice(0, 6))}`);
+  }
   const retries = sut.clients.connectRetries ?? 0;
   log(`${sut.name}: ${clients} clients connected in ${connectS.toFixed(1)} s (${retries} retried attempts)`);
   sut.connect = { seconds: connectS, retries };
@@ -413,6 +448,8 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       `${o.gateways} gateways; rate ${o.rate} msg/s × ${o.durationS} s × ${o.rounds} rounds`,
   );
   const profileDir = path.join(o.outDir, "profiles");
+  const heapDir = path.join(o.outDir, "heap");
+  if (o.heap) rmSync(heapDir, { recursive: true, force: true });
   if (o.profile) rmSync(profileDir, { recursive: true, force: true });
   const setup: Record<string, number> = {};
   let t = nowMs();
@@ -423,6 +460,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     preloadEnv: {
       NODE_OPTIONS: `--import=${PRELOAD}`,
       ...(o.profile ? { BENCH_CPU_PROF_DIR: profileDir } : {}),
+      ...(o.heap ? { BENCH_HEAP_DIR: heapDir } : {}),
     },
   });
   setup.stackStartMs = nowMs() - t;
@@ -456,7 +494,18 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         phases: [],
       };
       const target = { gatewayUrls: stack.gateways.map((g) => g.url), tokens: seeded.tokens };
-      await connectMeasured(sut, (range) => connectParley(pop, target, sink, range), o.clients, o.settleMs);
+      const heap = o.heap
+        ? {
+            dir: heapDir,
+            connectionsOn: (proc: MeteredProcess, range: ClientRange) => {
+              const g = stack.gateways.findIndex((gw) => gw.id === proc.name);
+              let n = 0;
+              for (let i = range.from; i < range.to; i++) if (pop.gatewayOf[i] === g) n++;
+              return n;
+            },
+          }
+        : undefined;
+      await connectMeasured(sut, (range) => connectParley(pop, target, sink, range), o.clients, o.settleMs, heap);
       suts.push(sut);
     }
     for (const [name, entry, connect] of [
