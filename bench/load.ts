@@ -26,7 +26,8 @@ export interface ServerStamps {
 export interface Sink {
   onMessage(receiver: number, senderId: string, body: string, stamps?: ServerStamps): void;
   onAccepted(sender: number, clientMessageId: string): void;
-  onError(sender: number, code: string): void;
+  /** `clientMessageId` (from the error frame's ref) attributes the error to its phase. */
+  onError(sender: number, code: string, clientMessageId?: string): void;
 }
 
 /** One system's connected clients. */
@@ -216,8 +217,12 @@ export class PhaseSink implements Sink {
     this.phases.get(clientMessageId.slice(0, clientMessageId.indexOf("-")))?.onAccepted(sender, clientMessageId);
   }
 
-  onError(sender: number, code: string): void {
-    if (this.current) this.current.onError(sender, code);
+  onError(sender: number, code: string, clientMessageId?: string): void {
+    const tagged = clientMessageId
+      ? this.phases.get(clientMessageId.slice(0, clientMessageId.indexOf("-")))
+      : undefined;
+    if (tagged) tagged.onError(sender, code);
+    else if (this.current) this.current.onError(sender, code);
     else this.idleErrors[code] = (this.idleErrors[code] ?? 0) + 1;
   }
 }
@@ -456,11 +461,12 @@ export async function connectParley(
           storedAt?: number;
           clientMessageId?: string;
           code?: string;
+          ref?: { clientMessageId?: string };
         };
         if (f.type === "message") {
           sink.onMessage(i, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
         } else if (f.type === "accepted") sink.onAccepted(i, f.clientMessageId!);
-        else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN");
+        else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN", f.ref?.clientMessageId);
       }),
     );
     ws.on("close", (code) => sink.onError(i, `CLOSED_${code}`));
