@@ -95,7 +95,7 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
   // Keyed by client message: a resend in the same batch must not add a second notification.
   const pending = new Map<string, PendingNotification>();
 
-  // Groups run concurrently; within a group, the first failure fails everything after it (FIFO order).
+  // Groups run concurrently; within a group, the first retryable failure fails everything after it (FIFO order).
   await Promise.all(
     groupsOf(event.Records).map(async (group) => {
       for (let i = 0; i < group.length; i++) {
@@ -116,6 +116,13 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
             },
             poison ? "inbound record can never be stored; leaving it for the DLQ" : "inbound record failed; will retry",
           );
+          if (poison) {
+            // It can never be stored, so it holds no place in the conversation's order: fail it alone (it
+            // returns until maxReceiveCount moves it to the DLQ) and keep going. Failing the rest of the
+            // group too would, in AWS, push the valid messages batched behind it into the DLQ with it.
+            failed.add(record.messageId);
+            continue;
+          }
           for (const rest of group.slice(i)) failed.add(rest.messageId);
           return;
         }

@@ -109,18 +109,43 @@ test("the same clientMessageId from two senders is two messages", async () => {
   expect((await stored(c)).map((m) => m.senderId)).toEqual(["alice", "bob"]);
 });
 
-test("FIFO: after a failure in a group the rest of that group fails; other groups continue", async () => {
+test("FIFO: after a retryable failure in a group the rest of that group fails; other groups continue", async () => {
   const a = await newConversation();
   const b = await newConversation();
   const a1 = record(inbound(a, "a1"), a);
-  const a2 = record({ v: 1, conversationId: a, senderId: "alice" }, a); // never valid
+  const a2 = record(inbound(a, "a2"), a);
   const a3 = record(inbound(a, "a3"), a);
   const b1 = record(inbound(b, "b1"), b);
   const b2 = record(inbound(b, "b2"), b);
-  const res = await persistBatch(batch(a1, b1, a2, b2, a3), deps());
+  // Fail every write of a2 (its message put is the first write carrying its clientMessageId).
+  const flaky = new Proxy(e.ddb, {
+    get(target, prop, receiver) {
+      if (prop === "send") {
+        return (cmd: { input?: { Item?: { clientMessageId?: string } } }) =>
+          cmd.input?.Item?.clientMessageId === "a2"
+            ? Promise.reject(new Error("throttled"))
+            : target.send(cmd as Parameters<DynamoDBDocumentClient["send"]>[0]);
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const res = await persistBatch(batch(a1, b1, a2, b2, a3), deps(flaky));
   expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([a2.messageId, a3.messageId]);
   expect((await stored(a)).map((m) => m.clientMessageId)).toEqual(["a1"]);
   expect((await stored(b)).map((m) => m.clientMessageId)).toEqual(["b1", "b2"]);
+});
+
+test("a poison record fails alone: the valid messages batched behind it in its group are stored in order", async () => {
+  const a = await newConversation();
+  const a1 = record(inbound(a, "a1"), a);
+  const poison = record({ v: 1, conversationId: a, senderId: "alice" }, a); // never valid
+  const a3 = record(inbound(a, "a3"), a);
+  const res = await persistBatch(batch(a1, poison, a3), deps());
+  expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([poison.messageId]);
+  expect((await stored(a)).map((m) => [m.seq, m.clientMessageId])).toEqual([
+    [1, "a1"],
+    [2, "a3"],
+  ]);
 });
 
 test.each([
