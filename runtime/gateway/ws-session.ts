@@ -216,18 +216,24 @@ export class Session implements LocalSession {
         await this.sendStoredSinceConnect(ref);
       } else if (last !== undefined && ref.seq > last + 1) {
         let after = last;
-        while (after < ref.seq - 1 && !this.closed) {
-          const page = await pageMessages(this.ctx.db, ref.conversationId, {
-            after,
-            limit: Math.min(MAX_PAGE, ref.seq - 1 - after),
-          });
-          for (const m of page.messages) {
-            if (m.seq >= ref.seq) break;
-            this.send({ type: "message", ...m });
-            after = m.seq;
+        // History reads are eventually consistent in DynamoDB: a just-stored message can be missing for a moment,
+        // so a short fill is retried before the live message goes out without it.
+        for (let attempt = 0; attempt < 3 && after < ref.seq - 1 && !this.closed; attempt++) {
+          if (attempt) await sleep(150 * attempt);
+          while (after < ref.seq - 1 && !this.closed) {
+            const page = await pageMessages(this.ctx.db, ref.conversationId, {
+              after,
+              limit: Math.min(MAX_PAGE, ref.seq - 1 - after),
+            });
+            for (const m of page.messages) {
+              // Stop at a hole: sending past it would skip the missing seq for good.
+              if (m.seq >= ref.seq || m.seq !== after + 1) break;
+              this.send({ type: "message", ...m });
+              after = m.seq;
+            }
+            await this.drain();
+            if (!page.hasMore || page.messages.length === 0 || after < (page.messages.at(-1)?.seq ?? 0)) break;
           }
-          await this.drain();
-          if (!page.hasMore || page.messages.length === 0) break;
         }
       }
     } catch (err) {

@@ -338,6 +338,18 @@ describe("Session outgoing order", () => {
     expect(seqsSent(ws)).toEqual([1, 2, 3, 4]);
   });
 
+  it("retries a gap fill that finds a hole (eventually consistent reads) instead of skipping the seq", async () => {
+    const table = [1, 3];
+    const { s, ws, sent } = session(table);
+    s.pushMessage({ conversationId: conv, seq: 1 }, JSON.stringify(stored(1)));
+    s.pushMessage({ conversationId: conv, seq: 4 }, JSON.stringify(stored(4)));
+    await settle();
+    table.splice(1, 0, 2); // seq 2 becomes visible to reads
+    await new Promise((r) => setTimeout(r, 400));
+    expect(seqsSent(ws)).toEqual([1, 2, 3, 4]);
+    expect(sent.filter((c) => c.name === "QueryCommand").length).toBeGreaterThanOrEqual(2);
+  });
+
   it("without a cursor, first sends what was stored since the socket opened", async () => {
     const { s, ws } = session([1, 2, 3]);
     s.pushMessage({ conversationId: conv, seq: 3 }, JSON.stringify(stored(3)));
