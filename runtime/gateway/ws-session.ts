@@ -167,13 +167,16 @@ export class Session implements LocalSession {
 
   pushMessage(ref: MessageRef, text: string): void {
     if (this.closed) return;
+    // Fast path: nothing queued ahead of it and it is the next seq (seq 1 needs no cursor).
     if (this.outboundPending === 0) {
       const last = this.delivered.get(ref.conversationId) ?? (ref.seq === 1 ? 0 : undefined);
-      if (last !== undefined && ref.seq <= last) return;
-      if (ref.seq === (last ?? NaN) + 1) {
-        this.delivered.set(ref.conversationId, ref.seq);
-        this.push(text);
-        return;
+      if (last !== undefined) {
+        if (ref.seq <= last) return;
+        if (ref.seq === last + 1) {
+          this.delivered.set(ref.conversationId, ref.seq);
+          this.push(text);
+          return;
+        }
       }
     }
     this.enqueueOutbound(() => this.deliverInOrder(ref, text));
