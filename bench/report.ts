@@ -189,7 +189,8 @@ export function toMarkdown(r: BenchReport): string {
   lines.push(
     "Deliveries are to every member but the sender (Parley also echoes each message to its sender and sends " +
       "`accepted`; those are not counted). Latency is from the intended send time of an open-loop schedule. " +
-      "*lost* = never delivered by the end of the run; *late* = delivered after the drain window " +
+      "*lost* = not delivered by the end of the run (for Parley that includes accepted messages still queued when " +
+      "the run stopped — durable, but not delivered in time); *late* = delivered after the drain window " +
       `(${r.options.drainMs} ms after the last send). CPU is user+system seconds from /proc over each phase until ` +
       "deliveries stopped, divided by thousands of deliveries; *total* sums every Parley process. Memory is the " +
       "RSS growth of the server processes (Parley: both gateways) per connected idle client after a settle " +

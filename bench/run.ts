@@ -59,6 +59,7 @@ export interface BenchOptions {
   bodyBytes: number;
   settleMs: number;
   idleMs: number;
+  warmupS: number;
   syncMessages: number;
   runnerConcurrency: number;
   runnerBatchSize: number;
@@ -86,6 +87,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         bodyBytes: 100,
         settleMs: 500,
         idleMs: 2_000,
+        warmupS: 0,
         syncMessages: 50,
         runnerConcurrency: 8,
         runnerBatchSize: 10,
@@ -107,10 +109,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         sweepRates: [25, 50, 100, 250, 500, 1000, 2000],
         sweepDurationS: 6,
         drainMs: 5_000,
-        settleMaxMs: 10_000,
+        settleMaxMs: 20_000,
         bodyBytes: 100,
         settleMs: 3_000,
         idleMs: 5_000,
+        warmupS: 5,
         syncMessages: 1000,
         runnerConcurrency: 8,
         runnerBatchSize: 10,
@@ -137,6 +140,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     else if (a === "--gateways") o.gateways = Math.floor(num());
     else if (a === "--rate") o.rate = num();
     else if (a === "--duration") o.durationS = num();
+    else if (a === "--warmup") o.warmupS = num();
     else if (a === "--rounds") o.rounds = Math.floor(num());
     else if (a === "--sweep")
       o.sweepRates = next()
@@ -548,6 +552,14 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       );
     }
     log(`idle CPU (cores): ${suts.map((s) => `${s.name} ${JSON.stringify(s.idleCores)}`).join("; ")}`);
+
+    // An unrecorded warm-up per system at the main rate: JIT, connection pools and caches (memberships,
+    // directory) are filled before anything is measured, for every system alike.
+    if (o.warmupS > 0) {
+      for (const sut of suts) {
+        await runPhase(sut, pop, sink, `w${sut.name.slice(0, 1)}`, o.rate, o.warmupS, o.seed + 50, o);
+      }
+    }
 
     for (let round = 0; round < o.rounds; round++) {
       const order = round % 2 === 0 ? suts : [...suts].reverse();
