@@ -112,7 +112,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         settleMaxMs: 20_000,
         bodyBytes: 100,
         settleMs: 3_000,
-        idleMs: 5_000,
+        // One gateway heartbeat period (its default), so every connection refresh falls inside the window.
+        idleMs: 25_000,
         warmupS: 5,
         syncMessages: 1000,
         runnerConcurrency: 8,
