@@ -34,7 +34,8 @@ export const queues = {
     suffix: "notify",
     envVar: "PARLEY_NOTIFY_QUEUE_URL",
     fifo: false,
-    visibilityTimeoutSeconds: 30,
+    // Routing a batch takes milliseconds; a crashed gateway's received notifications come back this soon.
+    visibilityTimeoutSeconds: 10,
     messageRetentionSeconds: 3600,
     receiveWaitTimeSeconds: 20,
     maxReceiveCount: 5,

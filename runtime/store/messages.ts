@@ -61,6 +61,8 @@ export interface PageQuery {
   /** Messages with seq > after (catch-up page). */
   readonly after?: number;
   readonly limit?: number;
+  /** Strongly consistent read: a gap fill must see a message the persister just stored. */
+  readonly consistent?: boolean;
 }
 
 export interface Page {
@@ -93,6 +95,7 @@ export async function pageMessages(db: Db<"messages">, conversationId: string, q
       ExpressionAttributeValues: values,
       ScanIndexForward: forward,
       Limit: limit + 1,
+      ConsistentRead: q.consistent === true,
     }),
   );
   const items = (out.Items ?? []) as StoredMessage[];
