@@ -258,6 +258,12 @@ export function toMarkdown(r: BenchReport): string {
         `${f(s.latency.max, 1)} | ${f(gw, 3)} | ${s.pass ? "yes" : "no"} |`,
     );
   }
+  lines.push("");
+  lines.push("## Targets (issue 7)");
+  lines.push("");
+  lines.push("| target | measured | met |");
+  lines.push("|---|---|---|");
+  for (const t of targets(r)) lines.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
   if (r.sync) {
     lines.push("");
     lines.push(
@@ -304,6 +310,51 @@ export function toMarkdown(r: BenchReport): string {
   );
   lines.push("");
   return lines.join("\n");
+}
+
+/** The issue's targets, judged from this run alone ("not reached" when the sweep stopped below the rate). */
+export function targets(r: BenchReport): { target: string; measured: string; met: string }[] {
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  const step = (rate: number) => r.sweep.steps.find((s) => s.rate === rate);
+  const lastRate = r.sweep.steps.length ? r.sweep.steps[r.sweep.steps.length - 1]!.rate : 0;
+  const out: { target: string; measured: string; met: string }[] = [];
+  const s500 = step(500);
+  out.push({
+    target: "cross-gateway e2e p50 ≤ 10 ms, p99 ≤ 50 ms at 500 msg/s, 1,000 clients, 0 lost",
+    measured: s500
+      ? `p50 ${f(s500.latency.p50, 1)} ms, p99 ${f(s500.p99InWindowMs, 1)} ms, ${s500.lost} not delivered in window`
+      : `not reached: the sweep stopped at ${lastRate} msg/s`,
+    met: s500 ? yes(s500.latency.p50 <= 10 && s500.p99InWindowMs <= 50 && s500.lost === 0) : "no",
+  });
+  const s2000 = step(2000);
+  out.push({
+    target: "≥ 2,000 msg/s sustained with p99 < 100 ms",
+    measured: `knee ${r.sweep.kneeRate === null ? "none (no rate passed)" : `${r.sweep.kneeRate} msg/s`}`,
+    met: s2000 ? yes(s2000.pass) : "no",
+  });
+  const parley = r.systems.find((s) => s.system === "parley");
+  const relayRatio = r.ratios["parley/relay"]?.gatewayCpuPerDelivery;
+  out.push({
+    target: "gateway CPU per delivery ≤ 1.5 × the plain relay's",
+    measured: relayRatio === undefined || relayRatio === null ? "–" : `${f(relayRatio, 1)} ×`,
+    met: relayRatio === undefined || relayRatio === null ? "–" : yes(relayRatio <= 1.5),
+  });
+  if (parley) {
+    const perConn = Math.max(parley.memory.perConnectionBytes, parley.memory.heapPerConnectionBytes);
+    out.push({
+      target: "≤ 8 KB per idle authenticated connection",
+      measured: `RSS ${kb(parley.memory.perConnectionBytes)} KB, JS heap ${kb(parley.memory.heapPerConnectionBytes)} KB`,
+      met: yes(perConn <= 8 * 1024),
+    });
+  }
+  if (r.sync) {
+    out.push({
+      target: "reconnect syncing 1,000 missed messages in ≤ 200 ms",
+      measured: `${r.sync.received}/${r.sync.missed} in ${f(r.sync.syncMs, 1)} ms (open → synced ${f(r.sync.connectToSyncedMs, 1)} ms)`,
+      met: yes(r.sync.missed >= 1000 && r.sync.received === r.sync.missed && r.sync.syncMs <= 200),
+    });
+  }
+  return out;
 }
 
 const COLORS: Record<string, string> = { parley: "#d9480f", relay: "#1971c2", socketio: "#2f9e44" };

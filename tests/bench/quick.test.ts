@@ -47,6 +47,7 @@ describe("npm run bench -- --quick", () => {
     expect(md).toMatch(/\| relay \| 100 \|/);
     expect(md).toMatch(/\| socketio \| 100 \|/);
     expect(md).toContain("## Rate sweep (Parley)");
+    expect(md).toContain("## Targets (issue 7)");
     expect(readFileSync(path.join(out, "latest.svg"), "utf8")).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>$/);
   });
 
