@@ -68,3 +68,47 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
 }
 
 export const sumRss = (procs: readonly MeteredProcess[]): number => procs.reduce((n, p) => n + rssBytes(p.pid), 0);
+
+export type CallCounts = Record<string, Record<string, number>>;
+
+/** The latest `bench-calls` line of each process (the preload prints running totals on SIGTTOU). */
+export async function callCounts(procs: readonly MeteredProcess[]): Promise<CallCounts> {
+  const withOutput = procs.filter((p) => p.output);
+  for (const p of withOutput) {
+    try {
+      process.kill(p.pid, "SIGTTOU");
+    } catch {
+      // gone
+    }
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const out: CallCounts = {};
+  for (const p of withOutput) {
+    const text = p.output!();
+    const i = text.lastIndexOf("bench-calls ");
+    if (i < 0) continue;
+    const end = text.indexOf("\n", i);
+    try {
+      out[p.name] = (
+        JSON.parse(text.slice(i + "bench-calls ".length, end < 0 ? undefined : end)) as {
+          calls: Record<string, number>;
+        }
+      ).calls;
+    } catch {
+      // a torn line: skip this reading
+    }
+  }
+  return out;
+}
+
+export function callDelta(before: CallCounts, after: CallCounts): CallCounts {
+  const out: CallCounts = {};
+  for (const [proc, calls] of Object.entries(after)) {
+    out[proc] = {};
+    for (const [op, n] of Object.entries(calls)) {
+      const d = n - (before[proc]?.[op] ?? 0);
+      if (d > 0) out[proc][op] = d;
+    }
+  }
+  return out;
+}

@@ -8,6 +8,7 @@
 //   writes pid-<pid>.cpuprofile there, so a profile covers exactly the measured phases. A profile still running
 //   at exit is written then (the in-process inspector session answers synchronously, even in 'exit').
 import { mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { Session } from "node:inspector";
 import path from "node:path";
 import { setFlagsFromString, writeHeapSnapshot } from "node:v8";
@@ -20,6 +21,23 @@ process.on("SIGWINCH", () => {
   // Read by the benchmark from the process output: where the memory is (JS heap vs. buffers vs. native).
   const m = process.memoryUsage();
   process.stderr.write(`bench-memory ${JSON.stringify({ pid: process.pid, at: Date.now(), ...m })}\n`);
+});
+
+// Every outgoing HTTP request is counted by its AWS operation (the x-amz-target header of DynamoDB and SQS's JSON
+// protocol) or as "http" (e.g. gateway → gateway deliveries); SIGTTOU prints the running totals as a
+// `bench-calls {json}` line on stderr, so the benchmark can take calls per message per process.
+const calls = {};
+const originalRequest = http.request;
+http.request = function countedRequest(...args) {
+  const options = args.find((a) => a && typeof a === "object" && !(a instanceof URL));
+  const headers = options?.headers ?? {};
+  const target = headers["x-amz-target"] ?? headers["X-Amz-Target"];
+  const key = typeof target === "string" ? target.replace(/^DynamoDB_\d+\./, "DynamoDB.") : "http";
+  calls[key] = (calls[key] ?? 0) + 1;
+  return originalRequest.apply(this, args);
+};
+process.on("SIGTTOU", () => {
+  process.stderr.write(`bench-calls ${JSON.stringify({ pid: process.pid, at: Date.now(), calls })}\n`);
 });
 
 // With $BENCH_HEAP_DIR set, SIGTTIN writes a heap snapshot there (after a full GC), named by pid and time.

@@ -66,6 +66,8 @@ export interface SystemReport {
     connections: number;
     top: { what: string; countPerConnection: number; bytesPerConnection: number }[];
   };
+  /** Outgoing calls per sent message over the main phases, by process and operation (preload counters). */
+  readonly callsPerMessage: Record<string, Record<string, number>>;
   /** CPU cores used per process with all clients connected and idle. */
   readonly idleCores: Record<string, number>;
   readonly memory: {
@@ -224,6 +226,31 @@ export function toMarkdown(r: BenchReport): string {
     row("accepted (sentAt) → stored (storedAt)", parley.stages.acceptedToStored);
     row("stored → delivered", parley.stages.storedToDelivered);
     row("end to end", parley.latency);
+  }
+  if (parley && Object.keys(parley.callsPerMessage).length) {
+    const procs = Object.keys(parley.callsPerMessage);
+    const ops = [...new Set(procs.flatMap((p) => Object.keys(parley.callsPerMessage[p]!)))].sort();
+    lines.push("");
+    lines.push("## Parley: outgoing calls per message (main phases)");
+    lines.push("");
+    lines.push(`| call | ${procs.join(" | ")} | all |`);
+    lines.push(`|---|${procs.map(() => "---|").join("")}---|`);
+    for (const op of ops) {
+      const vals = procs.map((p) => parley.callsPerMessage[p]![op] ?? 0);
+      lines.push(
+        `| ${op} | ${vals.map((v) => f(v, 2)).join(" | ")} | ${f(
+          vals.reduce((a, b) => a + b, 0),
+          2,
+        )} |`,
+      );
+    }
+    const totals = procs.map((p) => Object.values(parley.callsPerMessage[p]!).reduce((a, b) => a + b, 0));
+    lines.push(
+      `| **all** | ${totals.map((v) => f(v, 2)).join(" | ")} | ${f(
+        totals.reduce((a, b) => a + b, 0),
+        2,
+      )} |`,
+    );
   }
   lines.push("");
   lines.push("## Ratios (Parley / baseline)");

@@ -29,7 +29,17 @@ import {
   type PhaseResult,
   type SystemClients,
 } from "./load";
-import { cpuDelta, cpuSnapshot, lastHeapReading, sumRss, type CpuSnapshot, type MeteredProcess } from "./metrics";
+import {
+  callCounts,
+  callDelta,
+  cpuDelta,
+  cpuSnapshot,
+  lastHeapReading,
+  sumRss,
+  type CallCounts,
+  type CpuSnapshot,
+  type MeteredProcess,
+} from "./metrics";
 import { meteredProcesses, seedMissedMessages, seedParley, seedSyncPair, startParley } from "./parley";
 import { heapGrowth } from "./heap";
 import { summarizeProfile } from "./profile";
@@ -223,7 +233,7 @@ interface SystemUnderTest {
   connect?: SystemReport["connect"];
   idleCores?: Record<string, number>;
   heapGrowth?: SystemReport["heapGrowth"];
-  readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot }[];
+  readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot; calls: CallCounts }[];
 }
 
 function conversationsBySize(pop: Population): Record<string, number> {
@@ -260,11 +270,12 @@ async function runPhase(
   durationS: number,
   seed: number,
   o: BenchOptions,
-): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot }> {
+): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot; calls: CallCounts }> {
   const plan = planMessages(pop, rate, durationS, seed);
   const recorder = new PhaseRecorder(tag, pop, plan);
   sink.register(recorder);
   const procs = sut.processes();
+  const callsBefore = await callCounts(procs);
   const before = cpuSnapshot(procs);
   const result = await drivePhase(sut.clients!, pop, recorder, {
     bodyBytes: o.bodyBytes,
@@ -274,6 +285,7 @@ async function runPhase(
     progress: log,
   });
   const cpu = cpuDelta(before, cpuSnapshot(procs));
+  const calls = callDelta(callsBefore, await callCounts(procs));
   const e2e = summarize(result.histograms.e2e);
   log(
     `${sut.name} ${tag} @${rate}/s done: in window ${result.deliveredInWindow}/${result.expected} ` +
@@ -284,7 +296,20 @@ async function runPhase(
   );
   sink.current = undefined;
   await sleep(300);
-  return { recorder, result, cpu };
+  return { recorder, result, cpu, calls };
+}
+
+/** Outgoing AWS (and peer HTTP) calls per sent message, by process and operation, over the main phases. */
+function callsPerMessage(sut: SystemUnderTest): Record<string, Record<string, number>> {
+  const sent = sut.phases.reduce((n, p) => n + p.recorder.sent, 0);
+  const out: Record<string, Record<string, number>> = {};
+  for (const p of sut.phases) {
+    for (const [proc, calls] of Object.entries(p.calls)) {
+      out[proc] ??= {};
+      for (const [op, n] of Object.entries(calls)) out[proc][op] = (out[proc][op] ?? 0) + n / Math.max(1, sent);
+    }
+  }
+  return out;
 }
 
 function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
@@ -329,6 +354,7 @@ function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
     memory: sut.memory,
     connect: sut.connect ?? { seconds: 0, retries: 0 },
     idleCores: sut.idleCores ?? {},
+    callsPerMessage: callsPerMessage(sut),
     ...(sut.heapGrowth ? { heapGrowth: sut.heapGrowth } : {}),
   };
 }
@@ -566,8 +592,8 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       const order = round % 2 === 0 ? suts : [...suts].reverse();
       for (const sut of order) {
         const tag = `${sut.name.slice(0, 1)}${round}`;
-        const { recorder, cpu } = await runPhase(sut, pop, sink, tag, o.rate, o.durationS, o.seed + round, o);
-        sut.phases.push({ recorder, cpu });
+        const { recorder, cpu, calls } = await runPhase(sut, pop, sink, tag, o.rate, o.durationS, o.seed + round, o);
+        sut.phases.push({ recorder, cpu, calls });
       }
     }
 
