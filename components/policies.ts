@@ -3,7 +3,7 @@
  * shape derived from the contracts, and small derivations. No Pulumi resources here, so the unit
  * tests need no mocks.
  */
-import type { TableDefinition } from "../runtime/contracts";
+import { keyAttributesOf, type TableDefinition } from "../runtime/contracts";
 
 export interface PolicyStatement {
   readonly Sid?: string;
@@ -160,17 +160,8 @@ export interface TableShape {
 }
 
 export function tableShape(def: TableDefinition): TableShape {
-  // DynamoDB rejects attribute definitions that no key uses, so collect exactly the key attributes.
-  const attrs = new Map<string, string>();
-  const add = (a?: { name: string; type: string }) => a && attrs.set(a.name, a.type);
-  add(def.partitionKey);
-  add(def.sortKey);
-  for (const gsi of def.indexes) {
-    add(gsi.partitionKey);
-    add(gsi.sortKey);
-  }
   return {
-    attributes: [...attrs].map(([name, type]) => ({ name, type })),
+    attributes: keyAttributesOf(def),
     hashKey: def.partitionKey.name,
     ...(def.sortKey ? { rangeKey: def.sortKey.name } : {}),
     ...(def.indexes.length

@@ -97,6 +97,18 @@ export const tables = {
   },
 } as const satisfies Record<string, TableDefinition>;
 
+/**
+ * The attributes DynamoDB must have defined for a table: exactly those its keys and index keys use (it
+ * rejects definitions no key uses). Both the Pulumi table and the local CreateTable derive from this.
+ */
+export function keyAttributesOf(def: TableDefinition): KeyAttribute[] {
+  const attrs = new Map<string, AttributeType>();
+  for (const a of [def.partitionKey, def.sortKey, ...def.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]) {
+    if (a) attrs.set(a.name, a.type);
+  }
+  return [...attrs].map(([name, type]) => ({ name, type }));
+}
+
 export type TableKey = keyof typeof tables;
 export const tableKeys = Object.keys(tables) as TableKey[];
 

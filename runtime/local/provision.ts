@@ -12,6 +12,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   env,
+  keyAttributesOf,
   queueKeys,
   queueNamesFor,
   queues,
@@ -30,14 +31,6 @@ export interface Provisioned {
 }
 
 export function createTableInput(name: string, def: TableDefinition): CreateTableCommandInput {
-  const attrs = new Map<string, string>();
-  const add = (a?: { name: string; type: string }) => a && attrs.set(a.name, a.type);
-  add(def.partitionKey);
-  add(def.sortKey);
-  for (const gsi of def.indexes) {
-    add(gsi.partitionKey);
-    add(gsi.sortKey);
-  }
   const keySchema = (pk: { name: string }, sk?: { name: string }) => [
     { AttributeName: pk.name, KeyType: "HASH" as const },
     ...(sk ? [{ AttributeName: sk.name, KeyType: "RANGE" as const }] : []),
@@ -45,10 +38,7 @@ export function createTableInput(name: string, def: TableDefinition): CreateTabl
   return {
     TableName: name,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({
-      AttributeName,
-      AttributeType: AttributeType as "S" | "N",
-    })),
+    AttributeDefinitions: keyAttributesOf(def).map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
     KeySchema: keySchema(def.partitionKey, def.sortKey),
     ...(def.indexes.length
       ? {
