@@ -115,6 +115,8 @@ export interface BenchReport {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly command: string;
+  /** git HEAD of the code under test, flagged when runtime/ had uncommitted changes. */
+  readonly code: string;
   readonly machine: { cpus: number; node: string; loadAvgAtStart: number[] };
   readonly options: Record<string, unknown>;
   readonly population: { clients: number; gateways: number; conversations: Record<string, number> };
@@ -163,7 +165,7 @@ export function toMarkdown(r: BenchReport): string {
   lines.push(`# Benchmark results — ${r.finishedAt}`);
   lines.push("");
   lines.push(
-    `Command: \`${r.command}\` · ${r.population.clients} clients on ${r.population.gateways} gateways · ` +
+    `Command: \`${r.command}\` · code ${r.code} · ${r.population.clients} clients on ${r.population.gateways} gateways · ` +
       `conversations ${Object.entries(r.population.conversations)
         .map(([size, n]) => `${n}×${size}`)
         .join(", ")} · ${r.machine.cpus} cores, Node ${r.machine.node} · load average at start ` +

@@ -5,7 +5,7 @@
  * runs interleaved open-loop phases at one rate (ABC, then CBA), a Parley rate sweep for the knee, and a
  * reconnect-and-sync measurement; writes bench/results/latest.{json,md,svg}.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -472,6 +472,17 @@ async function measureSync(stack: LocalStack, runTag: string, count: number): Pr
   return { missed: count, received, syncMs: done - syncSent, connectToSyncedMs: done - opened };
 }
 
+/** The code under test: HEAD, and whether runtime/ had uncommitted changes (others work in the same tree). */
+function codeVersion(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "runtime"], { cwd: repoRoot }).toString().trim();
+    return dirty ? `${head} + uncommitted changes in runtime/` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
 export async function runBench(o: BenchOptions, command: string): Promise<{ report: BenchReport; files: string[] }> {
   const startedAt = new Date().toISOString();
   const runTag = Date.now().toString(36).slice(-5);
@@ -654,6 +665,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       startedAt,
       finishedAt: new Date().toISOString(),
       command,
+      code: codeVersion(),
       machine: { cpus: os.cpus().length, node: process.version, loadAvgAtStart: loadAtStart },
       options: { ...o },
       population: { clients: o.clients, gateways: o.gateways, conversations: conversationsBySize(pop) },
