@@ -23,6 +23,12 @@ export interface GatewaySettings {
   readonly gatewayTtlMs: number;
   /** How long a member → live connections lookup is reused (peers also invalidate it on connect). */
   readonly directoryTtlMs: number;
+  /**
+   * A new session checks its conversations against the table this long after the directory TTL has passed
+   * since its connection record was written (covers index propagation and read lag), then fills what a peer's
+   * stale directory entry kept from it.
+   */
+  readonly catchUpMarginMs: number;
   /** A socket with more than this many bytes queued is a slow consumer (closed with 4008). */
   readonly slowConsumerBytes: number;
   /** RATE_LIMITED violations within a window after which the socket closes with 1008. */
@@ -45,6 +51,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     reaperMs,
     gatewayTtlMs: presenceTtlMs - reaperMs,
     directoryTtlMs: 5_000,
+    catchUpMarginMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,
     typingThrottleMs: 2_000,

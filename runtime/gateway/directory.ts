@@ -11,7 +11,7 @@ import { mapLimit, TtlCache } from "./util";
 
 export class ConnectionDirectory {
   private readonly cache: TtlCache<string, ConnectionItem[]>;
-  private readonly inFlight = new Map<string, Promise<ConnectionItem[]>>();
+  private readonly inFlight = new Map<string, { startedAt: number; query: Promise<ConnectionItem[]> }>();
   /** Bumped on invalidation so a query that started earlier does not cache its stale answer. */
   private readonly generation = new Map<string, number>();
 
@@ -21,6 +21,7 @@ export class ConnectionDirectory {
 
   invalidate(userId: string): void {
     this.cache.delete(userId);
+    this.inFlight.delete(userId);
     this.generation.set(userId, (this.generation.get(userId) ?? 0) + 1);
     if (this.generation.size > 200_000) this.generation.clear();
   }
@@ -32,20 +33,29 @@ export class ConnectionDirectory {
     return lists.flat();
   }
 
+  /**
+   * An answer is never used more than `directoryTtlMs` after the read behind it started — cached entries expire
+   * counted from the query's start, and a slow query in flight is not joined once that much time has passed.
+   * That is the bound a new connection relies on (Session.catchUpAfterDirectoryTtl): once the TTL (+ index
+   * lag) has passed since its record was written, no gateway routes with an answer that predates it.
+   */
   async ofUser(userId: string, fresh = false): Promise<ConnectionItem[]> {
+    const ttl = this.ctx.settings.directoryTtlMs;
     if (!fresh) {
       const cached = this.cache.get(userId);
       if (cached) return cached;
       const pending = this.inFlight.get(userId);
-      if (pending) return pending;
+      if (pending && this.ctx.now() - pending.startedAt < ttl) return pending.query;
     }
     const gen = this.generation.get(userId) ?? 0;
+    const startedAt = this.ctx.now();
     const query = this.query(userId).finally(() => {
-      if (this.inFlight.get(userId) === query) this.inFlight.delete(userId);
+      if (this.inFlight.get(userId)?.query === query) this.inFlight.delete(userId);
     });
-    if (!fresh) this.inFlight.set(userId, query);
+    if (!fresh) this.inFlight.set(userId, { startedAt, query });
     const live = await query;
-    if ((this.generation.get(userId) ?? 0) === gen) this.cache.set(userId, live);
+    const ttlLeft = startedAt + ttl - this.ctx.now();
+    if ((this.generation.get(userId) ?? 0) === gen && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
     return live;
   }
 

@@ -9,6 +9,7 @@ import type { ConnectionItem } from "../store/connections";
 import { advanceLastRead } from "../store/memberships";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory } from "./directory";
+import type { Presence } from "./presence";
 import type { Outgoing, Router } from "./routing";
 import { errorMessage, mapLimit, sleep } from "./util";
 
@@ -21,6 +22,7 @@ export class NotificationConsumer {
     private readonly ctx: GatewayContext,
     private readonly directory: ConnectionDirectory,
     private readonly router: Router,
+    private readonly presence?: Pick<Presence, "noteConversationMembers">,
   ) {}
 
   start(): void {
@@ -81,6 +83,8 @@ export class NotificationConsumer {
       else this.ctx.log.error({ messageId: m.MessageId }, "invalid notification body");
     }
     if (!valid.length) return;
+    // A member whose cached contacts predate this conversation would miss presence of its co-members.
+    for (const { n } of valid) this.presence?.noteConversationMembers(n.message.conversationId, n.memberIds);
     const users = [...new Set(valid.flatMap((v) => v.n.memberIds))];
     const lists = await mapLimit(users, 16, (u) => this.directory.ofUser(u));
     const byUser = new Map<string, ConnectionItem[]>(users.map((u, i) => [u, lists[i]!]));

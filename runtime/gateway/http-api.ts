@@ -238,7 +238,8 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
     }
     const { conversation, created } = await createConversation(ctx.db, item);
     parts.members.remember(conversation);
-    parts.presence.forgetContacts(conversation.memberIds);
+    // Also when it already existed: a repeated create repairs what a crash in the first one left undone.
+    await parts.presence.conversationCreated(conversation.memberIds);
     const memberships = await listMemberships(ctx.db, userId);
     const mine = memberships.find((m) => m.conversationId === conversation.conversationId);
     return { status: created ? 201 : 200, body: { conversation: summarize(conversation, mine) } };
@@ -258,7 +259,8 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
 
   async function presenceOf(url: URL, userId: string) {
     const q = parse(presenceQuerySchema, Object.fromEntries(url.searchParams));
-    const contacts = new Set(await parts.presence.contactsOf(userId));
+    // An explicit question gets an answer from the tables: a cached list may predate a conversation just created.
+    const contacts = new Set(await parts.presence.contactsOf(userId, true));
     contacts.add(userId);
     const visible = q.userIds.filter((u) => contacts.has(u));
     const presence = await Promise.all(

@@ -9,6 +9,7 @@ import { conversationIdSchema, seqSchema, userIdSchema } from "../contracts";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory } from "./directory";
 import { readBody, sendJson, BodyError } from "./http-util";
+import type { Presence } from "./presence";
 import type { LocalSessions } from "./sessions";
 
 export const INTERNAL_SECRET_HEADER = "x-parley-internal-secret";
@@ -32,7 +33,12 @@ export type Delivery = DeliverRequest["deliveries"][number];
 
 export const deliverResponseSchema = z.object({ missing: z.array(z.string()) });
 
-export const invalidateRequestSchema = z.object({ userIds: z.array(userIdSchema).max(1000) });
+export const invalidateRequestSchema = z.object({
+  /** Forget these users' cached live connections (they just connected somewhere). */
+  userIds: z.array(userIdSchema).max(1000).default([]),
+  /** Forget these users' cached co-member lists (a conversation including them was just created). */
+  contacts: z.array(userIdSchema).max(1000).default([]),
+});
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -60,7 +66,11 @@ export function deliverLocally(sessions: LocalSessions, deliveries: readonly Del
 
 export function createInternalHandler(
   ctx: GatewayContext,
-  parts: { sessions: LocalSessions; directory: ConnectionDirectory },
+  parts: {
+    sessions: LocalSessions;
+    directory: ConnectionDirectory;
+    presence: Pick<Presence, "forgetContacts">;
+  },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0];
@@ -88,6 +98,7 @@ export function createInternalHandler(
           return sendJson(res, 400, { error: { code: "VALIDATION", message: parsed.error.message } });
         }
         for (const u of parsed.data.userIds) parts.directory.invalidate(u);
+        parts.presence.forgetContacts(parsed.data.contacts);
         res.writeHead(204).end();
         return;
       }

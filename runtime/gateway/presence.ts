@@ -32,10 +32,14 @@ const PRESENCE_BATCH_MS = 100;
 
 export class Presence {
   private readonly records = new Map<string, ConnectionItem>();
-  private readonly coMembers: TtlCache<string, string[]>;
+  /** Per user: co-members, and the conversations they were read from (to notice a conversation created since). */
+  private readonly coMembers: TtlCache<string, { contacts: string[]; conversationIds: Set<string> }>;
   private heartbeatTimer?: NodeJS.Timeout;
   private reaperTimer?: NodeJS.Timeout;
+  /** Bumped by forgetContacts so a read that started earlier does not cache its stale answer. */
+  private readonly contactsGeneration = new Map<string, number>();
   private peerUrls: string[] = [];
+  private peerRefresh?: { startedAt: number; urls: Promise<string[]> };
   private readonly startedAt: number;
   private stopped = false;
   private beating?: Promise<void>;
@@ -80,9 +84,62 @@ export class Presence {
     this.reaperTimer.unref();
   }
 
-  /** Live peer gateways' internal URLs, as of the last reaper pass. */
+  /** Live peer gateways' internal URLs, as of the last reaper pass or peer refresh. */
   peers(): readonly string[] {
     return this.peerUrls;
+  }
+
+  /**
+   * Live peers as the registry shows them now (one Query of the registry partition), for invalidations: the
+   * reaper's list can be 15 s old and miss a gateway that started since. A refresh already in flight is shared
+   * only if it started at or after `notBefore` — a gateway that registers after that read began looks up afresh
+   * anyway. Falls back to the last known list if the registry cannot be read.
+   */
+  refreshPeers(notBefore = this.ctx.now()): Promise<string[]> {
+    const current = this.peerRefresh;
+    if (current && current.startedAt >= notBefore) return current.urls;
+    const startedAt = this.ctx.now();
+    const urls = listGateways(this.ctx.db).then(
+      (gateways) => {
+        const now = this.ctx.now();
+        const live = gateways
+          .filter((g) => g.ownerGatewayId !== this.ctx.gatewayId && isLive(g, now))
+          .map((g) => g.internalUrl);
+        if (this.peerRefresh?.startedAt === startedAt) this.peerUrls = live;
+        return live;
+      },
+      (err) => {
+        this.ctx.log.warn({ err: errorMessage(err) }, "could not refresh the peer list; using the last known one");
+        return this.peerUrls;
+      },
+    );
+    this.peerRefresh = { startedAt, urls };
+    void urls.finally(() => {
+      if (this.peerRefresh?.urls === urls) this.peerRefresh = undefined;
+    });
+    return urls;
+  }
+
+  /**
+   * A conversation including `memberIds` was created: every gateway forgets their cached co-members, so presence
+   * changes reach the new contacts. Best effort across gateways; noteConversationMembers bounds what a lost
+   * request leaves behind.
+   */
+  async conversationCreated(memberIds: readonly string[]): Promise<void> {
+    this.forgetContacts(memberIds);
+    const peers = await this.refreshPeers();
+    await this.router.invalidatePeers(peers, { contacts: memberIds });
+  }
+
+  /**
+   * Called for every routed `message` notification: a member whose cached co-members were read before this
+   * conversation existed loses the entry, so the next presence change looks again.
+   */
+  noteConversationMembers(conversationId: string, memberIds: readonly string[]): void {
+    for (const m of memberIds) {
+      const cached = this.coMembers.get(m);
+      if (cached && !cached.conversationIds.has(conversationId)) this.coMembers.delete(m);
+    }
   }
 
   /**
@@ -102,9 +159,13 @@ export class Presence {
     };
     this.records.set(session.connectionId, record);
     await putConnection(this.ctx.db, record);
+    const written = this.ctx.now();
     this.directory.invalidate(session.userId);
-    // Peers may hold a cached "no connections" for this user; make them look again before we say ready.
-    await this.router.invalidatePeers(this.peerUrls, [session.userId]);
+    // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
+    // peer list is read after the record was written: a gateway missing from it registered later and so reads
+    // the record itself. A lost request is covered by the session's catch-up after the directory TTL.
+    const peers = await this.refreshPeers(written);
+    await this.router.invalidatePeers(peers, { userIds: [session.userId] });
     if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);
     }
@@ -170,10 +231,11 @@ export class Presence {
     );
   }
 
-  /** Users who share at least one conversation with `userId`. */
-  async contactsOf(userId: string): Promise<string[]> {
-    const cached = this.coMembers.get(userId);
-    if (cached) return cached;
+  /** Users who share at least one conversation with `userId` (read from the tables when `fresh`). */
+  async contactsOf(userId: string, fresh = false): Promise<string[]> {
+    const cached = fresh ? undefined : this.coMembers.get(userId);
+    if (cached) return cached.contacts;
+    const gen = this.contactsGeneration.get(userId) ?? 0;
     const memberships = await listMemberships(this.ctx.db, userId);
     const conversations = await getConversations(
       this.ctx.db,
@@ -182,12 +244,21 @@ export class Presence {
     const contacts = new Set<string>();
     for (const c of conversations) for (const m of c.memberIds) if (m !== userId) contacts.add(m);
     const list = [...contacts];
-    this.coMembers.set(userId, list);
+    if ((this.contactsGeneration.get(userId) ?? 0) === gen) {
+      this.coMembers.set(userId, {
+        contacts: list,
+        conversationIds: new Set(conversations.map((c) => c.conversationId)),
+      });
+    }
     return list;
   }
 
   forgetContacts(userIds: readonly string[]): void {
-    for (const u of userIds) this.coMembers.delete(u);
+    for (const u of userIds) {
+      this.coMembers.delete(u);
+      this.contactsGeneration.set(u, (this.contactsGeneration.get(u) ?? 0) + 1);
+    }
+    if (this.contactsGeneration.size > 200_000) this.contactsGeneration.clear();
   }
 
   private async writeGatewayRecord(): Promise<void> {

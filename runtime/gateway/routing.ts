@@ -129,14 +129,23 @@ export class Router {
     throw new PeerUnavailableError(url, lastError);
   }
 
-  /** Best effort: asks every other live gateway to forget its cached connections of `userIds`. */
-  async invalidatePeers(peerUrls: readonly string[], userIds: readonly string[]): Promise<void> {
+  /**
+   * Best effort: asks other live gateways to forget cached state — `userIds`' live connections, `contacts`'
+   * co-member lists. A lost request is not retried: callers bound the staleness it leaves by other means (the
+   * directory TTL with a new session's catch-up; a message notification naming a conversation a cached contact
+   * list lacks).
+   */
+  async invalidatePeers(
+    peerUrls: readonly string[],
+    what: { readonly userIds?: readonly string[]; readonly contacts?: readonly string[] },
+  ): Promise<void> {
+    const body = JSON.stringify({ userIds: what.userIds ?? [], contacts: what.contacts ?? [] });
     await Promise.all(
       peerUrls.map((url) =>
         fetch(url + internalPaths.invalidate, {
           method: "POST",
           headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: this.ctx.config.internalSecret },
-          body: JSON.stringify({ userIds }),
+          body,
           signal: AbortSignal.timeout(Math.min(500, this.ctx.settings.peerTimeoutMs)),
         })
           .then((r) => r.body?.cancel())

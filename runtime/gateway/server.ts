@@ -107,10 +107,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const members = new MemberCache(ctx);
   const router = new Router(ctx, sessions, directory);
   const presence = new Presence(ctx, sessions, directory, router);
-  const consumer = new NotificationConsumer(ctx, directory, router);
+  const consumer = new NotificationConsumer(ctx, directory, router, presence);
   const handleApi = createApi(ctx, { directory, members, presence });
   const serveStatic = createStaticHandler(config.webDir);
-  internal.handle = createInternalHandler(ctx, { sessions, directory });
+  internal.handle = createInternalHandler(ctx, { sessions, directory, presence });
 
   await presence.start();
 

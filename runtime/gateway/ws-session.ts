@@ -16,8 +16,8 @@ import {
   type ServerFrame,
   type StoredMessage,
 } from "../contracts";
-import { getConversation } from "../store/conversations";
-import { advanceLastRead } from "../store/memberships";
+import { getConversation, getConversations } from "../store/conversations";
+import { advanceLastRead, listMemberships } from "../store/memberships";
 import { MAX_PAGE, pageMessages } from "../store/messages";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory, MemberCache } from "./directory";
@@ -25,6 +25,9 @@ import type { Presence } from "./presence";
 import type { Router } from "./routing";
 import type { LocalSession, LocalSessions, MessageRef } from "./sessions";
 import { errorMessage, sleep } from "./util";
+
+/** Allowed difference between the persister's clock (storedAt) and this gateway's. */
+const CLOCK_SKEW_MS = 2_000;
 
 const knownTypes = new Set<string>(clientFrameSchema.options.map((o) => o.shape.type.value));
 
@@ -89,6 +92,7 @@ export class Session implements LocalSession {
   private readonly lastTyping = new Map<string, number>();
   private expiryTimer?: NodeJS.Timeout;
   private killTimer?: NodeJS.Timeout;
+  private catchUpTimer?: NodeJS.Timeout;
   private registered = false;
 
   constructor(
@@ -131,6 +135,13 @@ export class Session implements LocalSession {
         return true;
       });
       if (!admitted) return;
+      // The record is written (presence.connected returned): from now on the directory TTL bounds how long a
+      // peer can still route without this socket.
+      this.catchUpTimer = setTimeout(
+        () => this.enqueueOutbound(() => this.catchUpAfterDirectoryTtl()),
+        this.ctx.settings.directoryTtlMs + this.ctx.settings.catchUpMarginMs,
+      );
+      this.catchUpTimer.unref();
       this.send({
         type: "ready",
         connectionId: this.connectionId,
@@ -218,26 +229,7 @@ export class Session implements LocalSession {
       if (last === undefined && ref.seq > 1) {
         await this.sendStoredSinceConnect(ref);
       } else if (last !== undefined && ref.seq > last + 1) {
-        let after = last;
-        // History reads are eventually consistent in DynamoDB: a just-stored message can be missing for a moment,
-        // so a short fill is retried before the live message goes out without it.
-        for (let attempt = 0; attempt < 3 && after < ref.seq - 1 && !this.closed; attempt++) {
-          if (attempt) await sleep(150 * attempt);
-          while (after < ref.seq - 1 && !this.closed) {
-            const page = await pageMessages(this.ctx.db, ref.conversationId, {
-              after,
-              limit: Math.min(MAX_PAGE, ref.seq - 1 - after),
-            });
-            for (const m of page.messages) {
-              // Stop at a hole: sending past it would skip the missing seq for good.
-              if (m.seq >= ref.seq || m.seq !== after + 1) break;
-              this.send({ type: "message", ...m });
-              after = m.seq;
-            }
-            await this.drain();
-            if (!page.hasMore || page.messages.length === 0 || after < (page.messages.at(-1)?.seq ?? 0)) break;
-          }
-        }
+        await this.fillFromTable(ref.conversationId, last, ref.seq - 1);
       }
     } catch (err) {
       // Deliver the live message anyway: the client sees the seq gap and can `sync` it closed.
@@ -248,17 +240,84 @@ export class Session implements LocalSession {
   }
 
   /**
+   * Sends the stored messages after seq `after` up to `upTo` in order, from a consistent read of the table, and
+   * returns the highest seq sent in an unbroken run. Stops at a hole: sending past it would skip the missing seq
+   * for good. A hole is retried briefly, since the persister may be just storing it.
+   */
+  private async fillFromTable(conversationId: string, after: number, upTo: number): Promise<number> {
+    for (let attempt = 0; attempt < 3 && after < upTo && !this.closed; attempt++) {
+      if (attempt) await sleep(150 * attempt);
+      while (after < upTo && !this.closed) {
+        const page = await pageMessages(this.ctx.db, conversationId, {
+          after,
+          limit: Math.min(MAX_PAGE, upTo - after),
+          consistent: true,
+        });
+        for (const m of page.messages) {
+          if (m.seq > upTo || m.seq !== after + 1) break;
+          this.send({ type: "message", ...m });
+          after = m.seq;
+        }
+        await this.drain();
+        if (!page.hasMore || page.messages.length === 0 || after < (page.messages.at(-1)?.seq ?? 0)) break;
+      }
+    }
+    return after;
+  }
+
+  /**
+   * Closes the window a peer's cached "no connections" leaves open. A peer that looked this user up before the
+   * connection record was visible may keep that answer for `directoryTtlMs` (the invalidation on connect is best
+   * effort), and routes the messages it handles meanwhile past this socket. Those were stored before that
+   * answer expired, so once the TTL and a margin have passed, each conversation's lastSeq shows them: anything
+   * beyond what this socket has is sent from the table, as a gap fill would. Conversations without a position
+   * here get what was stored since the socket opened, as for a first live message. One Query and one BatchGet.
+   */
+  private async catchUpAfterDirectoryTtl(): Promise<void> {
+    if (this.closed) return;
+    const memberships = await listMemberships(this.ctx.db, this.userId);
+    const ids = new Set([...this.delivered.keys(), ...memberships.map((m) => m.conversationId)]);
+    const conversations = await getConversations(this.ctx.db, [...ids]);
+    let filled = 0;
+    for (const c of conversations) {
+      if (this.closed) return;
+      if (!c.memberIds.includes(this.userId) || c.lastSeq <= 0) continue;
+      const known = this.delivered.get(c.conversationId);
+      let sent: number | undefined;
+      if (known !== undefined) {
+        if (c.lastSeq <= known) continue;
+        sent = await this.fillFromTable(c.conversationId, known, c.lastSeq);
+        filled += sent - known;
+      } else {
+        if ((c.lastMessageAt ?? 0) < this.connectedAt - CLOCK_SKEW_MS) continue;
+        const found = await this.sendStoredSinceConnect({ conversationId: c.conversationId, seq: c.lastSeq + 1 });
+        sent = found.at(-1)?.seq;
+        filled += found.length;
+      }
+      if (sent !== undefined) {
+        this.delivered.set(c.conversationId, Math.max(sent, this.delivered.get(c.conversationId) ?? 0));
+      }
+    }
+    if (filled) {
+      this.ctx.log.info(
+        { connectionId: this.connectionId, userId: this.userId, messages: filled },
+        "catch-up sent messages a peer routed past this socket",
+      );
+    }
+  }
+
+  /**
    * First live message of a conversation this socket has no cursor for (the client did not sync it): the
    * earlier messages stored since the socket opened may still be in flight as notifications, so send them from
    * the table now, in order. Older ones are the client's to fetch with `sync` or history.
    */
-  private async sendStoredSinceConnect(ref: MessageRef): Promise<void> {
+  private async sendStoredSinceConnect(ref: MessageRef): Promise<StoredMessage[]> {
     // Allow for clock skew between the persister that stamped storedAt and this gateway.
-    const since = this.connectedAt - 2_000;
+    const since = this.connectedAt - CLOCK_SKEW_MS;
     const found: StoredMessage[] = [];
     let before = ref.seq;
     for (let pages = 0; pages < 10 && !this.closed; pages++) {
-      const page = await pageMessages(this.ctx.db, ref.conversationId, { before, limit: MAX_PAGE });
+      const page = await pageMessages(this.ctx.db, ref.conversationId, { before, limit: MAX_PAGE, consistent: true });
       const recent = page.messages.filter((m) => m.storedAt >= since);
       found.unshift(...recent);
       if (recent.length < page.messages.length || !page.hasMore || !page.messages.length) break;
@@ -266,6 +325,7 @@ export class Session implements LocalSession {
     }
     for (const m of found) this.send({ type: "message", ...m });
     await this.drain();
+    return found;
   }
 
   /** Waits for the socket to flush below half the slow-consumer threshold (sync must not flood memory). */
@@ -445,6 +505,7 @@ export class Session implements LocalSession {
     this.closed = true;
     clearTimeout(this.expiryTimer);
     clearTimeout(this.killTimer);
+    clearTimeout(this.catchUpTimer);
     await this.inbound.catch(() => undefined);
     if (!this.registered || !this.deps.sessions.remove(this)) return;
     await this.deps.presence

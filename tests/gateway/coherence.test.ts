@@ -1,0 +1,234 @@
+/**
+ * Cache coherence between gateways: a peer's cached "no connections" for a user who just connected, and a cached
+ * "no contacts" for users who just got a conversation together. Real gateway processes, emulators and persister;
+ * the gateways are started through a support entry because the scenarios need settings no env var reaches: the
+ * recipient's gateway consumes no notifications, so the gateway holding the stale entry is the one that routes.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { env, tableNamesFor } from "../../runtime/contracts";
+import { createDynamoClient } from "../../runtime/aws/clients";
+import { freePort } from "../../runtime/local/emulators";
+import { repoRoot } from "../../runtime/local/processes";
+import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
+import { putGateway } from "../../runtime/store/connections";
+import type { GatewaySettings } from "../../runtime/gateway/context";
+import { api, Client, eventually, signup, type TestUser } from "./helpers";
+
+jest.setTimeout(90_000);
+
+const DIRECTORY_TTL_MS = 8_000;
+const CATCH_UP_MARGIN_MS = 1_000;
+
+interface TestGateway {
+  readonly id: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  output: string;
+}
+
+let stack: LocalStack;
+/** Bob's side: takes connections, routes no notifications, and never refreshes its peer list on a timer. */
+let home: TestGateway;
+const clients: Client[] = [];
+const extra: TestGateway[] = [];
+
+async function startWithSettings(id: string, settings: Partial<GatewaySettings>): Promise<TestGateway> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const all = { directoryTtlMs: DIRECTORY_TTL_MS, catchUpMarginMs: CATCH_UP_MARGIN_MS, ...settings };
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "tests/gateway/support/gateway-with-settings.ts", JSON.stringify(all)],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NODE_NO_WARNINGS: "1",
+        ...stack.gatewayBaseEnv,
+        [env.port]: String(port),
+        [env.internalPort]: "0",
+        [env.gatewayId]: id,
+        [env.allowedOrigins]: url,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const g: TestGateway = { id, url, child, output: "" };
+  const keep = (d: Buffer) => (g.output = (g.output + d.toString()).slice(-20_000));
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  try {
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
+      return fetch(url + "/healthz").then(
+        (r) => r.ok,
+        () => false,
+      );
+    }, 30_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  return g;
+}
+
+async function stopGateway(g: TestGateway): Promise<void> {
+  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
+  const exited = once(g.child, "exit");
+  g.child.kill("SIGTERM");
+  const timer = setTimeout(() => g.child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A gateway that starts after `home` last read the registry: `home` does not know it yet. */
+async function startRouter(id: string): Promise<TestGateway> {
+  const g = await startWithSettings(id, {});
+  extra.push(g);
+  return g;
+}
+
+async function connect(g: TestGateway, user: TestUser, name = user.userId): Promise<Client> {
+  const c = await Client.connect(g.url, user.token, { name });
+  clients.push(c);
+  return c;
+}
+
+async function direct(g: TestGateway, a: TestUser, b: TestUser): Promise<string> {
+  const r = await api(g.url, "POST", "/api/conversations", { kind: "direct", userId: b.userId }, a.token);
+  expect(r.status).toBe(201);
+  return r.body.conversation.conversationId;
+}
+
+/** Simulates a lost invalidation: the registry sends peers to a port nobody listens on. */
+async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<void> {
+  const ddb = createDynamoClient({ region: "us-east-1", dynamodbEndpoint: stack.emulators.dynamodb.endpoint });
+  try {
+    const now = Date.now();
+    await putGateway(
+      { ddb, tables: tableNamesFor(LOCAL_PREFIX) },
+      {
+        gatewayId: g.id,
+        internalUrl,
+        startedAt: now,
+        lastSeen: now,
+        expiresAt: Math.ceil((now + 60_000) / 1000),
+      },
+    );
+  } finally {
+    ddb.destroy();
+  }
+}
+
+/** Alice (on `router`) sends seq 1 while Bob is offline, so `router` caches "Bob has no connections". */
+async function primeStaleEntry(router: TestGateway, alice: TestUser, bob: TestUser) {
+  const id = await direct(router, alice, bob);
+  const a = await connect(router, alice);
+  a.send({ type: "send", conversationId: id, clientMessageId: "m1", body: "while bob is away" });
+  await a.waitForMessages(id, 1);
+  return { id, a };
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ gateways: 0, inMemory: true });
+  home = await startWithSettings("gw-home", { notifyReceivers: 0, reaperMs: 600_000 });
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await Promise.all(extra.splice(0).map(stopGateway));
+});
+
+afterAll(async () => {
+  if (home) await stopGateway(home);
+  await stack?.stop();
+});
+
+describe("a peer's cached empty connection list for a user who just connected", () => {
+  it("is invalidated on a gateway that started after the connecting gateway last read the registry", async () => {
+    const router = await startRouter("gw-late");
+    const alice = await signup(router.url, "alice");
+    const bob = await signup(router.url, "bob");
+    const { id, a } = await primeStaleEntry(router, alice, bob);
+
+    const b = await connect(home, bob);
+    b.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] });
+    await b.waitFor((f) => f.type === "synced");
+    const sentAt = Date.now();
+    a.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "right after bob connected" });
+    await a.waitForMessages(id, 2);
+    // Well inside the directory TTL: only the invalidation on connect explains a live delivery this soon.
+    await b.waitForMessages(id, 2, 4_000);
+    expect(Date.now() - sentAt).toBeLessThan(DIRECTORY_TTL_MS);
+    expect(b.messages(id).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it("still reaches the socket when the invalidation is lost: caught up from the table after the TTL", async () => {
+    const router = await startRouter("gw-deaf");
+    const carol = await signup(router.url, "carol");
+    const dave = await signup(router.url, "dave");
+    const { id, a } = await primeStaleEntry(router, carol, dave);
+    // Every invalidation meant for `router` now goes nowhere.
+    await misdirectRegistry(router, "http://127.0.0.1:9");
+
+    const d = await connect(home, dave);
+    const connectedAt = Date.now();
+    d.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] });
+    await d.waitFor((f) => f.type === "synced");
+    a.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "routed past dave" });
+    await a.waitForMessages(id, 2);
+    // No further traffic: the catch-up alone must bring seq 2, within the documented bound.
+    await d.waitForMessages(id, 2, DIRECTORY_TTL_MS + CATCH_UP_MARGIN_MS + 6_000);
+    expect(Date.now() - connectedAt).toBeLessThan(DIRECTORY_TTL_MS + CATCH_UP_MARGIN_MS + 6_000);
+    expect(d.messages(id).map((m) => m.seq)).toEqual([1, 2]);
+    // Order and repeat suppression still hold afterwards.
+    a.send({ type: "send", conversationId: id, clientMessageId: "m3", body: "and after" });
+    await d.waitForMessages(id, 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(d.messages(id).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("presence between members of a conversation created after their contacts were cached", () => {
+  /** Both connected (so each gateway cached "no contacts") before Alice creates the chat on `home`. */
+  async function connectedThenChat(router: TestGateway) {
+    const alice = await signup(home.url, "alice");
+    const bob = await signup(home.url, "bob");
+    const a = await connect(home, alice);
+    const b = await connect(router, bob);
+    // The online announcements (batched for 100 ms) read and cache each user's contacts: none yet.
+    await new Promise((r) => setTimeout(r, 600));
+    await direct(home, alice, bob);
+    return { alice, bob, a, b };
+  }
+
+  it("GET /api/presence on the other gateway answers from fresh memberships", async () => {
+    const router = await startRouter("gw-presence-1");
+    const { alice, bob } = await connectedThenChat(router);
+    const r = await api(router.url, "GET", `/api/presence?userIds=${alice.userId}`, undefined, bob.token);
+    expect(r.status).toBe(200);
+    expect(r.body.presence).toEqual([{ userId: alice.userId, online: true, lastSeen: expect.any(Number) }]);
+  });
+
+  it("a co-member's disconnect on the other gateway reaches Alice as presence offline", async () => {
+    const router = await startRouter("gw-presence-2");
+    const { bob, a, b } = await connectedThenChat(router);
+    const offline = a.next((f) => f.type === "presence" && f.userId === bob.userId && f.online === false, 8_000);
+    await b.close();
+    await expect(offline).resolves.toMatchObject({ userId: bob.userId, online: false });
+  });
+
+  it("when the contacts invalidation is lost, the conversation's first message drops the stale entry", async () => {
+    const router = await startRouter("gw-presence-3");
+    await misdirectRegistry(router, "http://127.0.0.1:9");
+    const { bob, a, b } = await connectedThenChat(router);
+    const id = [a.ready.userId, bob.userId].sort().join(":");
+    // `home` routes no notifications: `router`, which holds Bob's stale contacts, routes this one.
+    a.send({ type: "send", conversationId: `d:${id}`, clientMessageId: "hi", body: "hi" });
+    await b.waitForMessages(`d:${id}`, 1);
+    const offline = a.next((f) => f.type === "presence" && f.userId === bob.userId && f.online === false, 8_000);
+    await b.close();
+    await expect(offline).resolves.toMatchObject({ userId: bob.userId, online: false });
+  });
+});
