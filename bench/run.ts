@@ -576,7 +576,6 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       ? meteredProcesses(stack).filter((p) => p.name.startsWith("gw-") || p.name === "persister")
       : [];
     const toggleProfiles = () => profiled.forEach((p) => process.kill(p.pid, "SIGUSR2"));
-    toggleProfiles();
     // Background cost with every client connected and nobody talking (heartbeats, polling, presence).
     const idleProcs = suts.flatMap((s) => s.processes().map((p) => ({ ...p, name: `${s.name}:${p.name}` })));
     const idleBefore = cpuSnapshot(idleProcs);
@@ -599,6 +598,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       }
     }
 
+    toggleProfiles();
     for (let round = 0; round < o.rounds; round++) {
       const order = round % 2 === 0 ? suts : [...suts].reverse();
       for (const sut of order) {
