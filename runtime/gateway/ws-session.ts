@@ -277,7 +277,7 @@ export class Session implements LocalSession {
     if (this.closed) return;
     const memberships = await listMemberships(this.ctx.db, this.userId);
     const ids = new Set([...this.delivered.keys(), ...memberships.map((m) => m.conversationId)]);
-    const conversations = await getConversations(this.ctx.db, [...ids]);
+    const conversations = await getConversations(this.ctx.db, [...ids], true);
     let filled = 0;
     for (const c of conversations) {
       if (this.closed) return;

@@ -38,7 +38,11 @@ export async function getConversation(
   return out.Item as ConversationItem | undefined;
 }
 
-export async function getConversations(db: Db<"conversations">, ids: readonly string[]): Promise<ConversationItem[]> {
+export async function getConversations(
+  db: Db<"conversations">,
+  ids: readonly string[],
+  consistent = false,
+): Promise<ConversationItem[]> {
   const found: ConversationItem[] = [];
   for (let i = 0; i < ids.length; i += 100) {
     let keys: Record<string, unknown>[] | undefined = ids
@@ -47,7 +51,9 @@ export async function getConversations(db: Db<"conversations">, ids: readonly st
     for (let attempt = 0; keys?.length && attempt < 8; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
       const out: BatchGetCommandOutput = await db.ddb.send(
-        new BatchGetCommand({ RequestItems: { [db.tables.conversations]: { Keys: keys } } }),
+        new BatchGetCommand({
+          RequestItems: { [db.tables.conversations]: { Keys: keys, ConsistentRead: consistent } },
+        }),
       );
       found.push(...((out.Responses?.[db.tables.conversations] ?? []) as ConversationItem[]));
       keys = out.UnprocessedKeys?.[db.tables.conversations]?.Keys;
