@@ -23,20 +23,7 @@ import type { GatewayContext } from "./context";
 import type { ConnectionDirectory, MemberCache } from "./directory";
 import { BodyError, readBody, sendError, sendJson } from "./http-util";
 import type { Presence } from "./presence";
-
-export interface ConversationSummary {
-  conversationId: string;
-  kind: "direct" | "group";
-  title?: string;
-  memberIds: string[];
-  lastSeq: number;
-  lastMessageAt?: number;
-  lastPreview?: string;
-  lastSenderId?: string;
-  lastReadSeq: number;
-  unread: number;
-  createdAt: number;
-}
+import type { ConversationSummary } from "../contracts/api";
 
 export function summarize(
   c: ConversationItem,

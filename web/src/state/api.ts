@@ -1,38 +1,19 @@
 /** The HTTP API (same origin as the page, so relative URLs). The token goes in a header, never in a URL. */
+import type {
+  ConversationSummary,
+  NewConversation,
+  PresenceStatus as Presence,
+  User,
+} from "../../../runtime/contracts/api";
 import type { StoredMessage } from "./messageList";
 
-export interface User {
-  userId: string;
-  displayName: string;
-}
-
-export interface ConversationSummary {
-  conversationId: string;
-  kind: "direct" | "group";
-  title?: string;
-  memberIds: string[];
-  lastSeq: number;
-  lastMessageAt?: number;
-  lastPreview?: string;
-  lastSenderId?: string;
-  lastReadSeq: number;
-  unread: number;
-  createdAt: number;
-}
-
-export interface Presence {
-  userId: string;
-  online: boolean;
-  lastSeen: number;
-}
+export type { ConversationSummary, NewConversation, User } from "../../../runtime/contracts/api";
+export type { PresenceStatus as Presence } from "../../../runtime/contracts/api";
 
 export interface Session {
   token: string;
   user: User;
 }
-
-export type NewConversation =
-  { kind: "direct"; userId: string } | { kind: "group"; title: string; memberIds: string[] };
 
 export class ApiError extends Error {
   constructor(
