@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { env as envNames, type QueueKey } from "../contracts";
+import { env as envNames, type AwsConfig, type QueueKey } from "../contracts";
 import { createSqsClient } from "../aws/clients";
 import { freePort, startEmulators, type Emulators } from "./emulators";
 import { spawnTs, waitForHealthy, waitForOutput, repoRoot, type ManagedProcess } from "./processes";
@@ -54,6 +54,8 @@ export interface LocalStack {
   readonly gateways: LocalGateway[];
   readonly emulators: Emulators;
   readonly provisioned: Provisioned;
+  /** Region and emulator endpoints, for SDK clients (runtime/aws/clients.ts). */
+  readonly aws: AwsConfig;
   /** Env with endpoints, table names and queue URLs (no gateway secrets). */
   readonly env: Record<string, string>;
   /** Env of the gateways (secrets included) — for tests that start extra gateways. */
@@ -183,6 +185,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       gateways: [],
       emulators,
       provisioned,
+      aws: { region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint, dynamodbEndpoint: emulators.dynamodb.endpoint },
       env,
       gatewayBaseEnv,
       startRunner: async () => {

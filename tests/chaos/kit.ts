@@ -51,13 +51,8 @@ export async function startChaosContext(
     visibilityTimeoutSeconds: { inbound: 2 },
     gatewayEnv: opts.gatewayEnv,
   });
-  const aws = {
-    region: "us-east-1",
-    sqsEndpoint: stack.emulators.sqs.endpoint,
-    dynamodbEndpoint: stack.emulators.dynamodb.endpoint,
-  };
-  const sqs = createSqsClient(aws);
-  const ddb = createDynamoClient(aws);
+  const sqs = createSqsClient(stack.aws);
+  const ddb = createDynamoClient(stack.aws);
   return {
     stack,
     sqs,

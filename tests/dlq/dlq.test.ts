@@ -27,13 +27,8 @@ let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  const aws = {
-    region: "us-east-1",
-    sqsEndpoint: stack.emulators.sqs.endpoint,
-    dynamodbEndpoint: stack.emulators.dynamodb.endpoint,
-  };
-  sqs = createSqsClient(aws);
-  db = { ddb: createDynamoClient(aws), tables: stack.provisioned.tableNames };
+  sqs = createSqsClient(stack.aws);
+  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
   // fauxqs hands out one message per FIFO group at a time, so each poison message of a group dies on its own;
   // one receive instead of five keeps the wait short. The tool reads the count from the policy either way.
   const url = stack.provisioned.queueUrls.inbound;

@@ -28,13 +28,8 @@ let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  const aws = {
-    region: "us-east-1",
-    sqsEndpoint: stack.emulators.sqs.endpoint,
-    dynamodbEndpoint: stack.emulators.dynamodb.endpoint,
-  };
-  sqs = createSqsClient(aws);
-  db = { ddb: createDynamoClient(aws), tables: stack.provisioned.tableNames };
+  sqs = createSqsClient(stack.aws);
+  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
 });
 afterAll(async () => {
   sqs?.destroy();
