@@ -36,3 +36,54 @@ export class Alerts extends pulumi.ComponentResource {
     this.registerOutputs({ topicArn: this.topicArn });
   }
 }
+
+/** What varies between Parley's alarms; the rest (missing data, actions, tags) is the same for all. */
+export interface MetricAlarmSpec {
+  readonly description: pulumi.Input<string>;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly statistic: "Sum" | "Average" | "Minimum" | "Maximum";
+  readonly threshold: pulumi.Input<number>;
+  readonly evaluationPeriods: number;
+  /** Seconds; default 60. */
+  readonly period?: number;
+  /** Default: fire above the threshold. */
+  readonly comparisonOperator?: "GreaterThanThreshold" | "LessThanThreshold";
+  /** Default notBreaching: no data means nothing is wrong (an idle queue, a quiet function). */
+  readonly treatMissingData?: "notBreaching" | "breaching";
+}
+
+export interface AlarmTarget {
+  /** Notified on ALARM and on OK. */
+  readonly actions: pulumi.Input<pulumi.Input<string>[]>;
+  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/** A CloudWatch alarm on one metric that notifies `target` when it fires and when it clears. */
+export function metricAlarm(
+  name: string,
+  spec: MetricAlarmSpec,
+  target: AlarmTarget,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.MetricAlarm {
+  return new aws.cloudwatch.MetricAlarm(
+    name,
+    {
+      alarmDescription: spec.description,
+      namespace: spec.namespace,
+      metricName: spec.metricName,
+      dimensions: spec.dimensions,
+      statistic: spec.statistic,
+      period: spec.period ?? 60,
+      evaluationPeriods: spec.evaluationPeriods,
+      threshold: spec.threshold,
+      comparisonOperator: spec.comparisonOperator ?? "GreaterThanThreshold",
+      treatMissingData: spec.treatMissingData ?? "notBreaching",
+      alarmActions: target.actions,
+      okActions: target.actions,
+      tags: target.tags,
+    },
+    opts,
+  );
+}

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alerts";
 
 export interface MonitoredQueue {
   readonly label: string;
@@ -162,33 +163,25 @@ export class Monitoring extends pulumi.ComponentResource {
     );
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${dashboard.dashboardName}`;
 
-    const common = {
-      period: 60,
-      treatMissingData: "notBreaching",
-      alarmActions: a.alarmActions,
-      okActions: a.alarmActions,
-      tags: args.tags,
-    };
-    new aws.cloudwatch.MetricAlarm(
+    const target = { actions: a.alarmActions, tags: args.tags };
+    metricAlarm(
       `${name}-alb-5xx`,
       {
-        ...common,
-        alarmDescription: "The load balancer or the gateways answer 5xx.",
+        description: "The load balancer or the gateways answer 5xx.",
         namespace: "AWS/ApplicationELB",
         metricName: "HTTPCode_ELB_5XX_Count",
         dimensions: { LoadBalancer: args.loadBalancerArnSuffix },
         statistic: "Sum",
         evaluationPeriods: 5,
         threshold: 10,
-        comparisonOperator: "GreaterThanThreshold",
       },
+      target,
       { parent: this },
     );
-    new aws.cloudwatch.MetricAlarm(
+    metricAlarm(
       `${name}-no-healthy-gateways`,
       {
-        ...common,
-        alarmDescription: "No gateway task passes /healthz: the app is down.",
+        description: "No gateway task passes /healthz: the app is down.",
         namespace: "AWS/ApplicationELB",
         metricName: "HealthyHostCount",
         dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix },
@@ -198,21 +191,21 @@ export class Monitoring extends pulumi.ComponentResource {
         comparisonOperator: "LessThanThreshold",
         treatMissingData: "breaching",
       },
+      target,
       { parent: this },
     );
-    new aws.cloudwatch.MetricAlarm(
+    metricAlarm(
       `${name}-gateway-cpu`,
       {
-        ...common,
-        alarmDescription: "Gateway CPU stays high: autoscaling is at its ceiling or too slow.",
+        description: "Gateway CPU stays high: autoscaling is at its ceiling or too slow.",
         namespace: "AWS/ECS",
         metricName: "CPUUtilization",
         dimensions: { ClusterName: args.clusterName, ServiceName: args.serviceName },
         statistic: "Average",
         evaluationPeriods: 10,
         threshold: 85,
-        comparisonOperator: "GreaterThanThreshold",
       },
+      target,
       { parent: this },
     );
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alerts";
 import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
 import {
   assumeRolePolicyDocument,
@@ -209,10 +210,10 @@ export class Persister extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy] },
     );
 
-    this.errorAlarm = new aws.cloudwatch.MetricAlarm(
+    this.errorAlarm = metricAlarm(
       `${name}-errors`,
       {
-        alarmDescription: pulumi.interpolate`${functionName} failed invocations: whole batches are being retried towards the DLQ.`,
+        description: pulumi.interpolate`${functionName} failed invocations: whole batches are being retried towards the DLQ.`,
         namespace: "AWS/Lambda",
         metricName: "Errors",
         dimensions: { FunctionName: this.function.name },
@@ -220,12 +221,8 @@ export class Persister extends pulumi.ComponentResource {
         period: 300,
         evaluationPeriods: 1,
         threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: a.alarmActions,
-        okActions: a.alarmActions,
-        tags: args.tags,
       },
+      { actions: a.alarmActions, tags: args.tags },
       { parent: this },
     );
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { metricAlarm } from "./alerts";
 import type { QueueDefinition, QueueNames } from "../runtime/contracts";
 
 export interface QueueWithDlqArgs {
@@ -107,43 +108,34 @@ export class QueueWithDlq extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.dlqDepthAlarm = new aws.cloudwatch.MetricAlarm(
+    const target = { actions: a.alarmActions, tags: args.tags };
+    this.dlqDepthAlarm = metricAlarm(
       `${name}-dlq-depth`,
       {
-        alarmDescription: pulumi.interpolate`Messages in ${this.deadLetterQueue.name}: they failed ${def.maxReceiveCount} times and wait for inspection (npm run dlq).`,
+        description: pulumi.interpolate`Messages in ${this.deadLetterQueue.name}: they failed ${def.maxReceiveCount} times and wait for inspection (npm run dlq).`,
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: this.deadLetterQueue.name },
         statistic: "Maximum",
-        period: 60,
         evaluationPeriods: 1,
         threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: a.alarmActions,
-        okActions: a.alarmActions,
-        tags: args.tags,
       },
+      target,
       { parent: this },
     );
 
-    this.oldestMessageAlarm = new aws.cloudwatch.MetricAlarm(
+    this.oldestMessageAlarm = metricAlarm(
       `${name}-oldest-message`,
       {
-        alarmDescription: pulumi.interpolate`The oldest message in ${this.queue.name} is older than expected: its consumer is stalled or failing.`,
+        description: pulumi.interpolate`The oldest message in ${this.queue.name} is older than expected: its consumer is stalled or failing.`,
         namespace: "AWS/SQS",
         metricName: "ApproximateAgeOfOldestMessage",
         dimensions: { QueueName: this.queue.name },
         statistic: "Maximum",
-        period: 60,
         evaluationPeriods: 5,
         threshold: a.maxMessageAgeSeconds,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: a.alarmActions,
-        okActions: a.alarmActions,
-        tags: args.tags,
       },
+      target,
       { parent: this },
     );
 
