@@ -48,6 +48,14 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as { port: number }).port;
 }
 
+/**
+ * Defined out here, not as a closure in the upgrade handler: a closure there would share the handler's scope
+ * and keep the upgrade request (headers, token included) alive for as long as the socket lives.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** Answers a refused upgrade with a real HTTP status, so clients and tests can tell why. */
 function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
@@ -144,7 +152,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
 
   const deps = { sessions, presence, router, members, directory };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on("error", () => socket.destroy());
+    socket.on("error", destroyOnError);
     void (async () => {
       const path = (req.url ?? "").split("?")[0];
       if (path !== WS_PATH) return refuseUpgrade(socket, 404, "NOT_FOUND", `WebSocket endpoint is ${WS_PATH}`);
