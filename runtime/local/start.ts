@@ -5,6 +5,7 @@
  *   --in-memory    keep DynamoDB in memory instead of data/ (messages do not survive a restart)
  *   --data DIR     where DynamoDB data and the local secrets live (default data/)
  *   --verbose      mirror every process's logs to this terminal
+ *   --no-web-build serve whatever web/dist holds (or no client) instead of building it when missing
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       "in-memory": { type: "boolean", default: false },
       data: { type: "string" },
       verbose: { type: "boolean", default: false },
+      "no-web-build": { type: "boolean", default: false },
     },
   });
   const gateways = Number(values.gateways);
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(gateways) || gateways < 1 || gateways > 16) throw new Error("--gateways must be 1–16");
   if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - gateways) throw new Error("--port is invalid");
 
-  buildWebIfMissing();
+  if (!values["no-web-build"]) buildWebIfMissing();
   const started = Date.now();
   const stack = await startLocalStack({
     gateways,

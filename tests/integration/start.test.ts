@@ -35,7 +35,7 @@ interface Started {
 async function npmStart(port: number): Promise<Started> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "runtime/local/start.ts", "--port", String(port), "--data", dataDir],
+    ["--import", "tsx", "runtime/local/start.ts", "--port", String(port), "--data", dataDir, "--no-web-build"],
     {
       cwd: root,
       env: { ...process.env, NODE_NO_WARNINGS: "1" },
