@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     error: (f: Record<string, unknown>, msg: string) => console.log(JSON.stringify({ level: "error", msg, ...f })),
   };
   const membersCache = new Map<string, { memberIds: readonly string[]; until: number }>();
+  const lastSeqCache = new Map<string, number>();
   const source = new SqsEventSource({
     sqs,
     queueUrl: inboundQueueUrl,
@@ -24,7 +25,15 @@ async function main(): Promise<void> {
     concurrency: intVar(process.env, env.runnerConcurrency, 4, 1, 64),
     batchSize: intVar(process.env, env.runnerBatchSize, 10, 1, 10),
     handler: (event) =>
-      persistBatch(event, { db, sqs, notifyQueueUrl: config.notifyQueueUrl, now: Date.now, log, membersCache }),
+      persistBatch(event, {
+        db,
+        sqs,
+        notifyQueueUrl: config.notifyQueueUrl,
+        now: Date.now,
+        log,
+        membersCache,
+        lastSeqCache,
+      }),
     onError: (err, context) => log.error({ context, reason: String(err) }, "event source error"),
   });
   await source.start();

@@ -16,6 +16,7 @@ export function createHandler(): (event: SqsEvent, context?: LambdaContext) => P
   const db = { ddb: createDynamoClient(config.aws), tables: config.tables };
   const sqs = createSqsClient(config.aws);
   const membersCache = new Map<string, { memberIds: readonly string[]; until: number }>();
+  const lastSeqCache = new Map<string, number>();
   const log = {
     warn: (fields: Record<string, unknown>, msg: string) =>
       console.warn(JSON.stringify({ level: "warn", msg, ...fields })),
@@ -30,6 +31,7 @@ export function createHandler(): (event: SqsEvent, context?: LambdaContext) => P
       now: Date.now,
       log,
       membersCache,
+      lastSeqCache,
       remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined,
     });
 }

@@ -26,12 +26,18 @@ export interface PersisterDeps {
   readonly log: PersisterLog;
   /** Time left before the invocation is cut off; records are not started with less than the margin. */
   readonly remainingMs?: () => number;
+  /**
+   * Each conversation's last seq as this process stored it: saves reading the latest message on the hot path.
+   * Safe when stale (FIFO groups can move between Lambda instances): the seq slot is claimed conditionally.
+   */
+  readonly lastSeqCache?: Map<string, number>;
   /** Member lists change rarely (never shrink); a short cache saves a read per message. */
   readonly membersCache?: Map<string, { memberIds: readonly string[]; until: number }>;
 }
 
 const DEADLINE_MARGIN_MS = 2_000;
 const MEMBERS_TTL_MS = 30_000;
+const LAST_SEQ_CACHE_MAX = 50_000;
 
 export function parseInbound(body: string): InboundMessage {
   let json: unknown;
@@ -71,7 +77,12 @@ async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<voi
 async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<PendingNotification | undefined> {
   const inbound = parseInbound(record.body);
   await assertMember(deps, inbound);
-  const { message, notified } = await storeMessageOnce(deps.db, inbound, deps.now());
+  const hint = deps.lastSeqCache?.get(inbound.conversationId);
+  const { message, notified, fresh } = await storeMessageOnce(deps.db, inbound, deps.now(), hint);
+  if (fresh && deps.lastSeqCache) {
+    if (deps.lastSeqCache.size >= LAST_SEQ_CACHE_MAX) deps.lastSeqCache.clear();
+    deps.lastSeqCache.set(inbound.conversationId, message.seq);
+  }
   const memberIds = await recordStoredMessage(deps.db, message);
   if (notified) return undefined;
   const notification: Notification = { v: 1, message, memberIds };

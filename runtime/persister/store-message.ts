@@ -36,10 +36,16 @@ async function storedAt(db: Db<"messages">, conversationId: string, seq: number)
   return m;
 }
 
+/**
+ * `lastSeqHint` is the conversation's last seq as this process last stored it. When given, the first attempt
+ * skips reading the latest message: a stale hint only costs a failed conditional put, after which the latest
+ * message is read as usual (which also finds a copy of ours left by a crashed attempt).
+ */
 export async function storeMessageOnce(
   db: Db<"messages" | "dedupe">,
   inbound: InboundMessage,
   now: number,
+  lastSeqHint?: number,
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
   const known = await findDedupe(db, dedupeKey, now);
@@ -48,13 +54,15 @@ export async function storeMessageOnce(
   }
 
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
-    const latest = await latestMessage(db, inbound.conversationId);
+    const latest =
+      attempt === 1 && lastSeqHint !== undefined ? undefined : await latestMessage(db, inbound.conversationId);
+    const lastSeq = latest?.seq ?? (attempt === 1 ? (lastSeqHint ?? 0) : 0);
     const isOurs = latest?.senderId === inbound.senderId && latest.clientMessageId === inbound.clientMessageId;
     const message: StoredMessage = isOurs
       ? latest
       : {
           conversationId: inbound.conversationId,
-          seq: (latest?.seq ?? 0) + 1,
+          seq: lastSeq + 1,
           senderId: inbound.senderId,
           clientMessageId: inbound.clientMessageId,
           body: inbound.body,

@@ -248,3 +248,31 @@ test("two concurrent attempts at the same record (visibility timeout shorter tha
     expect(msgs.map((s) => [s.seq, s.clientMessageId])).toEqual([[1, "race"]]);
   }
 });
+
+test("the last-seq cache saves a read per message and is safe when stale or after a crashed copy", async () => {
+  const c = await newConversation();
+  const lastSeqCache = new Map<string, number>();
+  const cached = { ...deps(), lastSeqCache };
+  await persistBatch(batch(record(inbound(c, "one"), c)), cached);
+  expect(lastSeqCache.get(c)).toBe(1);
+
+  // Another instance stores seq 2 and 3 (this cache still says 1), and a crashed attempt leaves a copy of
+  // "four" at seq 4 without its dedupe record (a crash right after the message put).
+  await persistBatch(batch(record(inbound(c, "two"), c), record(inbound(c, "three"), c)), deps());
+  const crashedAfterPut = crashingOn(5); // member get, dedupe get, latest query, message put → crash on dedupe put
+  const four = record(inbound(c, "four"), c);
+  await persistBatch(batch(four), deps(crashedAfterPut.ddb));
+  expect((await stored(c)).map((m) => m.clientMessageId)).toEqual(["one", "two", "three", "four"]);
+
+  // The stale hint (1) loses the slot race, the latest message is read, and it is ours: no second copy.
+  const res = await persistBatch(batch(four, record(inbound(c, "five"), c)), cached);
+  expect(res.batchItemFailures).toEqual([]);
+  expect((await stored(c)).map((m) => [m.seq, m.clientMessageId])).toEqual([
+    [1, "one"],
+    [2, "two"],
+    [3, "three"],
+    [4, "four"],
+    [5, "five"],
+  ]);
+  expect(lastSeqCache.get(c)).toBe(5);
+});
