@@ -1,10 +1,8 @@
 /**
- * The persister as AWS Lambda runs it. Pulumi serializes this module by value into the callback function,
- * so everything the handler needs is built inside createHandler, at cold start.
+ * The persister as AWS Lambda runs it. The Pulumi component bundles this module and evaluates it at cold
+ * start, so everything the handler needs is built inside createHandler.
  */
-import { loadPersisterConfig } from "../contracts/env";
-import { createDynamoClient, createSqsClient } from "../aws/clients";
-import { persistBatch } from "./persist-batch";
+import { persisterFromEnv } from "./from-env";
 import type { SqsBatchResponse, SqsEvent } from "./sqs-event";
 
 interface LambdaContext {
@@ -12,26 +10,6 @@ interface LambdaContext {
 }
 
 export function createHandler(): (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse> {
-  const config = loadPersisterConfig(process.env);
-  const db = { ddb: createDynamoClient(config.aws), tables: config.tables };
-  const sqs = createSqsClient(config.aws);
-  const membersCache = new Map<string, { memberIds: readonly string[]; until: number }>();
-  const lastSeqCache = new Map<string, number>();
-  const log = {
-    warn: (fields: Record<string, unknown>, msg: string) =>
-      console.warn(JSON.stringify({ level: "warn", msg, ...fields })),
-    error: (fields: Record<string, unknown>, msg: string) =>
-      console.error(JSON.stringify({ level: "error", msg, ...fields })),
-  };
-  return (event, context) =>
-    persistBatch(event, {
-      db,
-      sqs,
-      notifyQueueUrl: config.notifyQueueUrl,
-      now: Date.now,
-      log,
-      membersCache,
-      lastSeqCache,
-      remainingMs: context ? () => context.getRemainingTimeInMillis() : undefined,
-    });
+  const persister = persisterFromEnv(process.env);
+  return (event, context) => persister.persist(event, context && (() => context.getRemainingTimeInMillis()));
 }

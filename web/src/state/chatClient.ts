@@ -292,22 +292,26 @@ export class ChatClient {
     this.markOpenRead();
   }
 
+  private applyHistoryPage(conversationId: string, page: { messages: StoredMessage[]; hasMore: boolean }): void {
+    const me = this.state.me.userId;
+    this.update((s) => ({
+      ...s,
+      messages: {
+        ...s.messages,
+        [conversationId]: mergeHistoryPage(
+          s.messages[conversationId] ?? emptyMessageList,
+          page.messages,
+          page.hasMore,
+          me,
+        ),
+      },
+    }));
+  }
+
   private async loadLatest(conversationId: string): Promise<void> {
     try {
       const page = await this.api.messages(conversationId, { limit: this.pageSize });
-      const me = this.state.me.userId;
-      this.update((s) => ({
-        ...s,
-        messages: {
-          ...s.messages,
-          [conversationId]: mergeHistoryPage(
-            s.messages[conversationId] ?? emptyMessageList,
-            page.messages,
-            page.hasMore,
-            me,
-          ),
-        },
-      }));
+      this.applyHistoryPage(conversationId, page);
       this.noteMessages(conversationId, page.messages);
     } catch (err) {
       this.onApiError(err);
@@ -322,19 +326,7 @@ export class ChatClient {
     this.setLoadingOlder(conversationId, true);
     try {
       const page = await this.api.messages(conversationId, { before, limit: this.pageSize });
-      const me = this.state.me.userId;
-      this.update((s) => ({
-        ...s,
-        messages: {
-          ...s.messages,
-          [conversationId]: mergeHistoryPage(
-            s.messages[conversationId] ?? emptyMessageList,
-            page.messages,
-            page.hasMore,
-            me,
-          ),
-        },
-      }));
+      this.applyHistoryPage(conversationId, page);
     } catch (err) {
       this.onApiError(err);
     } finally {
