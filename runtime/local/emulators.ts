@@ -32,7 +32,24 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
+async function canListen(port: number): Promise<boolean> {
+  const srv = createServer();
+  return new Promise((resolve) => {
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port to give a child process. Picked below Linux's ephemeral range (32768+), where the kernel also takes
+ * the local ports of outgoing connections and port-0 binds of parallel test workers: a port chosen there can
+ * be taken by someone else before the child binds it.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
   const srv = createServer();
   srv.listen(0, "127.0.0.1");
   await once(srv, "listening");

@@ -74,8 +74,16 @@ export async function waitForOutput(p: ManagedProcess, predicate: RegExp, timeou
   }
 }
 
-/** Polls `url` until it answers 200; fails early if the process exits. */
-export async function waitForHealthy(p: ManagedProcess, url: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `url` until it answers 200 — from the expected gateway when `gatewayId` is given, so a port some other
+ * process grabbed first is not mistaken for ours; fails early if the process exits.
+ */
+export async function waitForHealthy(
+  p: ManagedProcess,
+  url: string,
+  timeoutMs = 30_000,
+  gatewayId?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (p.child.exitCode !== null || p.child.signalCode !== null) {
@@ -85,7 +93,8 @@ export async function waitForHealthy(p: ManagedProcess, url: string, timeoutMs =
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok) return;
+      const body = res.ok ? ((await res.json()) as { gatewayId?: string }) : undefined;
+      if (body && (gatewayId === undefined || body.gatewayId === gatewayId)) return;
     } catch {
       // not listening yet
     }

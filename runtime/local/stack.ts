@@ -135,7 +135,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           mirror: opts.mirror,
         });
         try {
-          await waitForHealthy(p, `http://127.0.0.1:${port}/healthz`);
+          await waitForHealthy(p, `http://127.0.0.1:${port}/healthz`, 30_000, id);
         } catch (err) {
           await p.kill();
           throw err;
