@@ -7,21 +7,18 @@
  *   --verbose      mirror every process's logs to this terminal
  *   --no-web-build serve whatever web/dist holds (or no client) instead of building it when missing
  */
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { repoRoot } from "./processes";
 import { startLocalStack } from "./stack";
+import { buildWebClient, webBuildState } from "./web-build";
 
-function buildWebIfMissing(): void {
-  const dist = path.join(repoRoot, "web/dist/index.html");
-  if (existsSync(dist) || !existsSync(path.join(repoRoot, "web/vite.config.ts"))) return;
-  console.log("Building the web client (first run only)…");
-  execFileSync(process.execPath, [require.resolve("vite/bin/vite.js"), "build", "--config", "web/vite.config.ts"], {
-    cwd: repoRoot,
-    stdio: "inherit",
-  });
+async function buildWebIfNeeded(): Promise<void> {
+  const state = webBuildState();
+  if (state === "fresh") return;
+  console.log(
+    state === "missing" ? "Building the web client (first run only)…" : "Rebuilding the web client (sources changed)…",
+  );
+  await buildWebClient();
 }
 
 async function main(): Promise<void> {
@@ -40,7 +37,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(gateways) || gateways < 1 || gateways > 16) throw new Error("--gateways must be 1–16");
   if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - gateways) throw new Error("--port is invalid");
 
-  if (!values["no-web-build"]) buildWebIfMissing();
+  if (!values["no-web-build"]) await buildWebIfNeeded();
   const started = Date.now();
   const stack = await startLocalStack({
     gateways,

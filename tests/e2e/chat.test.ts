@@ -3,47 +3,17 @@
  * emulators, persister runner and two gateways. Alice and Bob sit on different gateways, so every message and
  * typing frame crosses between gateway processes.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
+import { ensureWebBuilt, webDistDir as distDir } from "../../runtime/local/web-build";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repoRoot = path.resolve(__dirname, "../..");
-const webDir = path.join(repoRoot, "web");
-const distDir = path.join(webDir, "dist");
 const resultsDir = path.join(repoRoot, "test-results");
 
 jest.setTimeout(240_000);
-
-function newestMtime(p: string): number {
-  const st = statSync(p);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return readdirSync(p).reduce((m, name) => Math.max(m, newestMtime(path.join(p, name))), st.mtimeMs);
-}
-
-/** Builds web/dist when it is missing or older than its sources, so the test never runs a stale client. */
-function ensureWebBuilt(): void {
-  const sources = [
-    path.join(webDir, "src"),
-    path.join(webDir, "index.html"),
-    path.join(webDir, "vite.config.ts"),
-    // The client bundles these two contract modules.
-    path.join(repoRoot, "runtime/contracts/frames.ts"),
-    path.join(repoRoot, "runtime/contracts/ids.ts"),
-  ];
-  const built = existsSync(path.join(distDir, "index.html")) ? newestMtime(distDir) : 0;
-  if (built > Math.max(...sources.map(newestMtime))) return;
-  execFileSync(
-    process.execPath,
-    [path.join(repoRoot, "node_modules/vite/bin/vite.js"), "build", "--config", "web/vite.config.ts"],
-    {
-      cwd: repoRoot,
-      stdio: "pipe",
-    },
-  );
-}
 
 /** Polls until `check` holds, then returns the value; on timeout fails with the last value seen. */
 async function eventually<T>(
@@ -83,7 +53,8 @@ describe("web client in Chromium", () => {
           "It never downloads a browser.",
       );
     }
-    ensureWebBuilt();
+    // The same build `npm start` runs: Vite's API, only when web/dist is missing or older than its sources.
+    await ensureWebBuilt();
     mkdirSync(resultsDir, { recursive: true });
     stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir });
     browser = await chromium.launch({
