@@ -82,7 +82,16 @@ export class Session implements LocalSession {
   private lastViolation = 0;
   private alive = true;
   private closed = false;
-  /** Inbound frames run one at a time, so a client's sends reach the queue in the order it sent them. */
+  /**
+   * Set when the gateway decided to close the socket once the answers it owes are out (rate-limit policy):
+   * frames that arrive from then on are not read.
+   */
+  private closing = false;
+  /**
+   * Inbound frames run one at a time, so a client's sends reach the queue in the order it sent them. Every
+   * answer to a frame (its result or its error, a RATE_LIMITED refusal included) is sent from this chain, so a
+   * later frame's answer never overtakes an earlier one's.
+   */
   private inbound: Promise<void> = Promise.resolve();
   /** Outgoing work that must stay ordered (sync pages, gap fills); live messages queue behind it. */
   private outbound: Promise<void> = Promise.resolve();
@@ -197,9 +206,31 @@ export class Session implements LocalSession {
     if (this.closed) return;
     this.closed = true;
     this.ws.close(code, reason);
-    // A slow or dead peer may never read the close frame.
-    this.killTimer = setTimeout(() => this.ws.terminate(), 2_000);
+    this.armKillTimer(this.ws.bufferedAmount);
+  }
+
+  /**
+   * A slow or dead peer may never answer the close frame: terminate it 2 s after the close, but not while the
+   * frames sent before the close are still draining to it (terminating would discard them). A peer that stops
+   * reading altogether is cut off once its buffer has made no progress for one interval.
+   */
+  private armKillTimer(queuedBefore: number): void {
+    this.killTimer = setTimeout(() => {
+      const queued = this.ws.bufferedAmount;
+      if (queued > 0 && queued < queuedBefore) this.armKillTimer(queued);
+      else this.ws.terminate();
+    }, 2_000);
     this.killTimer.unref();
+  }
+
+  /**
+   * Runs `task` after every frame received before it has been handled and answered. The chain never rejects:
+   * a failing task is logged, and the frames queued behind it still run.
+   */
+  private enqueueInbound(task: () => void | Promise<void>): void {
+    this.inbound = this.inbound
+      .then(task)
+      .catch((err) => this.ctx.log.error({ err: errorMessage(err), connectionId: this.connectionId }, "frame failed"));
   }
 
   private send(frame: ServerFrame): void {
@@ -341,21 +372,30 @@ export class Session implements LocalSession {
     }
   }
 
+  /**
+   * The rate limit is decided here, as each frame is received; the answer (result or RATE_LIMITED) is queued
+   * behind the answers to the frames before it. The violation that crosses `maxRateViolations` gets no answer:
+   * the socket closes with 1008 once every frame received before it is answered, and later frames are not read.
+   */
   private onFrame(data: RawData, isBinary: boolean): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     if (!this.bucket.take()) {
       const t = this.ctx.now();
       if (t - this.lastViolation > 10_000) this.violations = 0;
       this.lastViolation = t;
       this.violations++;
       if (this.violations > this.ctx.settings.maxRateViolations) {
-        this.close(closeCodes.policy, "rate limit exceeded repeatedly");
+        this.closing = true;
+        this.enqueueInbound(() => this.close(closeCodes.policy, "rate limit exceeded repeatedly"));
         return;
       }
-      this.sendError("RATE_LIMITED", "too many frames; slow down", refOf(safeJson(data, isBinary)));
+      const ref = refOf(safeJson(data, isBinary));
+      this.enqueueInbound(() => {
+        if (!this.closed) this.sendError("RATE_LIMITED", "too many frames; slow down", ref);
+      });
       return;
     }
-    this.inbound = this.inbound.then(() => this.handleRaw(data, isBinary));
+    this.enqueueInbound(() => this.handleRaw(data, isBinary));
   }
 
   private async handleRaw(data: RawData, isBinary: boolean): Promise<void> {

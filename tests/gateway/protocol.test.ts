@@ -8,9 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
-import { closeCodes, env, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
+import { closeCodes, env, loadGatewayConfig, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
+import { deriveSettings } from "../../runtime/gateway/context";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { api, Client, eventually, mintToken, signup, sleep, uniqueName, type TestUser } from "./helpers";
+import { timing } from "../support/timing";
 
 jest.setTimeout(30_000);
 
@@ -176,17 +178,47 @@ describe("frames", () => {
   });
 
   it("rate-limits with RATE_LIMITED frames and closes with 1008 after repeated violations", async () => {
-    const u = await user("rl");
+    // The contract (docs/protocol.md, "Rate limit and the 1008 close"), from the limits this gateway runs with:
+    // every frame received before the close decision is answered, in the order sent, then the socket closes
+    // with 1008; the violation that decides it and every later frame get no answer.
+    const config = loadGatewayConfig(stack.gatewayBaseEnv);
+    const { rateLimitBurst: burst, rateLimitPerSecond: rate } = config.limits;
+    const { maxRateViolations } = deriveSettings(config);
+    const [u, peer] = [await user("rl"), await user("rlp")];
+    const conversationId = (
+      await api(base, "POST", "/api/conversations", { kind: "direct", userId: peer.userId }, u.token)
+    ).body.conversation.conversationId as string;
     const c = await connect(u);
-    for (let i = 0; i < 60; i++) c.send({ type: "ping" });
-    await c.waitFor((f) => f.type === "error" && f.code === "RATE_LIMITED");
-    // The burst (40) is served; the rest of the 60 are refused, not queued.
-    await eventually(async () => c.frames.filter((f) => f.type === "pong").length >= 40);
-    const pongs = c.frames.filter((f) => f.type === "pong").length;
-    expect(pongs).toBeLessThan(60);
-    expect(c.frames.filter((f) => f.type === "error" && f.code === "RATE_LIMITED")).toHaveLength(60 - pongs);
-    for (let i = 0; i < 200 && c.ws.readyState === WebSocket.OPEN; i++) c.send({ type: "ping" });
-    expect(await c.closed()).toBe(closeCodes.policy);
+    // Pings (answered at once) alternate with sends (answered after the SQS round trip), so an answer that
+    // overtook or replaced another shows as a mismatch at its position.
+    const sent = Array.from({ length: burst + maxRateViolations + 20 }, (_, i) =>
+      i % 2 ? { type: "send", conversationId, clientMessageId: `rl-${i}`, body: `m ${i}` } : { type: "ping" },
+    );
+    const answered = (f: (typeof sent)[number]) =>
+      f.type === "ping" ? { type: "pong" } : { type: "accepted", conversationId, clientMessageId: f.clientMessageId };
+    const limited = (f: (typeof sent)[number]) => ({
+      type: "error",
+      code: "RATE_LIMITED",
+      message: expect.any(String),
+      ref: f.type === "ping" ? { type: "ping" } : { type: "send", conversationId, clientMessageId: f.clientMessageId },
+    });
+    const started = Date.now();
+    for (const f of sent) c.send(f);
+    expect(await c.closed(timing.ms(20_000))).toBe(closeCodes.policy);
+    const elapsedS = (Date.now() - started) / 1000;
+
+    // Live `message` frames of the stored sends are not answers; everything else after `ready` is.
+    const answers = c.frames.filter((f) => ["pong", "accepted", "error"].includes(f.type));
+    const refused = answers.flatMap((a, i) => (a.type === "error" && a.code === "RATE_LIMITED" ? [i] : []));
+    // The first `burst` frames find tokens; more only as the bucket refills while the frames arrive.
+    expect(refused).toHaveLength(maxRateViolations);
+    expect(refused[0]).toBeGreaterThanOrEqual(burst);
+    expect(answers.length - maxRateViolations).toBeLessThanOrEqual(burst + Math.ceil(rate * elapsedS) + 1);
+    // Frame `answers.length` was the deciding violation: it and the rest were not answered.
+    expect(answers.length).toBeLessThan(sent.length);
+    expect(answers).toEqual(
+      sent.slice(0, answers.length).map((f, i) => (refused.includes(i) ? limited(f) : answered(f))),
+    );
   });
 
   it("caps connections per user: the 11th is closed with 4029", async () => {
