@@ -16,6 +16,8 @@ module.exports = {
       },
     ],
   },
+  // jose ships only ES modules; compiling it lets suites start a gateway in-process (tests/support/in-process.ts).
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   // Integration suites start emulators and processes; keep the 2-core machine from thrashing.
   maxWorkers: 2,
   testTimeout: 30000,

@@ -18,6 +18,8 @@ export const env = {
   /** Local only: point the SDKs at the emulators. Unset in AWS. */
   dynamodbEndpoint: "PARLEY_DYNAMODB_ENDPOINT",
   sqsEndpoint: "PARLEY_SQS_ENDPOINT",
+  /** Local only: which DynamoDB emulator runtime/local/emulators.ts starts (see loadLocalDynamodb). */
+  localDynamodb: "PARLEY_LOCAL_DYNAMODB",
   logLevel: "PARLEY_LOG_LEVEL",
   // gateway
   port: "PARLEY_PORT",
@@ -79,6 +81,20 @@ export function loadAwsConfig(e: Env): AwsConfig {
     dynamodbEndpoint: optionalUrl(e, env.dynamodbEndpoint),
     sqsEndpoint: optionalUrl(e, env.sqsEndpoint),
   };
+}
+
+/** Local DynamoDB backends: dynalite (default, fast, lenient) or AWS's DynamoDB Local (Java, closer to AWS). */
+export const localDynamodbBackends = ["dynalite", "dynamodb-local"] as const;
+export type LocalDynamodb = (typeof localDynamodbBackends)[number];
+
+export function loadLocalDynamodb(e: Env): LocalDynamodb {
+  const v = e[env.localDynamodb]?.trim();
+  if (!v) return "dynalite";
+  const backend = localDynamodbBackends.find((b) => b === v);
+  if (!backend) {
+    throw new ConfigError(`${env.localDynamodb} must be one of ${localDynamodbBackends.join(", ")}, got "${v}"`);
+  }
+  return backend;
 }
 
 export function loadTableNames(e: Env, keys: readonly TableKey[] = tableKeys): TableNames {

@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { WebSocketServer } from "ws";
 import { createDynamoClient, createSqsClient } from "../aws/clients";
 import { closeCodes, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
@@ -31,6 +33,14 @@ export interface StartOptions {
   readonly settings?: Partial<GatewaySettings>;
   /** Interface to bind both servers on. */
   readonly bindHost?: string;
+  /**
+   * Wraps the SDK clients the gateway builds, before any part sees them. Tests use it to put AWS behaviours the
+   * emulators lack (1 MB pages, index lag, unprocessed batch items) or faults in front of the real clients.
+   */
+  readonly wrapClients?: {
+    readonly ddb?: (client: DynamoDBDocumentClient) => DynamoDBDocumentClient;
+    readonly sqs?: (client: SQSClient) => SQSClient;
+  };
 }
 
 export interface RunningGateway {
@@ -99,8 +109,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     settings,
     gatewayId,
     internalUrl,
-    db: { ddb, tables: config.tables },
-    sqs,
+    db: { ddb: opts.wrapClients?.ddb?.(ddb) ?? ddb, tables: config.tables },
+    sqs: opts.wrapClients?.sqs?.(sqs) ?? sqs,
     log,
     tokens: new TokenService({
       secret: config.jwtSecret,

@@ -1,24 +1,30 @@
 /**
  * The embedded default: fauxqs (SQS) and dynalite (DynamoDB) as child processes speaking the real wire
  * protocols. Separate processes so tests can stop and restart them and the benchmark can meter them.
+ * `PARLEY_LOCAL_DYNAMODB=dynamodb-local` (or the `dynamodb` option) runs AWS's DynamoDB Local (Java) instead of
+ * dynalite: stricter and closer to AWS (1 MB pages in UTF-8 bytes, transactions), slower to start.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { loadLocalDynamodb, type LocalDynamodb } from "../contracts";
 
 const root = path.resolve(__dirname, "../..");
 
 export interface EmulatorOptions {
-  /** LevelDB folder for dynalite; omit for in-memory tables. fauxqs is always in memory. */
+  /** Folder for DynamoDB's data (dynalite's LevelDB, DynamoDB Local's SQLite file); omit for in-memory tables. fauxqs is always in memory. */
   readonly dataDir?: string;
   readonly sqsPort?: number;
   readonly dynamodbPort?: number;
+  /** Which DynamoDB emulator; default from PARLEY_LOCAL_DYNAMODB, else dynalite. */
+  readonly dynamodb?: LocalDynamodb;
 }
 
 export interface Emulator {
-  readonly name: "fauxqs" | "dynalite";
+  readonly name: "fauxqs" | LocalDynamodb;
   readonly endpoint: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
@@ -72,7 +78,7 @@ export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
@@ -80,27 +86,64 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function startEmulator(
-  name: Emulator["name"],
-  port: number,
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<Emulator> {
+/** Answers once DynamoDB Local serves requests (its HTTP port opens before its database is ready). */
+async function waitForListTables(endpoint: string, timeoutMs: number): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `DynamoDB Local at ${endpoint} did not answer ListTables within ${timeoutMs} ms: ${String(err)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+interface Launch {
+  readonly command: string;
+  readonly argv: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly ready: (endpoint: string) => Promise<void>;
+}
+
+function startEmulator(name: Emulator["name"], port: number, how: Launch): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(process.execPath, argv, {
-      cwd: root,
-      env: { ...process.env, ...env },
+    child = spawn(how.command, how.argv, {
+      cwd: how.cwd ?? root,
+      env: { ...process.env, ...how.env },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    const failed = once(child, "exit").then(() => {
-      throw new Error(`${name} exited during startup: ${stderr}`);
+    const failed = new Promise<never>((_, reject) => {
+      child.once("error", (err) => reject(new Error(`${name} did not start: ${err.message}`)));
+      child.once("exit", () => reject(new Error(`${name} exited during startup: ${stderr}`)));
     });
-    await Promise.race([waitForHttp(endpoint), failed]);
     failed.catch(() => undefined);
+    try {
+      await Promise.race([how.ready(endpoint), failed]);
+    } catch (err) {
+      await stopChild(child);
+      throw err;
+    }
   };
   const emulator: Emulator = {
     name,
@@ -117,15 +160,36 @@ function startEmulator(
   return launch().then(() => emulator);
 }
 
-export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
-  const sqsPort = opts.sqsPort ?? (await freePort());
-  const dynamodbPort = opts.dynamodbPort ?? (await freePort());
-  const dynaliteArgs = [
+const javaHint = "DynamoDB Local needs Java 17: apt-get install -y openjdk-17-jre-headless";
+
+/** Fails with one clear line when `java` is missing or older than 17. */
+function checkJava(): void {
+  const out = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (out.error || out.status !== 0) throw new Error(javaHint);
+  const major = Number(/version "(\d+)/.exec(out.stderr)?.[1]);
+  if (!(major >= 17)) throw new Error(`${javaHint} (found: ${out.stderr.split("\n")[0]})`);
+}
+
+/** DynamoDBLocal.jar and its native libraries, as the npm package amplify-dynamodb-simulator ships them. */
+export function dynamodbLocalHome(): string {
+  let pkg: string;
+  try {
+    pkg = require.resolve("amplify-dynamodb-simulator/package.json");
+  } catch {
+    throw new Error("DynamoDB Local is not installed: its jar comes with the npm package amplify-dynamodb-simulator");
+  }
+  const home = path.join(path.dirname(pkg), "emulator");
+  if (!existsSync(path.join(home, "DynamoDBLocal.jar"))) throw new Error(`no DynamoDBLocal.jar in ${home}`);
+  return home;
+}
+
+function dynaliteLaunch(port: number, dataDir: string | undefined): Launch {
+  const argv = [
     require.resolve("dynalite/cli.js"),
     "--host",
     "127.0.0.1",
     "--port",
-    String(dynamodbPort),
+    String(port),
     "--createTableMs",
     "0",
     "--deleteTableMs",
@@ -133,25 +197,66 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     "--updateTableMs",
     "0",
   ];
-  if (opts.dataDir) {
-    mkdirSync(opts.dataDir, { recursive: true });
-    dynaliteArgs.push("--path", opts.dataDir);
-  }
+  if (dataDir) argv.push("--path", dataDir);
+  return { command: process.execPath, argv, ready: (endpoint) => waitForHttp(endpoint) };
+}
+
+function dynamodbLocalLaunch(port: number, dataDir: string | undefined): Launch {
+  checkJava();
+  const home = dynamodbLocalHome();
+  const argv = [
+    // A short-lived test server: the client compiler only and a small serial heap start fastest on 2 cores.
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+UseSerialGC",
+    "-Xmx512m",
+    `-Djava.library.path=${path.join(home, "DynamoDBLocal_lib")}`,
+    "-jar",
+    path.join(home, "DynamoDBLocal.jar"),
+    "-port",
+    String(port),
+    // One database whatever the credentials and region of a client (like dynalite); nothing sent out.
+    "-sharedDb",
+    "-disableTelemetry",
+    ...(dataDir ? ["-dbPath", dataDir] : ["-inMemory"]),
+  ];
+  return { command: "java", argv, cwd: home, ready: (endpoint) => waitForListTables(endpoint, 60_000) };
+}
+
+/** The DynamoDB emulator to run: the option when given, else PARLEY_LOCAL_DYNAMODB (read only here), else dynalite. */
+export function localDynamodbBackend(choice?: LocalDynamodb): LocalDynamodb {
+  return choice ?? loadLocalDynamodb(process.env);
+}
+
+export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulators> {
+  const backend = localDynamodbBackend(opts.dynamodb);
+  const sqsPort = opts.sqsPort ?? (await freePort());
+  const dynamodbPort = opts.dynamodbPort ?? (await freePort());
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
+  const dynamodbLaunch =
+    backend === "dynamodb-local"
+      ? dynamodbLocalLaunch(dynamodbPort, opts.dataDir)
+      : dynaliteLaunch(dynamodbPort, opts.dataDir);
   // fauxqs exports only its ESM entry; its CLI sits beside it.
   const fauxqsCli = path.join(root, "node_modules/fauxqs/dist/cli.js");
-  const [sqs, dynamodb] = await Promise.all([
-    startEmulator("fauxqs", sqsPort, [fauxqsCli], {
-      FAUXQS_PORT: String(sqsPort),
-      FAUXQS_LOGGER: "false",
-      FAUXQS_HOST: "localhost",
+  const started = await Promise.allSettled([
+    startEmulator("fauxqs", sqsPort, {
+      command: process.execPath,
+      argv: [fauxqsCli],
+      env: { FAUXQS_PORT: String(sqsPort), FAUXQS_LOGGER: "false", FAUXQS_HOST: "localhost" },
+      ready: (endpoint) => waitForHttp(endpoint),
     }),
-    startEmulator("dynalite", dynamodbPort, dynaliteArgs, {}),
+    startEmulator(backend, dynamodbPort, dynamodbLaunch),
   ]);
+  const [sqs, dynamodb] = started;
+  if (sqs.status === "rejected" || dynamodb.status === "rejected") {
+    await Promise.all(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    throw sqs.status === "rejected" ? sqs.reason : (dynamodb as PromiseRejectedResult).reason;
+  }
   return {
-    sqs,
-    dynamodb,
+    sqs: sqs.value,
+    dynamodb: dynamodb.value,
     stop: async () => {
-      await Promise.all([sqs.stop(), dynamodb.stop()]);
+      await Promise.all([sqs.value.stop(), dynamodb.value.stop()]);
     },
   };
 }

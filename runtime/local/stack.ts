@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { env as envNames, type AwsConfig, type QueueKey } from "../contracts";
+import { env as envNames, type AwsConfig, type LocalDynamodb, type QueueKey } from "../contracts";
 import { createSqsClient } from "../aws/clients";
-import { freePort, startEmulators, type Emulators } from "./emulators";
+import { freePort, localDynamodbBackend, startEmulators, type Emulators } from "./emulators";
 import { spawnTs, waitForHealthy, waitForOutput, repoRoot, type ManagedProcess } from "./processes";
 import { localEnv, provision, type Provisioned } from "./provision";
 
@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   readonly runnerEnv?: Record<string, string>;
   /** Mirror process output here (npm start uses stdout). */
   readonly mirror?: NodeJS.WritableStream;
+  /** DynamoDB emulator (default: PARLEY_LOCAL_DYNAMODB, else dynalite); DynamoDB Local keeps data in `dataDir`/dynamodb-local. */
+  readonly dynamodb?: LocalDynamodb;
 }
 
 export interface LocalGateway {
@@ -88,7 +90,9 @@ function loadSecrets(dataDir: string | undefined): Secrets {
 
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = opts.inMemory ? undefined : (opts.dataDir ?? path.join(repoRoot, "data"));
-  const emulators = await startEmulators({ dataDir: dataDir && path.join(dataDir, "dynamodb") });
+  const backend = localDynamodbBackend(opts.dynamodb);
+  const dbDir = dataDir && path.join(dataDir, backend === "dynamodb-local" ? "dynamodb-local" : "dynamodb");
+  const emulators = await startEmulators({ dynamodb: backend, dataDir: dbDir });
   try {
     const dynamodb = new DynamoDBClient({
       endpoint: emulators.dynamodb.endpoint,

@@ -3,18 +3,11 @@
  * DynamoDB TTL deletes lazily (hours or days late, and dynalite never does), so every reader here also
  * checks `expiresAt` itself.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
+import { batchDeleteAll, batchGetAll } from "./batch";
 import { epochSeconds, isConditionalCheckFailed, type Db } from "./db";
+import { queryAll } from "./paging";
 
 export interface ConnectionItem {
   readonly connectionId: string;
@@ -59,21 +52,34 @@ export async function deleteConnection(db: Db<"connections">, connectionId: stri
   await db.ddb.send(new DeleteCommand({ TableName: db.tables.connections, Key: { connectionId } }));
 }
 
-/** Deletes many records, 25 per BatchWrite, retrying unprocessed items with backoff. */
+/**
+ * Deletes many records (a repeated id counts once: AWS refuses a batch naming a key twice), 25 per BatchWrite,
+ * retrying unprocessed items with backoff.
+ */
 export async function deleteConnections(db: Db<"connections">, connectionIds: readonly string[]): Promise<void> {
-  for (let i = 0; i < connectionIds.length; i += 25) {
-    let requests: NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string] | undefined = connectionIds
-      .slice(i, i + 25)
-      .map((connectionId) => ({ DeleteRequest: { Key: { connectionId } } }));
-    for (let attempt = 0; requests?.length && attempt < 8; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-      const out: BatchWriteCommandOutput = await db.ddb.send(
-        new BatchWriteCommand({ RequestItems: { [db.tables.connections]: requests } }),
-      );
-      requests = out.UnprocessedItems?.[db.tables.connections];
-    }
-    if (requests?.length) throw new Error(`BatchWrite left ${requests.length} connection deletes unprocessed`);
-  }
+  await batchDeleteAll(
+    db.ddb,
+    db.tables.connections,
+    connectionIds.map((connectionId) => ({ connectionId })),
+  );
+}
+
+/**
+ * The records that exist for `connectionIds`, read from the base table — strongly consistent when `consistent`.
+ * The indexes lag writes in AWS (a record deleted a moment ago can still be listed by byUser); this is the
+ * check that does not.
+ */
+export async function getConnections(
+  db: Db<"connections">,
+  connectionIds: readonly string[],
+  consistent = false,
+): Promise<ConnectionItem[]> {
+  return batchGetAll<ConnectionItem>(
+    db.ddb,
+    db.tables.connections,
+    connectionIds.map((connectionId) => ({ connectionId })),
+    consistent,
+  );
 }
 
 /**
@@ -103,47 +109,30 @@ export async function touchConnection(
   }
 }
 
-/** Every record of one user (live or not: callers filter with isLive and clean up the rest). */
+/**
+ * Every record of one user (live or not: callers filter with isLive and clean up the rest). Read from the byUser
+ * index, which is eventually consistent: it may still list a record deleted a moment ago.
+ */
 export async function listConnectionsByUser(db: Db<"connections">, userId: string): Promise<ConnectionItem[]> {
-  const items: ConnectionItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.ddb.send(
-      new QueryCommand({
-        TableName: db.tables.connections,
-        IndexName: byUserIndex.name,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": userId },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((out.Items ?? []) as ConnectionItem[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+  return queryAll<ConnectionItem>(db.ddb, {
+    TableName: db.tables.connections,
+    IndexName: byUserIndex.name,
+    KeyConditionExpression: "userId = :u",
+    ExpressionAttributeValues: { ":u": userId },
+  });
 }
 
-/** (connectionId, userId) of every record a gateway owns; the index projects only those. */
+/** (connectionId, userId) of every record a gateway owns; the index projects only those (and lags writes). */
 export async function listConnectionsByGateway(
   db: Db<"connections">,
   gatewayId: string,
 ): Promise<{ connectionId: string; userId: string }[]> {
-  const items: { connectionId: string; userId: string }[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.ddb.send(
-      new QueryCommand({
-        TableName: db.tables.connections,
-        IndexName: byGatewayIndex.name,
-        KeyConditionExpression: "gatewayId = :g",
-        ExpressionAttributeValues: { ":g": gatewayId },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((out.Items ?? []) as { connectionId: string; userId: string }[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+  return queryAll<{ connectionId: string; userId: string }>(db.ddb, {
+    TableName: db.tables.connections,
+    IndexName: byGatewayIndex.name,
+    KeyConditionExpression: "gatewayId = :g",
+    ExpressionAttributeValues: { ":g": gatewayId },
+  });
 }
 
 export const gatewayKey = (gatewayId: string): string => `${GATEWAY_KEY_PREFIX}${gatewayId}`;
@@ -167,19 +156,7 @@ export async function putGateway(
 /** Every registered gateway with its liveness (one Query on the registry partition, then BatchGet). */
 export async function listGateways(db: Db<"connections">): Promise<GatewayItem[]> {
   const keys = (await listConnectionsByGateway(db, GATEWAY_REGISTRY)).map((k) => ({ connectionId: k.connectionId }));
-  const found: GatewayItem[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-    for (let attempt = 0; pending?.length && attempt < 8; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-      const out: BatchGetCommandOutput = await db.ddb.send(
-        new BatchGetCommand({ RequestItems: { [db.tables.connections]: { Keys: pending } } }),
-      );
-      found.push(...((out.Responses?.[db.tables.connections] ?? []) as GatewayItem[]));
-      pending = out.UnprocessedKeys?.[db.tables.connections]?.Keys;
-    }
-  }
-  return found;
+  return batchGetAll<GatewayItem>(db.ddb, db.tables.connections, keys);
 }
 
 /**

@@ -1,11 +1,6 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
+import { batchGetAll } from "./batch";
 import { isConditionalCheckFailed, type Db } from "./db";
 import { putMembershipIfAbsent } from "./memberships";
 
@@ -27,6 +22,13 @@ export interface ConversationItem {
 
 export const PREVIEW_CHARS = 120;
 
+/** The first PREVIEW_CHARS UTF-16 units of a body, never ending inside a surrogate pair (emoji, astral CJK). */
+export function previewOf(body: string): string {
+  const cut = body.slice(0, PREVIEW_CHARS);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
 export async function getConversation(
   db: Db<"conversations">,
   conversationId: string,
@@ -43,24 +45,12 @@ export async function getConversations(
   ids: readonly string[],
   consistent = false,
 ): Promise<ConversationItem[]> {
-  const found: ConversationItem[] = [];
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = ids
-      .slice(i, i + 100)
-      .map((conversationId) => ({ conversationId }));
-    for (let attempt = 0; keys?.length && attempt < 8; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-      const out: BatchGetCommandOutput = await db.ddb.send(
-        new BatchGetCommand({
-          RequestItems: { [db.tables.conversations]: { Keys: keys, ConsistentRead: consistent } },
-        }),
-      );
-      found.push(...((out.Responses?.[db.tables.conversations] ?? []) as ConversationItem[]));
-      keys = out.UnprocessedKeys?.[db.tables.conversations]?.Keys;
-    }
-    if (keys?.length) throw new Error(`BatchGet left ${keys.length} conversations unprocessed`);
-  }
-  return found;
+  return batchGetAll<ConversationItem>(
+    db.ddb,
+    db.tables.conversations,
+    ids.map((conversationId) => ({ conversationId })),
+    consistent,
+  );
 }
 
 /**
@@ -115,7 +105,7 @@ export async function recordStoredMessage(db: Db<"conversations">, message: Stor
         ExpressionAttributeValues: {
           ":seq": message.seq,
           ":at": message.storedAt,
-          ":preview": message.body.slice(0, PREVIEW_CHARS),
+          ":preview": previewOf(message.body),
           ":sender": message.senderId,
         },
         ReturnValues: "ALL_NEW",

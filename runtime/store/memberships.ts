@@ -1,5 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed, type Db } from "./db";
+import { queryAll } from "./paging";
 
 export interface MembershipItem {
   readonly userId: string;
@@ -37,21 +38,11 @@ export async function getMembership(
 }
 
 export async function listMemberships(db: Db<"memberships">, userId: string): Promise<MembershipItem[]> {
-  const items: MembershipItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.ddb.send(
-      new QueryCommand({
-        TableName: db.tables.memberships,
-        KeyConditionExpression: "userId = :u",
-        ExpressionAttributeValues: { ":u": userId },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((out.Items ?? []) as MembershipItem[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+  return queryAll<MembershipItem>(db.ddb, {
+    TableName: db.tables.memberships,
+    KeyConditionExpression: "userId = :u",
+    ExpressionAttributeValues: { ":u": userId },
+  });
 }
 
 /** Advances lastReadSeq; returns false when it was already at or past `seq` (or not a member). */

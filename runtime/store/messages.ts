@@ -1,6 +1,7 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
 import { isConditionalCheckFailed, type Db } from "./db";
+import { queryItems } from "./paging";
 
 export const MAX_PAGE = 100;
 
@@ -23,17 +24,18 @@ export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMe
 
 /** The highest-seq message, read consistently: the source of truth for the next seq. */
 export async function latestMessage(db: Db<"messages">, conversationId: string): Promise<StoredMessage | undefined> {
-  const out = await db.ddb.send(
-    new QueryCommand({
+  const { items } = await queryItems<StoredMessage>(
+    db.ddb,
+    {
       TableName: db.tables.messages,
       KeyConditionExpression: "conversationId = :c",
       ExpressionAttributeValues: { ":c": conversationId },
       ScanIndexForward: false,
-      Limit: 1,
       ConsistentRead: true,
-    }),
+    },
+    1,
   );
-  return out.Items?.[0] as StoredMessage | undefined;
+  return items[0];
 }
 
 /** Removes a message only if it is still the one this sender's clientMessageId put there. */
@@ -68,7 +70,10 @@ export interface PageQuery {
 export interface Page {
   /** Ascending by seq. */
   readonly messages: StoredMessage[];
-  /** More messages exist beyond this page in the direction asked. */
+  /**
+   * More messages exist beyond this page in the direction asked. A page is always full (`limit` messages) unless
+   * it is the last: a Query page DynamoDB ends early (1 MB of data) is continued, never reported as the end.
+   */
   readonly hasMore: boolean;
 }
 
@@ -88,17 +93,18 @@ export async function pageMessages(db: Db<"messages">, conversationId: string, q
     range = " AND seq < :before";
     values[":before"] = q.before;
   }
-  const out = await db.ddb.send(
-    new QueryCommand({
+  // One more than the page, across as many Query calls as DynamoDB needs: the extra item says whether there is more.
+  const { items } = await queryItems<StoredMessage>(
+    db.ddb,
+    {
       TableName: db.tables.messages,
       KeyConditionExpression: `conversationId = :c${range}`,
       ExpressionAttributeValues: values,
       ScanIndexForward: forward,
-      Limit: limit + 1,
       ConsistentRead: q.consistent === true,
-    }),
+    },
+    limit + 1,
   );
-  const items = (out.Items ?? []) as StoredMessage[];
   const hasMore = items.length > limit;
   const page = items.slice(0, limit);
   return { messages: forward ? page : page.reverse(), hasMore };

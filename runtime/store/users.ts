@@ -1,6 +1,7 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
 import { isConditionalCheckFailed, type Db } from "./db";
+import { queryItems } from "./paging";
 
 export interface UserItem {
   /** The normalised username. */
@@ -54,16 +55,17 @@ export async function getUser(db: Db<"users">, userId: string): Promise<UserItem
 /** Users whose id starts with `prefix` (non-empty), ascending, through the byDirectory index — no scans. */
 export async function searchUsers(db: Db<"users">, prefix: string, limit: number): Promise<PublicUser[]> {
   if (!prefix) return [];
-  const out = await db.ddb.send(
-    new QueryCommand({
+  const { items } = await queryItems<UserItem>(
+    db.ddb,
+    {
       TableName: db.tables.users,
       IndexName: tables.users.indexes[0].name,
       KeyConditionExpression: "directory = :d AND begins_with(userId, :p)",
       ExpressionAttributeValues: { ":d": directoryOf(prefix), ":p": prefix },
-      Limit: limit,
-    }),
+    },
+    limit,
   );
-  return ((out.Items ?? []) as UserItem[]).map((u) => ({ userId: u.userId, displayName: u.displayName }));
+  return items.map((u) => ({ userId: u.userId, displayName: u.displayName }));
 }
 
 export async function recordLastSeen(db: Db<"users">, userId: string, lastSeen: number): Promise<void> {

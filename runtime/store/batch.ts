@@ -1,0 +1,94 @@
+/**
+ * The BatchWriteItem / BatchGetItem loops every store helper goes through, obeying two AWS rules:
+ * - a request that names the same key twice is refused whole (`ValidationException: Provided list of item keys
+ *   contains duplicates`), so keys are de-duplicated before they are chunked;
+ * - a call may succeed with part of the work returned as `UnprocessedItems` / `UnprocessedKeys` (throttling,
+ *   the 16 MB response cap), so the rest is retried with exponential backoff and jitter, a bounded number of
+ *   times, and an error is thrown if some is still left.
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
+import type { Key } from "./paging";
+
+/** AWS limits per call. */
+export const BATCH_WRITE_MAX = 25;
+export const BATCH_GET_MAX = 100;
+/** Calls per chunk before giving up on what is still unprocessed. */
+export const BATCH_ATTEMPTS = 8;
+
+/** A stable identity for a key object, whatever order its attributes were written in. */
+export function keyId(key: Key): string {
+  return JSON.stringify(
+    Object.keys(key)
+      .sort()
+      .map((k) => [k, key[k]]),
+  );
+}
+
+/** `keys` without repeats, first occurrence kept. */
+export function uniqueKeys<K extends Key>(keys: readonly K[]): K[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    const id = keyId(k);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+/** Full jitter on 20 ms · 2^attempt, capped at 1 s (AWS's advice for unprocessed items). */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1_000, 20 * 2 ** attempt);
+  return new Promise((r) => setTimeout(r, ceiling / 2 + (Math.random() * ceiling) / 2));
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Deletes every key of `table` (duplicates dropped), 25 per call, retrying unprocessed deletes. */
+export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string, keys: readonly Key[]): Promise<void> {
+  for (const chunk of chunks(uniqueKeys(keys), BATCH_WRITE_MAX)) {
+    let requests: NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string] | undefined = chunk.map((Key) => ({
+      DeleteRequest: { Key },
+    }));
+    for (let attempt = 0; requests?.length && attempt < BATCH_ATTEMPTS; attempt++) {
+      if (attempt) await backoff(attempt);
+      const out: BatchWriteCommandOutput = await ddb.send(
+        new BatchWriteCommand({ RequestItems: { [table]: requests } }),
+      );
+      requests = out.UnprocessedItems?.[table];
+    }
+    if (requests?.length) throw new Error(`BatchWrite left ${requests.length} deletes in ${table} unprocessed`);
+  }
+}
+
+/** The items found for `keys` (duplicates dropped; missing keys are simply absent), 100 per call. */
+export async function batchGetAll<T>(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  keys: readonly Key[],
+  consistent = false,
+): Promise<T[]> {
+  const found: T[] = [];
+  for (const chunk of chunks(uniqueKeys(keys), BATCH_GET_MAX)) {
+    let pending: Key[] | undefined = chunk;
+    for (let attempt = 0; pending?.length && attempt < BATCH_ATTEMPTS; attempt++) {
+      if (attempt) await backoff(attempt);
+      const out: BatchGetCommandOutput = await ddb.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }),
+      );
+      found.push(...((out.Responses?.[table] ?? []) as T[]));
+      pending = out.UnprocessedKeys?.[table]?.Keys;
+    }
+    if (pending?.length) throw new Error(`BatchGet left ${pending.length} keys of ${table} unprocessed`);
+  }
+  return found;
+}
