@@ -103,6 +103,12 @@ export class Session implements LocalSession {
   private killTimer?: NodeJS.Timeout;
   private catchUpTimer?: NodeJS.Timeout;
   private registered = false;
+  /**
+   * Frames pushed before `ready` went out, sent right after it: peers route to this socket as soon as its record
+   * is written, which is before `ready` (docs/protocol.md promises `ready` first). Undefined once ready is sent.
+   */
+  private held: string[] | undefined = [];
+  private heldBytes = 0;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -151,6 +157,8 @@ export class Session implements LocalSession {
         this.ctx.settings.directoryTtlMs + this.ctx.settings.catchUpMarginMs,
       );
       this.catchUpTimer.unref();
+      const held = this.held ?? [];
+      this.held = undefined;
       this.send({
         type: "ready",
         connectionId: this.connectionId,
@@ -158,6 +166,7 @@ export class Session implements LocalSession {
         gatewayId: this.ctx.gatewayId,
         heartbeatMs: this.ctx.settings.heartbeatMs,
       });
+      for (const text of held) this.push(text);
     })();
     this.inbound = opening.catch((err) => {
       this.ctx.log.error({ err: errorMessage(err), connectionId: this.connectionId }, "could not open session");
@@ -178,6 +187,12 @@ export class Session implements LocalSession {
 
   push(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.held) {
+      this.heldBytes += text.length;
+      if (this.heldBytes > this.ctx.settings.slowConsumerBytes) this.close(closeCodes.slowConsumer, "slow consumer");
+      else this.held.push(text);
+      return;
+    }
     if (this.ws.bufferedAmount > this.ctx.settings.slowConsumerBytes) {
       this.close(closeCodes.slowConsumer, "slow consumer: reconnect and sync");
       return;
@@ -473,10 +488,10 @@ export class Session implements LocalSession {
   }
 
   private async handleSync(frame: Extract<ClientFrame, { type: "sync" }>): Promise<void> {
-    const allowed: { conversationId: string; afterSeq: number }[] = [];
+    const allowed: { conversationId: string; afterSeq: number; cachedLastSeq: number }[] = [];
     for (const cursor of frame.cursors) {
       const c = await this.deps.members.conversationFor(this.userId, cursor.conversationId);
-      if (c) allowed.push(cursor);
+      if (c) allowed.push({ ...cursor, cachedLastSeq: c.lastSeq });
       else {
         this.sendError("NOT_MEMBER", "no such conversation, or you are not a member", {
           type: "sync",
@@ -488,7 +503,7 @@ export class Session implements LocalSession {
       this.enqueueOutbound(async () => {
         try {
           const cursors: { conversationId: string; lastSeq: number }[] = [];
-          for (const cursor of allowed) cursors.push(await this.syncOne(cursor.conversationId, cursor.afterSeq));
+          for (const cursor of allowed) cursors.push(await this.syncOne(cursor));
           this.send({ type: "synced", cursors });
           resolve();
         } catch (err) {
@@ -498,8 +513,14 @@ export class Session implements LocalSession {
     );
   }
 
-  /** Every stored message after `afterSeq`, page by page, even ones this socket already got live. */
-  private async syncOne(conversationId: string, afterSeq: number) {
+  /**
+   * Every stored message after `afterSeq`, page by page, even ones this socket already got live. A cursor beyond
+   * the conversation's last seq is clamped to it (as `read` is): kept as is, it would make this socket drop the
+   * seqs up to it as repeats when they arrive live. Only a cursor with nothing after it and beyond the cached
+   * lastSeq costs a read of the conversation.
+   */
+  private async syncOne(cursor: { conversationId: string; afterSeq: number; cachedLastSeq: number }) {
+    const { conversationId, afterSeq } = cursor;
     let after = afterSeq;
     for (;;) {
       const page = await pageMessages(this.ctx.db, conversationId, { after, limit: MAX_PAGE });
@@ -507,6 +528,10 @@ export class Session implements LocalSession {
       if (page.messages.length) after = page.messages[page.messages.length - 1]!.seq;
       await this.drain();
       if (!page.hasMore || this.closed) break;
+    }
+    if (after === afterSeq && afterSeq > cursor.cachedLastSeq) {
+      const fresh = await getConversation(this.ctx.db, conversationId, true);
+      after = Math.min(afterSeq, fresh?.lastSeq ?? 0);
     }
     this.delivered.set(conversationId, Math.max(after, this.delivered.get(conversationId) ?? 0));
     return { conversationId, lastSeq: after };
