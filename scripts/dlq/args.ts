@@ -1,6 +1,8 @@
 /** Command-line parsing for `npm run dlq`; every mistake is a UsageError (exit code 2). */
-import { parseArgs as parseNodeArgs } from "node:util";
-import { queueKeys, type QueueKey } from "../../runtime/contracts";
+import { defineCli, httpUrl, int, parseCli, UsageError } from "../../runtime/cli/args";
+import { queueKeys, queues, type QueueKey } from "../../runtime/contracts";
+
+export { UsageError };
 
 export const commands = ["list", "show", "redrive"] as const;
 export type DlqCommand = (typeof commands)[number];
@@ -16,48 +18,68 @@ export interface DlqArgs {
   readonly prefix?: string;
   readonly sqsEndpoint?: string;
   readonly region?: string;
+  /** Where a running `npm start` left its state file; undefined = the repo's data/. */
+  readonly dataDir?: string;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-export const usage = `usage: npm run dlq -- <list|show|redrive> [${queueKeys.join("|")}] [--dry-run] [--max n]
-         [--prefix <name prefix>] [--sqs-endpoint <url>] [--region <aws-region>]
-
-  list      messages waiting and dead-lettered, per queue (all queues when none is named)
-  show      dead letters with receive count, group, sent time and the reason when it can be derived
-  redrive   move dead letters back to their queue (FIFO: per group in order, fresh dedupe id), deleting each
-            from the DLQ only after the send succeeded; --dry-run shows what would move and changes nothing
-
-Queues are found through the env the services use (${queueKeys.map((k) => `${k}: queue URL var`).join(", ")}),
-their RedrivePolicy names the DLQ. Without the URL vars, queues are looked up by name: <prefix>-<queue>
-(default prefix parley-local, the local stack). Locally pass --sqs-endpoint (printed by npm start).`;
+export const dlqCli = defineCli({
+  command: "npm run dlq --",
+  args: `<${commands.join("|")}> [${queueKeys.join("|")}]`,
+  positionals: [
+    ["list", "messages waiting and dead-lettered, per queue (all queues when none is named)"],
+    ["show", "dead letters with receive count, group, sent time and the reason when it can be derived"],
+    [
+      "redrive",
+      "move dead letters back to their queue (FIFO: per group in order, fresh dedupe id), deleting each from " +
+        "the DLQ only after the send succeeded; --dry-run shows what would move and changes nothing",
+    ],
+  ],
+  options: {
+    "dry-run": { type: "boolean", description: "redrive only: show what would move, change nothing" },
+    max: {
+      type: "string",
+      value: "n",
+      description: "most dead letters to show or move",
+      defaultText: "10 for show, all for redrive",
+      parse: int(1),
+    },
+    prefix: {
+      type: "string",
+      value: "name prefix",
+      description: "find queues by name, <prefix>-<queue>, instead of through the URL env vars",
+      defaultText: "parley-local, the local stack",
+    },
+    "sqs-endpoint": {
+      type: "string",
+      value: "url",
+      description: "SQS endpoint, e.g. the fauxqs URL npm start prints",
+      defaultText: "$PARLEY_SQS_ENDPOINT, else the running npm start's, else AWS",
+      parse: httpUrl,
+    },
+    region: {
+      type: "string",
+      value: "aws-region",
+      description: "AWS region",
+      defaultText: "$AWS_REGION, else us-east-1",
+    },
+    data: {
+      type: "string",
+      value: "dir",
+      description: "data folder of the running npm start (its local-stack.json names the queues)",
+      defaultText: "data/",
+    },
+  },
+  notes:
+    `Queues are found through the env the services use (${queueKeys.map((k) => queues[k].envVar).join(", ")}); ` +
+    "their RedrivePolicy names the DLQ. With neither those vars, --sqs-endpoint, $PARLEY_SQS_ENDPOINT nor " +
+    "--prefix, the tool uses the stack a running `npm start` describes in <data>/local-stack.json. With --prefix " +
+    "(or only an endpoint) queues are looked up by name. Exit codes: 0 done, 1 failed, 2 usage.",
+});
 
 export function parseDlqArgs(argv: readonly string[]): DlqArgs {
-  let parsed;
-  try {
-    parsed = parseNodeArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        "dry-run": { type: "boolean", default: false },
-        max: { type: "string" },
-        prefix: { type: "string" },
-        "sqs-endpoint": { type: "string" },
-        region: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCli(dlqCli, argv);
   const [command, queue, ...extra] = positionals;
-  if (values.help || command === undefined) throw new UsageError("no command given");
+  if (command === undefined) throw new UsageError("no command given");
   if (!(commands as readonly string[]).includes(command)) {
     throw new UsageError(`unknown command "${command}", expected one of ${commands.join(", ")}`);
   }
@@ -68,22 +90,14 @@ export function parseDlqArgs(argv: readonly string[]): DlqArgs {
   if (command !== "list" && queue === undefined)
     throw new UsageError(`${command} needs a queue: ${queueKeys.join("|")}`);
   if (values["dry-run"] && command !== "redrive") throw new UsageError("--dry-run only applies to redrive");
-  let max = command === "show" ? 10 : Number.POSITIVE_INFINITY;
-  if (values.max !== undefined) {
-    max = Number(values.max);
-    if (!Number.isInteger(max) || max < 1)
-      throw new UsageError(`--max must be a positive integer, got "${values.max}"`);
-  }
-  if (values["sqs-endpoint"] !== undefined && !/^https?:\/\/\S+$/.test(values["sqs-endpoint"])) {
-    throw new UsageError(`--sqs-endpoint must be a URL, got "${values["sqs-endpoint"]}"`);
-  }
   return {
     command: command as DlqCommand,
     queue: queue as QueueKey | undefined,
     dryRun: values["dry-run"],
-    max,
+    max: values.max ?? (command === "show" ? 10 : Number.POSITIVE_INFINITY),
     prefix: values.prefix,
     sqsEndpoint: values["sqs-endpoint"],
     region: values.region,
+    dataDir: values.data,
   };
 }

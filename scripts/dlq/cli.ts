@@ -1,23 +1,46 @@
 /**
  * The DLQ tool as a function of (argv, env, io) → exit code, so tests run it in-process against the local
- * stack. Exit codes: 0 done, 1 a redrive left messages behind or the queues could not be resolved, 2 usage.
+ * stack. Exit codes: 0 done, 1 a redrive left messages behind or the queues could not be resolved. Usage
+ * mistakes and `--help` are thrown (UsageError, HelpRequested) for runCli to report, exit 2 / 0.
  */
+import { CliError } from "../../runtime/cli/args";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
-import { loadAwsConfig, queueKeys, tables, type Env } from "../../runtime/contracts";
+import { env as envNames, loadAwsConfig, queueKeys, queues, tables, type Env } from "../../runtime/contracts";
+import { noLocalStackHint, readStackState } from "../../runtime/local/state-file";
 import type { Db } from "../../runtime/store/db";
-import { parseDlqArgs, usage, UsageError } from "./args";
+import { parseDlqArgs, type DlqArgs } from "./args";
 import { listQueues, redrive, showDeadLetters, type Io } from "./commands";
 import { resolveQueue, ResolveError } from "./resolve";
 
-export async function runDlq(argv: readonly string[], env: Env, io: Io): Promise<number> {
-  let args;
-  try {
-    args = parseDlqArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.out(`${err.message}\n\n${usage}`);
-    return 2;
-  }
+/**
+ * Env as the services would see it. When nothing names a stack (no queue URL vars, no endpoint, no --prefix),
+ * the one a running `npm start` describes in its state file; without that, looking `parley-local-*` up in
+ * whatever AWS account the default credentials reach would only fail with a credentials error.
+ */
+export function targetEnv(args: DlqArgs, env: Env): Env {
+  const named =
+    queueKeys.some((k) => env[queues[k].envVar]?.trim()) ||
+    env[envNames.sqsEndpoint]?.trim() ||
+    args.sqsEndpoint !== undefined ||
+    args.prefix !== undefined;
+  if (named) return env;
+  const state = readStackState(args.dataDir);
+  if (!state) throw new CliError(noLocalStackHint("--sqs-endpoint"));
+  const out: Env = {
+    ...env,
+    [envNames.region]: state.region,
+    [envNames.sqsEndpoint]: state.sqsEndpoint,
+    [envNames.dynamodbEndpoint]: state.dynamodbEndpoint,
+  };
+  for (const k of queueKeys) if (state.queueUrls[k]) out[queues[k].envVar] = state.queueUrls[k];
+  const conversations = state.tables.conversations;
+  if (conversations && !env[tables.conversations.envVar]?.trim()) out[tables.conversations.envVar] = conversations;
+  return out;
+}
+
+export async function runDlq(argv: readonly string[], processEnv: Env, io: Io): Promise<number> {
+  const args = parseDlqArgs(argv);
+  const env = targetEnv(args, processEnv);
   const base = loadAwsConfig(env);
   const aws = {
     ...base,

@@ -153,5 +153,5 @@ test("the npm entry point runs with the services' env and exits 2 on usage error
   expect(ok.stdout).toMatch(/^inbound\s/m);
   const bad = run(["redrive", "outbound"]);
   expect(bad.status).toBe(2);
-  expect(bad.stdout).toContain('unknown queue "outbound"');
+  expect(bad.stderr).toMatch(/^dlq: unknown queue "outbound".*\(see --help\)\n$/);
 });
