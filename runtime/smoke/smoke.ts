@@ -45,7 +45,7 @@ export interface SmokeResult {
   readonly durationMs: number;
 }
 
-const defaults = { timeoutMs: 10_000, readyTimeoutMs: 0, messagesPerUser: 3 } as const;
+export const smokeDefaults = { timeoutMs: 10_000, readyTimeoutMs: 0, messagesPerUser: 3 } as const;
 const READY_RETRY_MS = 2_000;
 
 const healthSchema = z.object({ ok: z.literal(true), gatewayId: z.string() });
@@ -89,7 +89,7 @@ interface Participant {
 }
 
 export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Promise<SmokeResult> {
-  const { timeoutMs, readyTimeoutMs, messagesPerUser } = { ...defaults, ...withoutUndefined(options) };
+  const { timeoutMs, readyTimeoutMs, messagesPerUser } = { ...smokeDefaults, ...withoutUndefined(options) };
   const log = options.log ?? (() => undefined);
   const origin = originOf(baseUrl);
   const peerOrigin = options.peerUrl === undefined ? origin : originOf(options.peerUrl);
