@@ -8,7 +8,9 @@ import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, StackAlreadyExistsError, type Stack } from "@pulumi/pulumi/automation";
 import { runSmoke } from "../runtime/smoke/smoke";
-import { parseArgs, usage, UsageError } from "./ephemeral/args";
+import { CliError, runCli } from "../runtime/cli/args";
+import { parseArgs } from "./ephemeral/args";
+import { findOnPath, missingPulumiMessage } from "./ephemeral/pulumi-cli";
 import { exitCodes, runEphemeral } from "./ephemeral/run";
 import type { EphemeralStack, OpenedStack } from "./ephemeral/types";
 
@@ -42,16 +44,10 @@ async function openStack(stackName: string, options: { create: boolean }): Promi
 }
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${usage}`);
-    return exitCodes.usage;
-  }
+  const args = parseArgs(process.argv.slice(2), process.env);
   // Written first, so a CI cleanup step can find the stack even if this job is cancelled mid-run.
   if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `stack-name=${args.stackName}\n`);
+  if (!findOnPath("pulumi")) throw new CliError(missingPulumiMessage(), exitCodes.setup);
   const outcome = await runEphemeral(args, {
     openStack,
     runSmoke: (appUrl, options) => runSmoke(appUrl, { ...options, timeoutMs: 15_000 }),
@@ -61,12 +57,4 @@ async function main(): Promise<number> {
   return outcome.exitCode;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = exitCodes.internal;
-  },
-);
+void runCli("stack:ephemeral", main);
