@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { defineCli, int, num, oneOf, parseCli, runCli } from "../runtime/cli/args";
 import { repoRoot } from "../runtime/local/processes";
 import type { LocalStack } from "../runtime/local/stack";
 import {
@@ -80,99 +81,215 @@ export interface BenchOptions {
   seed: number;
 }
 
+const SYSTEMS = ["parley", "relay", "socketio"] as const;
+
+const quickPreset: BenchOptions = {
+  quick: true,
+  clients: 100,
+  gateways: 2,
+  rate: 100,
+  durationS: 3,
+  rounds: 1,
+  sweepRates: [100, 200],
+  sweepDurationS: 3,
+  drainMs: 2_000,
+  settleMaxMs: 4_000,
+  bodyBytes: 100,
+  settleMs: 500,
+  idleMs: 2_000,
+  warmupS: 0,
+  syncMessages: 50,
+  runnerConcurrency: 8,
+  runnerBatchSize: 10,
+  profile: false,
+  heap: false,
+  systems: [...SYSTEMS],
+  outDir: path.join(repoRoot, "bench/results"),
+  seed: 7,
+};
+
+const fullPreset: BenchOptions = {
+  ...quickPreset,
+  quick: false,
+  clients: 1000,
+  // The side-by-side runs where Parley keeps up on this 2-core machine (≈ 50–60 msg/s, see
+  // docs/benchmark.md); the sweep goes on to the targets (500 and 2,000 msg/s) and stops at the knee.
+  rate: 50,
+  durationS: 10,
+  rounds: 2,
+  sweepRates: [25, 50, 100, 250, 500, 1000, 2000],
+  sweepDurationS: 6,
+  drainMs: 5_000,
+  settleMaxMs: 20_000,
+  settleMs: 3_000,
+  // One gateway heartbeat period (its default), so every connection refresh falls inside the window.
+  idleMs: 25_000,
+  warmupS: 5,
+  syncMessages: 1000,
+};
+
+/** Both presets' values, so `--help` shows what each run actually uses. */
+function presetDefault(show: (o: BenchOptions) => unknown): string {
+  const fmt = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v));
+  const full = fmt(show(fullPreset));
+  const quick = fmt(show(quickPreset));
+  return full === quick ? full : `${full}; with --quick ${quick}`;
+}
+
+export const benchCli = defineCli({
+  command: "npm run bench --",
+  summary:
+    "Parley's local stack, a plain ws relay and a Socket.IO server under the same clients: interleaved open-loop " +
+    "phases, a Parley rate sweep for the knee, reconnect-and-sync; writes <out>/latest.{json,md,svg}.",
+  maxPositionals: 0,
+  options: {
+    quick: { type: "boolean", description: "100 clients, short phases: checks that everything runs" },
+    clients: {
+      type: "string",
+      value: "n",
+      description: "connected clients per system",
+      defaultText: presetDefault((o) => o.clients),
+      parse: int(4),
+    },
+    gateways: {
+      type: "string",
+      value: "n",
+      description: "Parley gateway processes",
+      defaultText: presetDefault((o) => o.gateways),
+      parse: int(1, 16),
+    },
+    rate: {
+      type: "string",
+      value: "msg/s",
+      description: "side-by-side message rate",
+      defaultText: presetDefault((o) => o.rate),
+      parse: num(0),
+    },
+    duration: {
+      type: "string",
+      value: "s",
+      description: "length of each side-by-side phase",
+      defaultText: presetDefault((o) => o.durationS),
+      parse: num(0),
+    },
+    warmup: {
+      type: "string",
+      value: "s",
+      description: "unmeasured warm-up before the phases",
+      defaultText: presetDefault((o) => o.warmupS),
+      parse: num(0),
+    },
+    rounds: {
+      type: "string",
+      value: "n",
+      description: "ABC/CBA rounds",
+      defaultText: presetDefault((o) => o.rounds),
+      parse: int(0),
+    },
+    sweep: {
+      type: "string",
+      value: "r1,r2,…",
+      description: "Parley sweep rates in msg/s (0 = no sweep)",
+      defaultText: presetDefault((o) => o.sweepRates),
+      parse: (raw, flag) =>
+        raw
+          .split(",")
+          .map((part) => num(0)(part, flag))
+          .filter((n) => n > 0),
+    },
+    "sweep-duration": {
+      type: "string",
+      value: "s",
+      description: "length of each sweep step",
+      defaultText: presetDefault((o) => o.sweepDurationS),
+      parse: num(0),
+    },
+    drain: {
+      type: "string",
+      value: "s",
+      description: "wait for in-flight messages after a phase",
+      defaultText: presetDefault((o) => o.drainMs / 1000),
+      parse: num(0),
+    },
+    "body-bytes": {
+      type: "string",
+      value: "n",
+      description: "message body size",
+      defaultText: presetDefault((o) => o.bodyBytes),
+      parse: int(1),
+    },
+    "sync-messages": {
+      type: "string",
+      value: "n",
+      description: "messages missed before the reconnect-and-sync measurement (0 = skip it)",
+      defaultText: presetDefault((o) => o.syncMessages),
+      parse: int(0),
+    },
+    "runner-concurrency": {
+      type: "string",
+      value: "n",
+      description: "persister runner concurrency",
+      defaultText: presetDefault((o) => o.runnerConcurrency),
+      parse: int(1),
+    },
+    "runner-batch": {
+      type: "string",
+      value: "n",
+      description: "persister runner batch size (SQS allows 1–10)",
+      defaultText: presetDefault((o) => o.runnerBatchSize),
+      parse: int(1, 10),
+    },
+    systems: {
+      type: "string",
+      value: "list",
+      description: `systems to run, any of ${SYSTEMS.join(",")}`,
+      defaultText: presetDefault((o) => o.systems),
+      parse: (raw, flag) => raw.split(",").map((part) => oneOf(SYSTEMS)(part, flag)),
+    },
+    profile: { type: "boolean", description: "CPU-profile every process during the measured phase" },
+    heap: { type: "boolean", description: "heap snapshots to attribute memory per connection" },
+    out: {
+      type: "string",
+      value: "dir",
+      description: "where the report files go",
+      defaultText: path.relative(repoRoot, fullPreset.outDir),
+      parse: (raw) => path.resolve(raw),
+    },
+    seed: {
+      type: "string",
+      value: "n",
+      description: "workload random seed",
+      defaultText: presetDefault((o) => o.seed),
+      parse: int(0),
+    },
+  },
+  notes: "Exit codes: 0 report written, 1 the run failed, 2 usage.",
+});
+
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const quick = argv.includes("--quick");
-  const o: BenchOptions = quick
-    ? {
-        quick,
-        clients: 100,
-        gateways: 2,
-        rate: 100,
-        durationS: 3,
-        rounds: 1,
-        sweepRates: [100, 200],
-        sweepDurationS: 3,
-        drainMs: 2_000,
-        settleMaxMs: 4_000,
-        bodyBytes: 100,
-        settleMs: 500,
-        idleMs: 2_000,
-        warmupS: 0,
-        syncMessages: 50,
-        runnerConcurrency: 8,
-        runnerBatchSize: 10,
-        profile: false,
-        heap: false,
-        systems: ["parley", "relay", "socketio"],
-        outDir: path.join(repoRoot, "bench/results"),
-        seed: 7,
-      }
-    : {
-        quick,
-        clients: 1000,
-        gateways: 2,
-        // The side-by-side runs where Parley keeps up on this 2-core machine (≈ 50–60 msg/s, see
-        // docs/benchmark.md); the sweep goes on to the targets (500 and 2,000 msg/s) and stops at the knee.
-        rate: 50,
-        durationS: 10,
-        rounds: 2,
-        sweepRates: [25, 50, 100, 250, 500, 1000, 2000],
-        sweepDurationS: 6,
-        drainMs: 5_000,
-        settleMaxMs: 20_000,
-        bodyBytes: 100,
-        settleMs: 3_000,
-        // One gateway heartbeat period (its default), so every connection refresh falls inside the window.
-        idleMs: 25_000,
-        warmupS: 5,
-        syncMessages: 1000,
-        runnerConcurrency: 8,
-        runnerBatchSize: 10,
-        profile: false,
-        heap: false,
-        systems: ["parley", "relay", "socketio"],
-        outDir: path.join(repoRoot, "bench/results"),
-        seed: 7,
-      };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const num = () => {
-      const v = Number(next());
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} must be a non-negative number`);
-      return v;
-    };
-    if (a === "--quick") continue;
-    else if (a === "--clients") o.clients = Math.floor(num());
-    else if (a === "--gateways") o.gateways = Math.floor(num());
-    else if (a === "--rate") o.rate = num();
-    else if (a === "--duration") o.durationS = num();
-    else if (a === "--warmup") o.warmupS = num();
-    else if (a === "--rounds") o.rounds = Math.floor(num());
-    else if (a === "--sweep")
-      o.sweepRates = next()
-        .split(",")
-        .map(Number)
-        .filter((n) => n > 0);
-    else if (a === "--sweep-duration") o.sweepDurationS = num();
-    else if (a === "--drain") o.drainMs = num() * 1000;
-    else if (a === "--body-bytes") o.bodyBytes = Math.floor(num());
-    else if (a === "--sync-messages") o.syncMessages = Math.floor(num());
-    else if (a === "--runner-concurrency") o.runnerConcurrency = Math.floor(num());
-    else if (a === "--runner-batch") o.runnerBatchSize = Math.floor(num());
-    else if (a === "--systems") o.systems = next().split(",");
-    else if (a === "--profile") o.profile = true;
-    else if (a === "--heap") o.heap = true;
-    else if (a === "--out") o.outDir = path.resolve(next());
-    else if (a === "--seed") o.seed = Math.floor(num());
-    else throw new Error(`unknown option ${a}`);
-  }
-  if (o.clients < 4) throw new Error("--clients must be at least 4");
-  return o;
+  const { values: v } = parseCli(benchCli, argv);
+  const p = v.quick ? quickPreset : fullPreset;
+  return {
+    ...p,
+    systems: [...(v.systems ?? p.systems)],
+    sweepRates: [...(v.sweep ?? p.sweepRates)],
+    clients: v.clients ?? p.clients,
+    gateways: v.gateways ?? p.gateways,
+    rate: v.rate ?? p.rate,
+    durationS: v.duration ?? p.durationS,
+    warmupS: v.warmup ?? p.warmupS,
+    rounds: v.rounds ?? p.rounds,
+    sweepDurationS: v["sweep-duration"] ?? p.sweepDurationS,
+    drainMs: v.drain === undefined ? p.drainMs : v.drain * 1000,
+    bodyBytes: v["body-bytes"] ?? p.bodyBytes,
+    syncMessages: v["sync-messages"] ?? p.syncMessages,
+    runnerConcurrency: v["runner-concurrency"] ?? p.runnerConcurrency,
+    runnerBatchSize: v["runner-batch"] ?? p.runnerBatchSize,
+    profile: v.profile,
+    heap: v.heap,
+    outDir: v.out ?? p.outDir,
+    seed: v.seed ?? p.seed,
+  };
 }
 
 /** GC on SIGWINCH and the SIGUSR2 profiler, in every metered process. */
@@ -696,16 +813,11 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
 const loadAtStart = os.loadavg();
 
 if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const o = parseArgs(argv);
-  runBench(o, ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" ")).then(
-    ({ report, files }) => {
-      log(`done in ${report.durationS.toFixed(0)} s; wrote ${files.map((f) => path.relative(repoRoot, f)).join(", ")}`);
-      process.exit(0);
-    },
-    (err) => {
-      log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      process.exit(1);
-    },
-  );
+  void runCli("bench", async () => {
+    const argv = process.argv.slice(2);
+    const o = parseArgs(argv);
+    const { report, files } = await runBench(o, ["npm run bench", ...(argv.length ? ["--", ...argv] : [])].join(" "));
+    log(`done in ${report.durationS.toFixed(0)} s; wrote ${files.map((f) => path.relative(repoRoot, f)).join(", ")}`);
+    return 0;
+  });
 }
