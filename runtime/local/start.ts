@@ -1,14 +1,8 @@
 /**
- * `npm start`: the whole of Parley on this machine. Options:
- *   --gateways N   gateway processes (default 1), on consecutive ports from --port
- *   --port P       first gateway's public port (default 8080)
- *   --in-memory    keep DynamoDB in memory instead of data/ (messages do not survive a restart)
- *   --data DIR     where DynamoDB data and the local secrets live (default data/)
- *   --verbose      mirror every process's logs to this terminal
- *   --no-web-build serve whatever web/dist holds (or no client) instead of building it when missing
+ * `npm start`: the whole of Parley on this machine. Options: `npm start -- --help` (startCli below).
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { defineCli, int, parseCli, runCli, UsageError } from "../cli/args";
 import { startLocalStack } from "./stack";
 import { buildWebClient, webBuildState } from "./web-build";
 
@@ -21,21 +15,50 @@ async function buildWebIfNeeded(): Promise<void> {
   await buildWebClient();
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      gateways: { type: "string", default: "1" },
-      port: { type: "string", default: "8080" },
-      "in-memory": { type: "boolean", default: false },
-      data: { type: "string" },
-      verbose: { type: "boolean", default: false },
-      "no-web-build": { type: "boolean", default: false },
+export const startCli = defineCli({
+  command: "npm start --",
+  summary: "The whole of Parley on this machine: emulators, persister runner, gateways and the web client.",
+  maxPositionals: 0,
+  options: {
+    gateways: {
+      type: "string",
+      value: "n",
+      description: "gateway processes, on consecutive ports from --port",
+      default: 1,
+      parse: int(1, 16),
     },
-  });
-  const gateways = Number(values.gateways);
-  const basePort = Number(values.port);
-  if (!Number.isInteger(gateways) || gateways < 1 || gateways > 16) throw new Error("--gateways must be 1–16");
-  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - gateways) throw new Error("--port is invalid");
+    port: {
+      type: "string",
+      value: "port",
+      description: "first gateway's public port",
+      default: 8080,
+      parse: int(1, 65535),
+    },
+    host: { type: "string", value: "address", description: "interface the gateways listen on", default: "127.0.0.1" },
+    "in-memory": {
+      type: "boolean",
+      description: "keep DynamoDB in memory instead of --data (messages do not survive a restart)",
+    },
+    data: {
+      type: "string",
+      value: "dir",
+      description: "where DynamoDB data and the local secrets live",
+      defaultText: "data/",
+    },
+    verbose: { type: "boolean", description: "mirror every process's logs to this terminal" },
+    "no-web-build": {
+      type: "boolean",
+      description: "serve whatever web/dist holds (or no client) instead of building it when missing or stale",
+    },
+  },
+});
+
+async function main(): Promise<void> {
+  const { values } = parseCli(startCli, process.argv.slice(2));
+  // TODO(host): pass values.host to startLocalStack once LocalStackOptions has `host` (in progress in stack.ts).
+  const { gateways, port: basePort } = values;
+  if (basePort + gateways - 1 > 65535)
+    throw new UsageError(`--port ${basePort} leaves no room for ${gateways} gateways`);
 
   if (!values["no-web-build"]) await buildWebIfNeeded();
   const started = Date.now();
@@ -81,7 +104,4 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
 
-main().catch((err) => {
-  console.error(`Parley failed to start: ${(err as Error).message}`);
-  process.exit(1);
-});
+void runCli("npm start", main);
