@@ -25,6 +25,10 @@ export const env = {
   port: "PARLEY_PORT",
   internalPort: "PARLEY_INTERNAL_PORT",
   advertiseHost: "PARLEY_ADVERTISE_HOST",
+  /** Interface both servers listen on: 0.0.0.0 in the container, 127.0.0.1 for `npm start` unless --host. */
+  bindHost: "PARLEY_BIND_HOST",
+  /** Echoed by /healthz, so the launcher never mistakes another process on the same port for its gateway. */
+  healthNonce: "PARLEY_HEALTH_NONCE",
   gatewayId: "PARLEY_GATEWAY_ID",
   jwtSecret: "PARLEY_JWT_SECRET",
   internalSecret: "PARLEY_INTERNAL_SECRET",
@@ -169,6 +173,8 @@ export interface GatewayConfig {
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly tokenTtlSeconds: number;
+  readonly bindHost: string;
+  readonly healthNonce?: string;
   readonly allowedOrigins: readonly string[];
   readonly webDir?: string;
   readonly logLevel: string;
@@ -206,6 +212,8 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     jwtIssuer: e[env.jwtIssuer]?.trim() || "parley",
     jwtAudience: e[env.jwtAudience]?.trim() || "parley-web",
     tokenTtlSeconds: intVar(e, env.tokenTtlSeconds, 12 * 3600, 60, 30 * 24 * 3600),
+    bindHost: e[env.bindHost]?.trim() || "0.0.0.0",
+    healthNonce: e[env.healthNonce]?.trim() || undefined,
     allowedOrigins: origins,
     webDir: e[env.webDir]?.trim() || undefined,
     logLevel: e[env.logLevel]?.trim() || "info",

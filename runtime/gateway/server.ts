@@ -89,7 +89,7 @@ export function offeredProtocols(req: IncomingMessage): string[] {
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const gatewayId = config.gatewayId ?? `gw-${randomBytes(6).toString("hex")}`;
   const log = (opts.log ?? createLogger(config.logLevel)).child({ gatewayId });
-  const bindHost = opts.bindHost ?? "0.0.0.0";
+  const bindHost = opts.bindHost ?? config.bindHost;
   const settings = deriveSettings(config, opts.settings);
   const advertiseHost = opts.advertiseHost ?? config.advertiseHost ?? "127.0.0.1";
 
@@ -150,7 +150,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     }
     if (url.pathname === "/healthz") {
       // 503 while draining so the load balancer stops sending new connections here.
-      return sendJson(res, draining ? 503 : 200, { ok: !draining, gatewayId });
+      return sendJson(res, draining ? 503 : 200, { ok: !draining, gatewayId, nonce: config.healthNonce });
     }
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return void handleApi(req, res, url);
     return void serveStatic(req, res, url);

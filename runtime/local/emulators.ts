@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import path from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { loadLocalDynamodb, type LocalDynamodb } from "../contracts";
+import { childNodeArgs, childSpawnOptions } from "./processes";
 
 const root = path.resolve(__dirname, "../..");
 
@@ -38,11 +39,11 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-async function canListen(port: number): Promise<boolean> {
+export async function canListen(port: number, host = "127.0.0.1"): Promise<boolean> {
   const srv = createServer();
   return new Promise((resolve) => {
     srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 
@@ -126,7 +127,10 @@ function startEmulator(name: Emulator["name"], port: number, how: Launch): Promi
   const endpoint = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn(how.command, how.argv, {
+    // Node emulators get the orphan guard; all run in their own process group (see childSpawnOptions).
+    const argv = how.command === process.execPath ? [...childNodeArgs, ...how.argv] : how.argv;
+    child = spawn(how.command, argv, {
+      ...childSpawnOptions,
       cwd: how.cwd ?? root,
       env: { ...process.env, ...how.env },
       stdio: ["ignore", "ignore", "pipe"],

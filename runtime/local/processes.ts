@@ -5,6 +5,13 @@ import path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "../..");
 
+/**
+ * How the local stack starts a Node child: preloaded with the orphan guard, in its own process group so that
+ * Ctrl-C in a terminal reaches only the launcher (which stops children in order), never the children at once.
+ */
+export const childNodeArgs: readonly string[] = ["--require", path.join(__dirname, "exit-with-parent.cjs")];
+export const childSpawnOptions = { detached: true } as const;
+
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
@@ -24,7 +31,8 @@ export interface SpawnOptions {
 
 /** Runs a TypeScript entry point with node + tsx's loader: one process, so signals reach the code itself. */
 export function spawnTs(name: string, entry: string, opts: SpawnOptions): ManagedProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const child = spawn(process.execPath, [...childNodeArgs, "--import", "tsx", entry], {
+    ...childSpawnOptions,
     cwd: repoRoot,
     env: { ...process.env, NODE_NO_WARNINGS: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -75,15 +83,10 @@ export async function waitForOutput(p: ManagedProcess, predicate: RegExp, timeou
 }
 
 /**
- * Polls `url` until it answers 200 — from the expected gateway when `gatewayId` is given, so a port some other
- * process grabbed first is not mistaken for ours; fails early if the process exits.
+ * Polls `url` until it answers 200 with the nonce this launch gave the gateway, so a port some other process
+ * grabbed first (even another Parley) is never mistaken for ours; fails early if the process exits.
  */
-export async function waitForHealthy(
-  p: ManagedProcess,
-  url: string,
-  timeoutMs = 30_000,
-  gatewayId?: string,
-): Promise<void> {
+export async function waitForHealthy(p: ManagedProcess, url: string, timeoutMs: number, nonce: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (p.child.exitCode !== null || p.child.signalCode !== null) {
@@ -93,8 +96,8 @@ export async function waitForHealthy(
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      const body = res.ok ? ((await res.json()) as { gatewayId?: string }) : undefined;
-      if (body && (gatewayId === undefined || body.gatewayId === gatewayId)) return;
+      const body = res.ok ? ((await res.json()) as { nonce?: string }) : undefined;
+      if (body?.nonce === nonce) return;
     } catch {
       // not listening yet
     }

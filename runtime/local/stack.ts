@@ -9,7 +9,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { env as envNames, type AwsConfig, type LocalDynamodb, type QueueKey } from "../contracts";
 import { createSqsClient } from "../aws/clients";
-import { freePort, localDynamodbBackend, startEmulators, type Emulators } from "./emulators";
+import { canListen, freePort, localDynamodbBackend, startEmulators, type Emulators } from "./emulators";
 import { spawnTs, waitForHealthy, waitForOutput, repoRoot, type ManagedProcess } from "./processes";
 import { localEnv, provision, type Provisioned } from "./provision";
 
@@ -24,6 +24,8 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Public port of the first gateway; the others take the next ports. Default: free ports. */
   readonly basePort?: number;
+  /** Interface the gateways listen on (default 127.0.0.1: a laptop's chat is not on the network unless asked). */
+  readonly host?: string;
   /** Built web client to serve; default web/dist when it exists. */
   readonly webDir?: string;
   /** Start the persister runner (default true). */
@@ -88,8 +90,27 @@ function loadSecrets(dataDir: string | undefined): Secrets {
   return s;
 }
 
+/** A port the user asked for is taken: `npm start` turns this into one line naming `--port`. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use`);
+  }
+}
+
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (!(await canListen(port, host))) throw new PortInUseError(port);
+}
+
+/** Where this machine reaches a gateway bound to `host`. */
+const probeHost = (host: string): string =>
+  host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = opts.inMemory ? undefined : (opts.dataDir ?? path.join(repoRoot, "data"));
+  // Before anything starts: a port the user chose that is taken fails at once, naming the port.
+  for (let i = 0; opts.basePort && i < (opts.gateways ?? 1); i++) {
+    await assertPortFree(opts.basePort + i, opts.host ?? "127.0.0.1");
+  }
   const backend = localDynamodbBackend(opts.dynamodb);
   const dbDir = dataDir && path.join(dataDir, backend === "dynamodb-local" ? "dynamodb-local" : "dynamodb");
   const emulators = await startEmulators({ dynamodb: backend, dataDir: dbDir });
@@ -108,9 +129,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const env = localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint });
 
     const count = opts.gateways ?? 1;
+    const host = opts.host ?? "127.0.0.1";
     const ports: number[] = [];
     for (let i = 0; i < count; i++) ports.push(opts.basePort ? opts.basePort + i : await freePort());
-    const origins = ports.flatMap((p) => [`http://127.0.0.1:${p}`, `http://localhost:${p}`]);
+    const hostOrigins = host === "127.0.0.1" || host === "0.0.0.0" || host === "::" ? [] : [host];
+    const origins = ports.flatMap((p) =>
+      ["127.0.0.1", "localhost", ...hostOrigins].map((h) => `http://${h.includes(":") ? `[${h}]` : h}:${p}`),
+    );
     const secrets = loadSecrets(dataDir);
     const webDir =
       opts.webDir ??
@@ -121,6 +146,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       [envNames.internalSecret]: secrets.internalSecret,
       [envNames.allowedOrigins]: origins.join(","),
       [envNames.advertiseHost]: "127.0.0.1",
+      [envNames.bindHost]: host,
       ...(webDir ? { [envNames.webDir]: webDir } : {}),
       ...opts.gatewayEnv,
     };
@@ -129,9 +155,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const id = `gw-${index + 1}`;
       const internalPort = await freePort();
       const launch = async () => {
+        const nonce = randomBytes(12).toString("base64url");
         const p = spawnTs(id, "runtime/gateway/main.ts", {
           env: {
             ...gatewayBaseEnv,
+            [envNames.healthNonce]: nonce,
             [envNames.port]: String(port),
             [envNames.internalPort]: String(internalPort),
             [envNames.gatewayId]: id,
@@ -139,7 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
           mirror: opts.mirror,
         });
         try {
-          await waitForHealthy(p, `http://127.0.0.1:${port}/healthz`, 30_000, id);
+          await waitForHealthy(p, `http://${probeHost(host)}:${port}/healthz`, 30_000, nonce);
         } catch (err) {
           await p.kill();
           throw err;
@@ -148,7 +176,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       };
       const gw: LocalGateway = {
         id,
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${probeHost(host)}:${port}`,
         port,
         internalPort,
         process: await launch(),

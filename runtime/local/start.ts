@@ -2,8 +2,9 @@
  * `npm start`: the whole of Parley on this machine. Options: `npm start -- --help` (startCli below).
  */
 import path from "node:path";
-import { defineCli, int, parseCli, runCli, UsageError } from "../cli/args";
-import { startLocalStack } from "./stack";
+import { CliError, defineCli, int, parseCli, runCli, UsageError } from "../cli/args";
+import { LOCAL_PREFIX, PortInUseError, startLocalStack } from "./stack";
+import { defaultDataDir, removeStackState, writeStackState } from "./state-file";
 import { buildWebClient, webBuildState } from "./web-build";
 
 async function buildWebIfNeeded(): Promise<void> {
@@ -53,27 +54,54 @@ export const startCli = defineCli({
   },
 });
 
+/** What a person opens: localhost for loopback and wildcard binds, else the address they asked for. */
+function openUrl(host: string, port: number): string {
+  const local = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(host);
+  return `http://${local ? "localhost" : host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseCli(startCli, process.argv.slice(2));
-  // TODO(host): pass values.host to startLocalStack once LocalStackOptions has `host` (in progress in stack.ts).
-  const { gateways, port: basePort } = values;
+  const { gateways, port: basePort, host } = values;
   if (basePort + gateways - 1 > 65535)
     throw new UsageError(`--port ${basePort} leaves no room for ${gateways} gateways`);
 
+  // The SDK's notice concerns its releases after January 2027; the locked versions support Node 20 (README).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const dataDir = values.data ? path.resolve(values.data) : defaultDataDir();
   if (!values["no-web-build"]) await buildWebIfNeeded();
   const started = Date.now();
   const stack = await startLocalStack({
     gateways,
     basePort,
+    host,
     inMemory: values["in-memory"],
-    dataDir: values.data && path.resolve(values.data),
+    dataDir,
     mirror: values.verbose ? process.stdout : undefined,
+  }).catch((err: unknown) => {
+    if (err instanceof PortInUseError) {
+      throw new CliError(`port ${err.port} is already in use — stop whatever holds it, or pick another with --port`);
+    }
+    throw err;
+  });
+  writeStackState(dataDir, {
+    v: 1,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    region: stack.aws.region,
+    sqsEndpoint: stack.emulators.sqs.endpoint,
+    dynamodbEndpoint: stack.emulators.dynamodb.endpoint,
+    prefix: LOCAL_PREFIX,
+    queueUrls: stack.provisioned.queueUrls,
+    tables: stack.provisioned.tableNames,
+    gateways: stack.gateways.map((g) => ({ id: g.id, url: g.url })),
+    ...(values["in-memory"] ? {} : { dataDir }),
   });
   const lines = [
     "",
     `Parley is running (${Date.now() - started} ms).`,
-    `  Open:            http://localhost:${stack.gateways[0]!.port}`,
-    ...stack.gateways.slice(1).map((g) => `  also gateway:    http://localhost:${g.port}  (${g.id})`),
+    `  Open:            ${openUrl(host, stack.gateways[0]!.port)}`,
+    ...stack.gateways.slice(1).map((g) => `  also gateway:    ${openUrl(host, g.port)}  (${g.id})`),
     `  SQS (fauxqs):    ${stack.emulators.sqs.endpoint}`,
     `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${values["in-memory"] ? "in memory" : path.join(values.data ?? "data", "dynamodb")})`,
     `  Persister:       runner process polling the inbound FIFO queue`,
@@ -88,6 +116,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping gateways, persister and emulators…`);
     const force = setTimeout(() => process.exit(1), 10_000);
+    removeStackState(dataDir);
     stack.stop().then(
       () => {
         clearTimeout(force);

@@ -3,73 +3,37 @@
  * emulators, persister runner and two gateways. Alice and Bob sit on different gateways, so every message and
  * typing frame crosses between gateway processes.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { ensureWebBuilt, webDistDir as distDir } from "../../runtime/local/web-build";
+import {
+  bodies,
+  connectionStatus,
+  eventually,
+  launchChromium,
+  openUser,
+  send,
+  signUp,
+  startDirectChat,
+} from "./support/browser";
 
-const CHROMIUM = "/usr/bin/chromium";
 const repoRoot = path.resolve(__dirname, "../..");
 const resultsDir = path.join(repoRoot, "test-results");
 
 jest.setTimeout(240_000);
-
-/** Polls until `check` holds, then returns the value; on timeout fails with the last value seen. */
-async function eventually<T>(
-  what: string,
-  read: () => Promise<T>,
-  check: (v: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await read();
-    if (check(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const bodies = (page: Page) => page.getByTestId("message-body").allTextContents();
-const connectionStatus = (page: Page) => page.locator(".app").getAttribute("data-connection");
-
-interface User {
-  page: Page;
-  context: BrowserContext;
-  errors: string[];
-  offlineErrors: string[];
-}
 
 describe("web client in Chromium", () => {
   let stack: LocalStack | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: the browser test needs Debian's Chromium (apt-get install -y chromium). ` +
-          "It never downloads a browser.",
-      );
-    }
     // The same build `npm start` runs: Vite's API, only when web/dist is missing or older than its sources.
     await ensureWebBuilt();
     mkdirSync(resultsDir, { recursive: true });
+    browser = await launchChromium();
     stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
   });
 
   afterAll(async () => {
@@ -77,45 +41,7 @@ describe("web client in Chromium", () => {
     await stack?.stop();
   });
 
-  async function open(url: string, viewport: { width: number; height: number }): Promise<User> {
-    const context = await browser!.newContext({ viewport });
-    const page = await context.newPage();
-    const user: User = { page, context, errors: [], offlineErrors: [] };
-    let offline = false;
-    page.on("console", (m) => {
-      if (m.type() !== "error") return;
-      // While the context is offline, the browser itself logs the failed reconnect attempts.
-      (offline ? user.offlineErrors : user.errors).push(m.text());
-    });
-    page.on("pageerror", (e) => user.errors.push(`pageerror: ${e.message}`));
-    const setOffline = context.setOffline.bind(context);
-    context.setOffline = async (v: boolean) => {
-      offline = v;
-      await setOffline(v);
-    };
-    await page.goto(url);
-    return user;
-  }
-
-  async function signUp(page: Page, username: string, displayName: string): Promise<void> {
-    await page.getByRole("button", { name: /create an account/i }).click();
-    await page.getByLabel("Username").fill(username);
-    await page.getByLabel(/Display name/).fill(displayName);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign up" }).click();
-    await page.getByRole("button", { name: "Log out" }).waitFor();
-    await eventually(
-      `${username} live`,
-      () => connectionStatus(page),
-      (s) => s === "live",
-    );
-  }
-
-  async function send(page: Page, text: string): Promise<void> {
-    const box = page.getByRole("textbox", { name: "Message", exact: true });
-    await box.fill(text);
-    await box.press("Enter");
-  }
+  const open = (url: string, viewport: { width: number; height: number }) => openUser(browser!, url, viewport);
 
   it("two users chat across gateways, survive going offline, and see unread counts", async () => {
     const [gwA, gwB] = stack!.gateways;
@@ -127,10 +53,7 @@ describe("web client in Chromium", () => {
     await signUp(bob.page, "bob", "Bob");
 
     // Alice finds Bob by prefix and starts a direct chat.
-    await alice.page.getByRole("button", { name: "New chat" }).click();
-    await alice.page.getByLabel("Search people").fill("bo");
-    await alice.page.getByRole("button", { name: /Chat with Bob/ }).click();
-    await alice.page.getByRole("heading", { name: "Bob" }).waitFor();
+    await startDirectChat(alice.page, "bo", "Bob");
     await eventually(
       "Alice's list shows Bob online",
       () => alice.page.getByTestId("chat-item").getByTestId("presence-dot").getAttribute("data-online"),

@@ -32,6 +32,7 @@ function fakeConfig(): GatewayConfig {
     port: 0,
     internalPort: 0,
     jwtSecret: "j".repeat(32),
+    bindHost: "127.0.0.1",
     internalSecret: "s".repeat(32),
     jwtIssuer: "parley",
     jwtAudience: "parley-web",
