@@ -168,7 +168,11 @@ export class Persister extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const variables: Record<string, pulumi.Input<string>> = { [queues.notify.envVar]: args.notifyQueue.url };
+    const variables: Record<string, pulumi.Input<string>> = {
+      [queues.notify.envVar]: args.notifyQueue.url,
+      // Its own source queue: failed records' visibility is shortened there (retry backoff, poison to the DLQ).
+      [queues.inbound.envVar]: args.inboundQueue.url,
+    };
     for (const key of persisterTables) variables[tables[key].envVar] = args.tables[key].name;
     const missing = persisterEnvVars.filter((v) => !(v in variables));
     if (missing.length) throw new Error(`Persister ${name}: no value for ${missing.join(", ")}`);

@@ -121,6 +121,8 @@ export interface PersisterConfig {
   readonly aws: AwsConfig;
   readonly tables: Pick<TableNames, (typeof persisterTables)[number]>;
   readonly notifyQueueUrl: string;
+  /** The queue the persister consumes: failed records' visibility is shortened on it (retry backoff, poison). */
+  readonly inboundQueueUrl: string;
 }
 
 export function loadPersisterConfig(e: Env): PersisterConfig {
@@ -128,6 +130,7 @@ export function loadPersisterConfig(e: Env): PersisterConfig {
     aws: loadAwsConfig(e),
     tables: loadTableNames(e, persisterTables),
     notifyQueueUrl: loadQueueUrl(e, "notify"),
+    inboundQueueUrl: loadQueueUrl(e, "inbound"),
   };
 }
 
@@ -135,6 +138,7 @@ export function loadPersisterConfig(e: Env): PersisterConfig {
 export const persisterEnvVars: readonly string[] = [
   ...persisterTables.map((k) => tables[k].envVar),
   queues.notify.envVar,
+  queues.inbound.envVar,
 ];
 
 /** Tables the gateway touches (everything but dedupe, which only the persister needs). */

@@ -2,7 +2,10 @@
  * A local stand-in for Lambda's SQS event source mapping: long-poll the queue, hand batches to the handler in
  * Lambda's event shape, delete only what the handler did not report as failed. Failed records stay invisible
  * until the queue's visibility timeout and come back with a higher receive count; the queue's redrive policy
- * moves them to the DLQ after maxReceiveCount — exactly as in AWS.
+ * moves them to the DLQ after maxReceiveCount — exactly as in AWS. Like Lambda's mapping, this source never
+ * touches a failed record itself: the handler shortens their visibility on the queue before it returns (retry
+ * backoff, poison burnt towards the DLQ: runtime/persister/retry.ts), and the queue honours it here as in AWS.
+ * So the backoff is one piece of logic, the handler's, wherever it runs.
  */
 import {
   DeleteMessageBatchCommand,

@@ -34,6 +34,7 @@ export function persisterFromEnv(e: Env): WiredPersister {
         db,
         sqs,
         notifyQueueUrl: config.notifyQueueUrl,
+        inboundQueueUrl: config.inboundQueueUrl,
         now: Date.now,
         log,
         membersCache,

@@ -4,12 +4,13 @@
  * runtime/local/runner.ts for the laptop.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { dedupeKeyOf, inboundMessageSchema, type InboundMessage, type Notification } from "../contracts";
+import { dedupeKeyOf, inboundMessageSchema, queues, type InboundMessage, type Notification } from "../contracts";
 import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
 import type { Db } from "../store/db";
 import { markNotified } from "../store/dedupe";
 import { PoisonMessageError } from "./errors";
 import { publishNotifications, type PendingNotification } from "./notify";
+import { applyVisibilityChanges, visibilityChanges } from "./retry";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs-event";
 import { storeMessageOnce } from "./store-message";
 
@@ -22,6 +23,13 @@ export interface PersisterDeps {
   readonly db: Db<"conversations" | "messages" | "dedupe">;
   readonly sqs: SQSClient;
   readonly notifyQueueUrl: string;
+  /**
+   * The queue the records come from. Given, failed records come back after a short backoff and poison ones are
+   * burnt towards the DLQ at once (runtime/persister/retry.ts); without it they wait out the visibility timeout.
+   */
+  readonly inboundQueueUrl?: string;
+  /** The inbound queue's redrive maxReceiveCount (default: the contract's). */
+  readonly maxReceiveCount?: number;
   readonly now: () => number;
   readonly log: PersisterLog;
   /** Time left before the invocation is cut off; records are not started with less than the margin. */
@@ -59,7 +67,9 @@ async function membersOf(deps: PersisterDeps, conversationId: string, fresh: boo
   const now = deps.now();
   const hit = deps.membersCache?.get(conversationId);
   if (hit && hit.until > now && !fresh) return hit.memberIds;
-  const c: ConversationItem | undefined = await getConversation(deps.db, conversationId, fresh);
+  let c: ConversationItem | undefined = await getConversation(deps.db, conversationId, fresh);
+  // An eventually consistent read can miss a conversation created a moment ago: only a consistent miss is poison.
+  if (!c && !fresh) c = await getConversation(deps.db, conversationId, true);
   if (!c) throw new PoisonMessageError(`conversation ${conversationId} does not exist`);
   deps.membersCache?.set(conversationId, { memberIds: c.memberIds, until: now + MEMBERS_TTL_MS });
   return c.memberIds;
@@ -103,12 +113,14 @@ function groupsOf(records: readonly SqsRecord[]): SqsRecord[][] {
 
 export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promise<SqsBatchResponse> {
   const failed = new Set<string>();
+  const poisoned = new Set<string>();
+  const groups = groupsOf(event.Records);
   // Keyed by client message: a resend in the same batch must not add a second notification.
   const pending = new Map<string, PendingNotification>();
 
   // Groups run concurrently; within a group, the first retryable failure fails everything after it (FIFO order).
   await Promise.all(
-    groupsOf(event.Records).map(async (group) => {
+    groups.map(async (group) => {
       for (let i = 0; i < group.length; i++) {
         const record = group[i]!;
         try {
@@ -132,6 +144,7 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
             // returns until maxReceiveCount moves it to the DLQ) and keep going. Failing the rest of the
             // group too would, in AWS, push the valid messages batched behind it into the DLQ with it.
             failed.add(record.messageId);
+            poisoned.add(record.messageId);
             continue;
           }
           for (const rest of group.slice(i)) failed.add(rest.messageId);
@@ -154,10 +167,14 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
   );
   if (unsent.size) {
     // A record whose notification was not sent is retried, and so is the rest of its group.
-    for (const group of groupsOf(event.Records)) {
+    for (const group of groups) {
       const first = group.findIndex((r) => unsent.has(r.messageId));
       if (first >= 0) for (const r of group.slice(first)) failed.add(r.messageId);
     }
+  }
+  if (deps.inboundQueueUrl && failed.size) {
+    const changes = visibilityChanges(groups, failed, poisoned, deps.maxReceiveCount ?? queues.inbound.maxReceiveCount);
+    if (changes.length) await applyVisibilityChanges(deps.sqs, deps.inboundQueueUrl, changes, deps.log);
   }
   return {
     batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({

@@ -94,7 +94,8 @@ test("the serialized handler stores inbound messages in the messages table and n
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? "", NODE_NO_WARNINGS: "1" };
   for (const name of Object.keys(lambdaEnv)) {
     // Table names already match (same prefix); queue URLs point at AWS and are mapped to the emulator.
-    childEnv[name] = name === queues.notify.envVar ? local[name]! : lambdaEnv[name]!;
+    const queueUrl = name === queues.notify.envVar || name === queues.inbound.envVar;
+    childEnv[name] = queueUrl ? local[name]! : lambdaEnv[name]!;
     expect(childEnv[name]).toBe(local[name]);
   }
   // What Lambda itself provides, plus the emulator endpoints (the only non-Lambda settings).

@@ -110,6 +110,15 @@ describe("IAM policy documents", () => {
     ]);
   });
 
+  test("the persister may change message visibility (retry backoff, poison to the DLQ) on inbound only", () => {
+    const onQueue = (action: string) =>
+      persister.Statement.filter((s) => s.Effect === "Allow" && s.Action.includes(action)).flatMap((s) => s.Resource);
+    expect(onQueue("sqs:ChangeMessageVisibility")).toEqual([q("p-inbound.fifo")]);
+    // The DLQ is reached through the redrive policy, never by the persister itself.
+    expect(onQueue("sqs:SendMessage")).not.toContain(q("p-inbound-dlq.fifo"));
+    expect(onQueue("sqs:DeleteMessage")).toEqual([q("p-inbound.fifo")]);
+  });
+
   test("the gateway enqueues inbound and consumes notify", () => {
     const doc = gatewayTaskPolicyDocument({ inboundQueueArn: q("i.fifo"), notifyQueueArn: q("n"), tables: [] });
     expect(doc.Statement.find((s) => s.Action.includes("sqs:SendMessage"))!.Resource).toEqual([q("i.fifo")]);

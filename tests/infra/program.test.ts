@@ -148,6 +148,10 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(persisterTables.map(arnOfTable)));
     const consume = doc.Statement.find((s) => s.Action.includes("sqs:ReceiveMessage"))!;
     expect(consume.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
+    // Retry backoff and poison fast-path: visibility changes on its own source queue, nowhere else.
+    expect(
+      doc.Statement.filter((s) => s.Action.includes("sqs:ChangeMessageVisibility")).flatMap((s) => s.Resource),
+    ).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
   });
 
   test("gateway task role: exactly the gateway tables, `/index/*` only where the contract has GSIs", () => {
@@ -177,6 +181,10 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(Object.keys(fn.environment.variables).sort()).toEqual([...persisterEnvVars].sort());
     expect(fn.environment.variables[queues.notify.envVar]).toBe(
       `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${queueNamesFor(PREFIX, "notify").name}`,
+    );
+    // Its own source queue, where it shortens failed records' visibility.
+    expect(fn.environment.variables[queues.inbound.envVar]).toBe(
+      `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${queueNamesFor(PREFIX, "inbound").name}`,
     );
     for (const k of persisterTables)
       expect(fn.environment.variables[tables[k].envVar]).toBe(`${PREFIX}-${tables[k].suffix}`);
