@@ -6,6 +6,7 @@ import { gatewayKill } from "./gateway-kill";
 import { poisonMessages } from "./poison";
 import { runnerKill } from "./runner-kill";
 import { sqsOutage } from "./sqs-outage";
+import { stallsAfterFailure } from "./stalls";
 
 export interface Scenario {
   readonly name: string;
@@ -20,6 +21,7 @@ export const scenarios: readonly Scenario[] = [
     name: "dynamodb-outage",
     run: (ctx, long) => dynamodbOutage(ctx, { rounds: long ? 3 : 1, outageMs: long ? 6_000 : 3_000 }),
   },
+  { name: "stalls", run: (ctx, long) => stallsAfterFailure(ctx, { rounds: long ? 3 : 1 }) },
   { name: "gateway-kill", run: (ctx, long) => gatewayKill(ctx, { rounds: long ? 10 : 2 }) },
   // Last: it recreates the (in-memory) queues.
   { name: "sqs-outage", run: (ctx, long) => sqsOutage(ctx, { rounds: long ? 3 : 1 }) },
