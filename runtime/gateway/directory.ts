@@ -5,7 +5,13 @@
  */
 import { conversationIdSchema } from "../contracts";
 import { getConversation, type ConversationItem } from "../store/conversations";
-import { deleteConnections, isLive, listConnectionsByUser, type ConnectionItem } from "../store/connections";
+import {
+  deleteConnections,
+  getConnections,
+  isLive,
+  listConnectionsByUser,
+  type ConnectionItem,
+} from "../store/connections";
 import type { GatewayContext } from "./context";
 import { mapLimit, TtlCache } from "./util";
 
@@ -57,6 +63,25 @@ export class ConnectionDirectory {
     const ttlLeft = startedAt + ttl - this.ctx.now();
     if ((this.generation.get(userId) ?? 0) === gen && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
     return live;
+  }
+
+  /**
+   * The user's live connections for a decision that must not rest on a stale index — "did they go offline?",
+   * "are they online?" asked explicitly. The byUser index is eventually consistent in AWS: right after a delete
+   * it can still list the record, and a user whose last socket closed would never be announced offline. So the
+   * index only names candidates: the ids in `removed` (records the caller just deleted) are dropped, and the rest
+   * are confirmed by a strongly consistent read of the base table (no read at all when nothing is left).
+   */
+  async confirmedLive(userId: string, removed: ReadonlySet<string> = new Set()): Promise<ConnectionItem[]> {
+    const candidates = (await this.query(userId)).filter((c) => !removed.has(c.connectionId));
+    if (!candidates.length) return [];
+    const now = this.ctx.now();
+    const found = await getConnections(
+      this.ctx.db,
+      candidates.map((c) => c.connectionId),
+      true,
+    );
+    return found.filter((c) => c.userId === userId && isLive(c, now));
   }
 
   private async query(userId: string): Promise<ConnectionItem[]> {

@@ -47,6 +47,8 @@ export class Presence {
   private readonly pendingChanges = new Map<string, Extract<ServerFrame, { type: "presence" }>>();
   private flushing?: Promise<void>;
   private readonly background = new Set<Promise<void>>();
+  /** Users whose "went offline?" check failed; the next reaper pass checks them again. */
+  private readonly offlineRecheck = new Set<string>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -56,7 +58,8 @@ export class Presence {
   ) {
     this.coMembers = new TtlCache(30_000, 100_000, ctx.now);
     this.startedAt = ctx.now();
-    router.onRecordsRemoved = (userIds) => void this.track(this.afterUserLostConnections(userIds));
+    router.onRecordsRemoved = (userIds, removed) =>
+      void this.track(this.afterUserLostConnections(userIds, new Set(removed)));
   }
 
   /** Keeps background presence work visible to stop(), so shutdown does not cut an offline notice short. */
@@ -177,17 +180,33 @@ export class Presence {
         this.records.delete(session.connectionId);
         await deleteConnection(this.ctx.db, session.connectionId);
         this.directory.invalidate(session.userId);
-        await this.afterUserLostConnections([session.userId]);
+        await this.afterUserLostConnections([session.userId], new Set([session.connectionId]));
       })(),
     );
   }
 
-  /** For users who may have lost their last connection: record lastSeen and tell their contacts. */
-  private async afterUserLostConnections(userIds: readonly string[]): Promise<void> {
+  /**
+   * For users who may have lost their last connection: record lastSeen and tell their contacts. `removed` are
+   * the records the caller just deleted: the byUser index may still list them (it lags writes in AWS), so they
+   * do not count, and whatever else it lists is confirmed against the base table (directory.confirmedLive).
+   * A user whose check fails is checked again on the next reaper pass.
+   */
+  private async afterUserLostConnections(
+    userIds: readonly string[],
+    removed: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     const now = this.ctx.now();
     await mapLimit(userIds, 8, async (userId) => {
-      const live = await this.directory.ofUser(userId, true);
-      if (live.length) return;
+      this.offlineRecheck.delete(userId);
+      try {
+        // A socket of this gateway counts even if its record is not in the index yet.
+        if ([...this.sessions.ofUser(userId)].some((s) => !removed.has(s.connectionId))) return;
+        const live = await this.directory.confirmedLive(userId, removed);
+        if (live.length) return;
+      } catch (err) {
+        this.offlineRecheck.add(userId);
+        throw err;
+      }
       await recordLastSeen(this.ctx.db, userId, now).catch((err) =>
         this.ctx.log.warn({ err: errorMessage(err), userId }, "could not record lastSeen"),
       );
@@ -309,30 +328,27 @@ export class Presence {
     for (const g of gateways) {
       if (g.ownerGatewayId === this.ctx.gatewayId || isLive(g, now)) continue;
       const orphans = await listConnectionsByGateway(this.ctx.db, g.ownerGatewayId);
-      await deleteConnections(
-        this.ctx.db,
-        orphans.map((o) => o.connectionId),
-      );
+      const orphanIds = orphans.map((o) => o.connectionId);
+      await deleteConnections(this.ctx.db, orphanIds);
       const users = [...new Set(orphans.map((o) => o.userId))];
       for (const u of users) this.directory.invalidate(u);
       const won = await deleteGatewayIfExpired(this.ctx.db, g.ownerGatewayId, now);
       if (won || orphans.length) {
         this.ctx.log.info({ deadGateway: g.ownerGatewayId, connections: orphans.length }, "reaped dead gateway");
       }
-      await this.afterUserLostConnections(users);
+      await this.afterUserLostConnections(users, new Set(orphanIds));
     }
     const own = await listConnectionsByGateway(this.ctx.db, this.ctx.gatewayId);
     const ghosts = own.filter((o) => !this.records.has(o.connectionId) && !this.sessions.get(o.connectionId));
     if (ghosts.length) {
-      await deleteConnections(
-        this.ctx.db,
-        ghosts.map((g) => g.connectionId),
-      );
+      const ghostIds = ghosts.map((g) => g.connectionId);
+      await deleteConnections(this.ctx.db, ghostIds);
       const users = [...new Set(ghosts.map((g) => g.userId))];
       for (const u of users) this.directory.invalidate(u);
       // Also the records of a previous process with this gatewayId (a restart after a crash).
-      await this.afterUserLostConnections(users);
+      await this.afterUserLostConnections(users, new Set(ghostIds));
     }
+    if (this.offlineRecheck.size) await this.afterUserLostConnections([...this.offlineRecheck]);
   }
 
   /** Shutdown: stop timers and remove this gateway's records so peers stop routing here at once. */
@@ -344,12 +360,17 @@ export class Presence {
     const ids = [...this.records.keys()];
     const users = [...new Set([...this.records.values()].map((r) => r.userId))];
     this.records.clear();
-    await deleteConnections(this.ctx.db, ids).catch((err) =>
-      this.ctx.log.warn({ err: errorMessage(err) }, "could not remove connection records on shutdown"),
+    const removed = await deleteConnections(this.ctx.db, ids).then(
+      () => new Set(ids),
+      (err) => {
+        this.ctx.log.warn({ err: errorMessage(err) }, "could not remove connection records on shutdown");
+        return new Set<string>();
+      },
     );
     await deleteGateway(this.ctx.db, this.ctx.gatewayId).catch(() => undefined);
     for (const u of users) this.directory.invalidate(u);
-    await this.afterUserLostConnections(users).catch(() => undefined);
+    // Every socket here is closed: `removed` keeps the lagging index from showing them as still online.
+    await this.afterUserLostConnections(users, removed).catch(() => undefined);
     await Promise.allSettled([...this.background]);
   }
 }

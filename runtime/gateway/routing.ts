@@ -30,8 +30,11 @@ export interface RouteStats {
 }
 
 export class Router {
-  /** Told which users lost connection records here, so presence can announce those who went offline. */
-  onRecordsRemoved?: (userIds: string[]) => void;
+  /**
+   * Told which users lost connection records here (and which records are gone for certain: empty when the delete
+   * failed), so presence can announce those who went offline.
+   */
+  onRecordsRemoved?: (userIds: string[], removedConnectionIds: string[]) => void;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -91,13 +94,18 @@ export class Router {
       }),
     );
     if (stale.length) {
-      stats.removed = stale.length;
+      // The same stale record is listed once per frame it was meant for; deleteConnections sends each key once.
+      const ids = [...new Set(stale.map((c) => c.connectionId))];
+      stats.removed = ids.length;
       for (const c of stale) this.directory.invalidate(c.userId);
-      await deleteConnections(
-        this.ctx.db,
-        stale.map((c) => c.connectionId),
-      ).catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "could not remove stale connection records"));
-      this.onRecordsRemoved?.([...new Set(stale.map((c) => c.userId))]);
+      const removed = await deleteConnections(this.ctx.db, ids).then(
+        () => ids,
+        (err) => {
+          this.ctx.log.warn({ err: errorMessage(err) }, "could not remove stale connection records");
+          return [];
+        },
+      );
+      this.onRecordsRemoved?.([...new Set(stale.map((c) => c.userId))], removed);
     }
     return stats;
   }

@@ -136,6 +136,11 @@ export class AwsRules {
     if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
   }
 
+  /** The indexes catch up with every write so far, at once (between tests). */
+  catchUp(): void {
+    this.writes = [];
+  }
+
   /** `real` with the AWS rules in front of it; everything else (destroy, config…) passes through. */
   wrap(real: DynamoDBDocumentClient): DynamoDBDocumentClient {
     const send = (cmd: unknown) => this.send(real, cmd);
