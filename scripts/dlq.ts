@@ -7,7 +7,4 @@
 import { runCli } from "../runtime/cli/args";
 import { runDlq } from "./dlq/cli";
 
-// The SDK's notice concerns its releases after January 2027; the locked versions support Node 20 (README).
-// Eight lines of it would bury the one line this tool prints.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 void runCli("dlq", () => runDlq(process.argv.slice(2), process.env, { out: (line) => console.log(line) }));

@@ -270,6 +270,9 @@ export function runCli(
   const stdout = options.stdout ?? ((text: string) => process.stdout.write(`${text}\n`));
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const debug = /^(1|true|yes)$/i.test((options.env ?? process.env).PARLEY_DEBUG ?? "");
+  // The AWS SDK's Node-version notice concerns its releases after January 2027; the locked versions support
+  // Node 20 (README). Its eight lines would bury what a CLI prints, so the CLIs (not the services) silence it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   return Promise.resolve()
     .then(main)
     .then(

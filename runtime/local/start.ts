@@ -66,8 +66,6 @@ async function main(): Promise<void> {
   if (basePort + gateways - 1 > 65535)
     throw new UsageError(`--port ${basePort} leaves no room for ${gateways} gateways`);
 
-  // The SDK's notice concerns its releases after January 2027; the locked versions support Node 20 (README).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const dataDir = values.data ? path.resolve(values.data) : defaultDataDir();
   if (!values["no-web-build"]) await buildWebIfNeeded();
   const started = Date.now();
