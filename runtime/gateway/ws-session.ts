@@ -9,6 +9,7 @@ import type { RawData } from "ws";
 import {
   clientFrameSchema,
   closeCodes,
+  encodeQueueBody,
   inboundDeduplicationId,
   type ClientFrame,
   type ErrorCode,
@@ -16,6 +17,7 @@ import {
   type ServerFrame,
   type StoredMessage,
 } from "../contracts";
+import { permanentSqsRefusal } from "../aws/errors";
 import { getConversation, getConversations } from "../store/conversations";
 import { advanceLastRead, listMemberships } from "../store/memberships";
 import { MAX_PAGE, pageMessages } from "../store/messages";
@@ -104,10 +106,11 @@ export class Session implements LocalSession {
   private catchUpTimer?: NodeJS.Timeout;
   private registered = false;
   /**
-   * Frames pushed before `ready` went out, sent right after it: peers route to this socket as soon as its record
-   * is written, which is before `ready` (docs/protocol.md promises `ready` first). Undefined once ready is sent.
+   * Frames pushed while open() is under way, sent right after `ready`: peers route to this socket as soon as its
+   * record is written, which is before `ready` (docs/protocol.md promises `ready` first). Set when open() starts
+   * (the server calls it right after construction), undefined once ready is sent.
    */
-  private held: string[] | undefined = [];
+  private held: string[] | undefined;
   private heldBytes = 0;
 
   constructor(
@@ -133,6 +136,7 @@ export class Session implements LocalSession {
 
   /** Registers the connection (cap, record, presence) and sends `ready`; frames that arrive meanwhile wait. */
   async open(): Promise<void> {
+    this.held = [];
     const opening = (async () => {
       const admitted = await this.deps.sessions.withUserLock(this.userId, async () => {
         const live = await this.deps.directory.ofUser(this.userId, true);
@@ -474,13 +478,17 @@ export class Session implements LocalSession {
       await this.ctx.sqs.send(
         new SendMessageCommand({
           QueueUrl: this.ctx.config.inboundQueueUrl,
-          MessageBody: JSON.stringify(message),
+          MessageBody: encodeQueueBody(message),
           MessageGroupId: message.conversationId,
           MessageDeduplicationId: inboundDeduplicationId(message),
         }),
       );
     } catch (err) {
       this.ctx.log.warn({ err: errorMessage(err), connectionId: this.connectionId }, "inbound enqueue failed");
+      // Refused for what it contains: a resend is refused again, so the client must not be told to resend.
+      const refusal = permanentSqsRefusal(err);
+      if (refusal)
+        throw new FrameError("VALIDATION", `the queue refused this message (${refusal}); do not resend it as is`);
       // Never a false `accepted`: the client keeps the message and resends it with the same clientMessageId.
       throw new FrameError("UNAVAILABLE", "the message was not accepted; resend it");
     }
