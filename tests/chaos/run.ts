@@ -3,26 +3,35 @@
  * stack of real processes and prints the table (scenario, rounds, lost / duplicated / reordered /
  * accepted-bad-input, recovery times). Exits 1 if any count is non-zero or a scenario failed.
  */
-import { parseArgs } from "node:util";
+import { CliError, defineCli, int, parseCli, runCli } from "../../runtime/cli/args";
 import { seededRandom } from "../support/pipeline";
 import { formatTable, passed, startChaosContext, type ScenarioResult } from "./kit";
 import { scenarios } from "./scenarios";
 
+const chaosCli = defineCli({
+  command: "npm run test:chaos --",
+  summary:
+    "Every chaos scenario against one local stack of real processes; prints the table and exits 1 if any count " +
+    "is non-zero or a scenario failed.",
+  maxPositionals: 0,
+  options: {
+    long: { type: "boolean", description: "more rounds per scenario" },
+    only: { type: "string", value: "names", description: "comma-separated scenarios to run", defaultText: "all" },
+    seed: { type: "string", value: "n", description: "random seed", defaultText: "from the clock", parse: int(0) },
+    verbose: { type: "boolean", description: "print each scenario's progress" },
+  },
+});
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      long: { type: "boolean", default: false },
-      only: { type: "string" },
-      seed: { type: "string" },
-      verbose: { type: "boolean", default: false },
-    },
-  });
-  const seed = values.seed ? Number(values.seed) : Date.now() % 1_000_000;
+  const { values } = parseCli(chaosCli, process.argv.slice(2));
+  const seed = values.seed ?? Date.now() % 1_000_000;
   const only = values.only?.split(",").map((s) => s.trim());
   const unknown = only?.filter((n) => !scenarios.some((s) => s.name === n)) ?? [];
   if (unknown.length) {
-    console.error(`unknown scenario(s): ${unknown.join(", ")}; known: ${scenarios.map((s) => s.name).join(", ")}`);
-    return 2;
+    throw new CliError(
+      `unknown scenario(s): ${unknown.join(", ")}; known: ${scenarios.map((s) => s.name).join(", ")}`,
+      2,
+    );
   }
   const selected = scenarios.filter((s) => !only || only.includes(s.name));
   console.log(
@@ -67,10 +76,4 @@ async function main(): Promise<number> {
   return results.every(passed) ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+void runCli("test:chaos", main);
