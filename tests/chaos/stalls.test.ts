@@ -40,6 +40,6 @@ test("one transient failure and one poison record in a busy conversation stall t
   expect(STALL_TARGETS.poisonMaxMs).toBeLessThan(queues.inbound.visibilityTimeoutSeconds * 1000);
   // The failed record itself was retried through SQS (after the backoff), not by the SDK in the same call.
   expect(Math.max(...r.transientStallMs)).toBeGreaterThanOrEqual(500);
-  expect(r.notes).toMatch(new RegExp(`\\(${queues.inbound.maxReceiveCount} receives before the DLQ\\)`));
+  expect(r.notes).toMatch(new RegExp(`\\(${queues.inbound.maxReceiveCount} receives each before the DLQ\\)`));
   expect(passed(r)).toBe(true);
 });

@@ -320,6 +320,6 @@ export async function stallsAfterFailure(
     notes:
       `visibility timeout ${queues.inbound.visibilityTimeoutSeconds} s; stall = accepted → stored of the busy ` +
       `conversation's messages queued behind the failure: transient ${summary(transientStallMs)}, poison ` +
-      `${summary(poisonStallMs)} (${poisonReceives} receives before the DLQ), before the faults ${summary(baselineMs)}`,
+      `${summary(poisonStallMs)} (${poisonReceives / opts.rounds} receives each before the DLQ), before the faults ${summary(baselineMs)}`,
   };
 }
