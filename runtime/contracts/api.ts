@@ -33,6 +33,11 @@ export interface PresenceStatus {
 export type NewConversation =
   { kind: "direct"; userId: string } | { kind: "group"; title: string; memberIds: string[] };
 
+/** `POST /api/logout`: the bearer token is revoked on every gateway until it would have expired. */
+export interface LogoutResponse {
+  ok: true;
+}
+
 /** Body of every error response, with the HTTP status. */
 export interface ApiErrorBody {
   error: { code: string; message: string };

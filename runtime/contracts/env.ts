@@ -141,13 +141,14 @@ export const persisterEnvVars: readonly string[] = [
   queues.inbound.envVar,
 ];
 
-/** Tables the gateway touches (everything but dedupe, which only the persister needs). */
+/** Tables the gateway touches (everything but dedupe, which only the persister needs; auth is the gateway's alone). */
 export const gatewayTables = [
   "users",
   "conversations",
   "memberships",
   "messages",
   "connections",
+  "auth",
 ] as const satisfies readonly TableKey[];
 
 export interface GatewayLimits {

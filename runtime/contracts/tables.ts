@@ -95,6 +95,18 @@ export const tables = {
     ],
     ttlAttribute: "expiresAt",
   },
+  /**
+   * Gateway-only auth state shared by every gateway task, each item expiring by TTL: failed-login counters
+   * (`login:user:<username>`, `login:addr:<address>`) and revoked tokens (`revoked:<token id>`, until the token's
+   * own expiry). Readers check `expiresAt` themselves, since TTL deletes lazily (and dynalite not at all).
+   */
+  auth: {
+    suffix: "auth",
+    envVar: "PARLEY_TABLE_AUTH",
+    partitionKey: { name: "authKey", type: "S" },
+    indexes: [],
+    ttlAttribute: "expiresAt",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 /**

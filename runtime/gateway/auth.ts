@@ -1,13 +1,14 @@
 /**
  * Accounts and tokens: scrypt password hashes with a per-user salt, HS256 JWTs with pinned algorithm,
- * issuer, audience and expiry (the failed-login throttle is in throttle.ts).
+ * issuer, audience and expiry, each with an id (jti) that logout revokes (the failed-login throttle is in
+ * throttle.ts and store/auth.ts).
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
 import { z } from "zod";
 import { userIdSchema } from "../contracts";
 
-export { LoginThrottle, defaultThrottle, type ThrottleOptions } from "./throttle";
+export { addressThrottle, defaultThrottle, LoginThrottle, type ThrottleOptions } from "./throttle";
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
@@ -76,7 +77,15 @@ export interface VerifiedToken {
   readonly userId: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /**
+   * What a revocation names: the `jti` claim, which every token this service issues has; for a token without
+   * one (minted elsewhere with the same key), the SHA-256 of the token itself.
+   */
+  readonly tokenId: string;
 }
+
+/** Answers whether a verified token was revoked (logout); a dependency failure rejects (a 503, never a 401). */
+export type RevocationCheck = (tokenId: string) => Promise<boolean>;
 
 export class AuthError extends Error {
   constructor(message: string) {
@@ -90,13 +99,17 @@ const ALG = "HS256";
 export class TokenService {
   private readonly key: Uint8Array;
 
-  constructor(private readonly settings: TokenSettings) {
+  constructor(
+    private readonly settings: TokenSettings,
+    private readonly isRevoked?: RevocationCheck,
+  ) {
     this.key = new TextEncoder().encode(settings.secret);
   }
 
   async issue(userId: string): Promise<string> {
     return new SignJWT({})
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
+      .setJti(randomBytes(16).toString("base64url"))
       .setSubject(userId)
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
@@ -105,8 +118,17 @@ export class TokenService {
       .sign(this.key);
   }
 
-  /** Throws AuthError for anything but a valid, unexpired token of ours for a well-formed user id. */
+  /**
+   * Throws AuthError for anything but a valid, unexpired, unrevoked token of ours for a well-formed user id.
+   * The revocation check runs outside the catch-all: a table that cannot be read is an error, not a 401.
+   */
   async verify(token: string): Promise<VerifiedToken> {
+    const verified = await this.verifySignedClaims(token);
+    if (this.isRevoked && (await this.isRevoked(verified.tokenId))) throw new AuthError("invalid or expired token");
+    return verified;
+  }
+
+  private async verifySignedClaims(token: string): Promise<VerifiedToken> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: [ALG],
@@ -116,7 +138,11 @@ export class TokenService {
       });
       const userId = userIdSchema.safeParse(payload.sub);
       if (!userId.success || typeof payload.exp !== "number") throw new AuthError("bad subject");
-      return { userId: userId.data, expiresAt: payload.exp };
+      const tokenId =
+        typeof payload.jti === "string" && payload.jti.length > 0 && payload.jti.length <= 128
+          ? payload.jti
+          : createHash("sha256").update(token).digest("base64url");
+      return { userId: userId.data, expiresAt: payload.exp, tokenId };
     } catch {
       // One message for every failure: callers must not learn which check failed.
       throw new AuthError("invalid or expired token");

@@ -10,14 +10,17 @@ import { createConversation, getConversations, type ConversationItem } from "../
 import { listMemberships, type MembershipItem } from "../store/memberships";
 import { MAX_PAGE, pageMessages } from "../store/messages";
 import { createUser, getUser, searchUsers, UserExistsError, type UserItem } from "../store/users";
+import { clearLoginFailures, loginKey, loginRetryAfter, recordLoginFailure, revokeToken } from "../store/auth";
 import {
+  addressThrottle,
   AuthError,
   decoyPasswordHash,
+  defaultThrottle,
   hashPassword,
-  LoginThrottle,
   passwordSchema,
   usernameSchema,
   verifyPassword,
+  type VerifiedToken,
 } from "./auth";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory, MemberCache } from "./directory";
@@ -123,16 +126,13 @@ export interface ApiParts {
 }
 
 export function createApi(ctx: GatewayContext, parts: ApiParts) {
-  const byUsername = new LoginThrottle();
-  // Laxer: many people can share an address (NAT, office); the per-username throttle is the main guard.
-  const byAddress = new LoginThrottle({ maxFailures: 50, windowMs: 15 * 60_000, lockMs: 60_000, maxKeys: 50_000 });
-
-  async function authenticate(req: IncomingMessage): Promise<string> {
+  /** Verifies the bearer token, revocation included (ctx.tokens checks the auth table on every call). */
+  async function authenticate(req: IncomingMessage): Promise<VerifiedToken> {
     const header = req.headers.authorization;
     const m = typeof header === "string" ? /^Bearer ([A-Za-z0-9._-]+)$/.exec(header) : null;
     if (!m) throw new HttpError(401, "UNAUTHENTICATED", "Authorization: Bearer <token> required");
     try {
-      return (await ctx.tokens.verify(m[1]!)).userId;
+      return await ctx.tokens.verify(m[1]!);
     } catch (err) {
       if (err instanceof AuthError) throw new HttpError(401, "UNAUTHENTICATED", err.message);
       throw err;
@@ -159,8 +159,15 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
   async function login(req: IncomingMessage) {
     const input = parse(loginSchema, await readBody(req, ctx.settings.httpBodyLimitBytes));
     const username = input.username.trim().toLowerCase();
-    const address = clientAddress(req);
-    const wait = Math.max(byUsername.retryAfterMs(username), byAddress.retryAfterMs(address));
+    // Counted in the auth table, so the lock holds on every gateway (one consistent read each per login).
+    const userKey = loginKey("user", username);
+    const addressKey = loginKey("addr", clientAddress(req).slice(0, 100));
+    const now = ctx.now();
+    const [byUser, byAddress] = await Promise.all([
+      loginRetryAfter(ctx.db, userKey, now),
+      loginRetryAfter(ctx.db, addressKey, now),
+    ]);
+    const wait = Math.max(byUser.waitMs, byAddress.waitMs);
     if (wait > 0) {
       throw new HttpError(429, "RATE_LIMITED", "too many failed logins; try again later", {
         "retry-after": String(Math.ceil(wait / 1000)),
@@ -170,11 +177,14 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
     // Unknown users cost the same scrypt time as a wrong password.
     const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyPasswordHash()));
     if (!user || !ok) {
-      byUsername.recordFailure(username);
-      byAddress.recordFailure(address);
+      const failedAt = ctx.now();
+      await Promise.all([
+        recordLoginFailure(ctx.db, userKey, failedAt, defaultThrottle),
+        recordLoginFailure(ctx.db, addressKey, failedAt, addressThrottle),
+      ]);
       throw new HttpError(401, "UNAUTHENTICATED", "wrong username or password");
     }
-    byUsername.recordSuccess(username);
+    if (byUser.hasFailures) await clearLoginFailures(ctx.db, userKey);
     return { status: 200, body: { token: await ctx.tokens.issue(user.userId), user: publicUser(user) } };
   }
 
@@ -267,10 +277,16 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
     if (path === "/api/signup" && method === "POST") return signup(req);
     if (path === "/api/login" && method === "POST") return login(req);
     const known =
-      ["/api/me", "/api/users", "/api/conversations", "/api/presence"].includes(path) ||
+      ["/api/me", "/api/users", "/api/conversations", "/api/presence", "/api/logout"].includes(path) ||
       /^\/api\/conversations\/[^/]+\/messages$/.test(path);
     if (!known) throw new HttpError(404, "NOT_FOUND", "no such route");
-    const userId = await authenticate(req);
+    const token = await authenticate(req);
+    const userId = token.userId;
+    if (path === "/api/logout" && method === "POST") {
+      // Revoked until the token's own expiry, on every gateway: HTTP routes and upgrades refuse it with 401.
+      await revokeToken(ctx.db, token.tokenId, token.expiresAt);
+      return { status: 200, body: { ok: true } };
+    }
     if (path === "/api/me" && method === "GET") {
       const user = await getUser(ctx.db, userId);
       if (!user) throw new HttpError(401, "UNAUTHENTICATED", "the account no longer exists");

@@ -10,6 +10,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { WebSocketServer } from "ws";
 import { createDynamoClient, createSqsClient } from "../aws/clients";
+import { isTokenRevoked } from "../store/auth";
 import { closeCodes, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
 import { AuthError, TokenService } from "./auth";
 import { deriveSettings, type GatewayContext, type GatewaySettings } from "./context";
@@ -112,12 +113,16 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     db: { ddb: opts.wrapClients?.ddb?.(ddb) ?? ddb, tables: config.tables },
     sqs: opts.wrapClients?.sqs?.(sqs) ?? sqs,
     log,
-    tokens: new TokenService({
-      secret: config.jwtSecret,
-      issuer: config.jwtIssuer,
-      audience: config.jwtAudience,
-      ttlSeconds: config.tokenTtlSeconds,
-    }),
+    // Every verification (HTTP route, upgrade) also asks the auth table whether logout revoked the token.
+    tokens: new TokenService(
+      {
+        secret: config.jwtSecret,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        ttlSeconds: config.tokenTtlSeconds,
+      },
+      (tokenId) => isTokenRevoked(ctx.db, tokenId, ctx.now()),
+    ),
     now: Date.now,
   };
   const sessions = new LocalSessions();

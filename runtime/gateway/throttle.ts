@@ -10,6 +10,7 @@ export interface ThrottleOptions {
   readonly maxKeys: number;
 }
 
+/** By username: the main guard. */
 export const defaultThrottle: ThrottleOptions = {
   maxFailures: 5,
   windowMs: 15 * 60_000,
@@ -17,9 +18,13 @@ export const defaultThrottle: ThrottleOptions = {
   maxKeys: 50_000,
 };
 
+/** By client address: laxer, since many people can share one (NAT, office). */
+export const addressThrottle: ThrottleOptions = { ...defaultThrottle, maxFailures: 50 };
+
 /**
- * Failed-login throttle for one kind of key (the gateway keeps one by username and a laxer one by client
- * address). In memory per gateway: an attacker spreading over N tasks gets at most N× the budget.
+ * The throttle's rules for one kind of key, in memory: the reference model the unit tests pin down. The gateway
+ * keeps the same counters in DynamoDB instead (store/auth.ts), so the lock holds across every gateway task —
+ * in memory, an attacker spreading over N tasks would get N× the budget.
  */
 export class LoginThrottle {
   private readonly failures = new Map<string, { count: number; first: number; lockedUntil: number }>();

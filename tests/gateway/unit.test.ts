@@ -26,6 +26,7 @@ function fakeConfig(): GatewayConfig {
       memberships: "t-memberships",
       messages: "t-messages",
       connections: "t-connections",
+      auth: "t-auth",
     },
     inboundQueueUrl: "http://q/inbound.fifo",
     notifyQueueUrl: "http://q/notify",

@@ -317,6 +317,18 @@ describe("chat client", () => {
     t.client.stop();
     u.client.stop();
   });
+
+  it("logs out: closes the socket, revokes the token on the server, and does not reconnect", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    await t.client.logout();
+    expect(t.api.calls).toContain("logout");
+    expect(t.ws().closedByClient).toBeDefined();
+    jest.advanceTimersByTime(60_000);
+    expect(t.sockets).toHaveLength(1);
+  });
 });
 
 describe("chat list helpers", () => {

@@ -82,6 +82,9 @@ export class FakeApi implements Api {
   login(): Promise<Session> {
     throw new Error("unused");
   }
+  async logout(): Promise<void> {
+    this.calls.push("logout");
+  }
   async me(): Promise<User> {
     this.calls.push("me");
     if (this.meStatus === 401) throw new ApiError(401, "UNAUTHENTICATED", "expired");

@@ -1,6 +1,7 @@
 /** The HTTP API (same origin as the page, so relative URLs). The token goes in a header, never in a URL. */
 import type {
   ConversationSummary,
+  LogoutResponse,
   NewConversation,
   PresenceStatus as Presence,
   User,
@@ -30,6 +31,8 @@ export class ApiError extends Error {
 export interface Api {
   signup(input: { username: string; password: string; displayName?: string }): Promise<Session>;
   login(input: { username: string; password: string }): Promise<Session>;
+  /** Revokes the current token server-side (every gateway refuses it from then on). */
+  logout(): Promise<void>;
   me(): Promise<User>;
   searchUsers(prefix: string, limit?: number): Promise<User[]>;
   listConversations(): Promise<ConversationSummary[]>;
@@ -56,6 +59,10 @@ export class HttpApi implements Api {
 
   login(input: { username: string; password: string }): Promise<Session> {
     return this.request<Session>("POST", "/api/login", input, false);
+  }
+
+  async logout(): Promise<void> {
+    await this.request<LogoutResponse>("POST", "/api/logout");
   }
 
   async me(): Promise<User> {

@@ -200,6 +200,15 @@ export class ChatClient {
     }, PRESENCE_REFRESH_MS);
   }
 
+  /**
+   * Logging out: stops the client and asks the server to revoke the token. Best effort — if the request does not
+   * get through, the token still expires on its own, and the tab has forgotten it either way.
+   */
+  logout(): Promise<void> {
+    this.stop();
+    return this.api.logout().catch(() => undefined);
+  }
+
   stop(): void {
     this.stopped = true;
     this.connection.stop();

@@ -55,10 +55,11 @@ export function App() {
   }, []);
 
   const logout = useCallback(() => {
+    void client?.logout();
     clearSession();
     setSession(null);
     setNotice("You have logged out.");
-  }, []);
+  }, [client]);
 
   if (!session) return <AuthScreen onAuthenticated={onAuthenticated} notice={notice} />;
   if (!client) return null;
