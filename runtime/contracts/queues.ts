@@ -62,3 +62,18 @@ export function queueNamesFor(prefix: string, key: QueueKey): QueueNames {
 export const MAX_PERSISTER_BATCH = 10;
 /** Function timeout the inbound visibility timeout is sized against. */
 export const PERSISTER_TIMEOUT_SECONDS = 30;
+
+/**
+ * The one serializer of queue message bodies (inbound and notify). SQS accepts the XML 1.0 characters
+ * (#x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF); fauxqs also refuses everything above
+ * U+FFFF, which made every emoji message fail locally. JSON can write any character as a `\uXXXX` escape and
+ * JSON.parse restores it exactly, so the surrogate pairs of characters above U+FFFF (emoji, flags, astral CJK)
+ * and U+FFFE/U+FFFF (which SQS refuses too) are written escaped: the body is then valid for both, and a reader
+ * gets back the same string. Control characters JSON.stringify escapes already.
+ */
+export function encodeQueueBody(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\uD800-\uDFFF\uFFFE\uFFFF]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
+  );
+}

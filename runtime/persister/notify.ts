@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Notification } from "../contracts";
+import { encodeQueueBody, type Notification } from "../contracts";
 
 export interface PendingNotification {
   /** The SQS record the notification belongs to; it fails if its notification is not sent. */
@@ -26,7 +26,7 @@ export async function publishNotifications(
         const out = await sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: chunk.map((p, i) => ({ Id: String(i), MessageBody: JSON.stringify(p.notification) })),
+            Entries: chunk.map((p, i) => ({ Id: String(i), MessageBody: encodeQueueBody(p.notification) })),
           }),
         );
         for (const f of out.Failed ?? []) failed.add(chunk[Number(f.Id)]!.recordId);
