@@ -262,7 +262,8 @@ export function createApi(ctx: GatewayContext, parts: ApiParts) {
     const visible = q.userIds.filter((u) => contacts.has(u));
     const presence = await Promise.all(
       visible.map(async (u) => {
-        const live = await parts.directory.ofUser(u, true);
+        // Confirmed against the base table: the byUser index can still list a connection that just closed.
+        const live = await parts.directory.confirmedLive(u);
         if (live.length) return { userId: u, online: true, lastSeen: Math.max(...live.map((c) => c.lastSeen)) };
         const user = await getUser(ctx.db, u);
         return { userId: u, online: false, lastSeen: user?.lastSeen ?? 0 };
