@@ -10,7 +10,8 @@ export default defineConfig({
   build: {
     outDir: "dist",
     emptyOutDir: true,
-    sourcemap: true,
+    // No public source maps: the gateway would serve them to anyone (it also refuses *.map outright).
+    sourcemap: false,
     target: "es2022",
     // The client imports constants from runtime/contracts, whose zod schemas it never uses; marking zod's
     // builders pure lets the bundler drop those schemas (and most of zod) instead of shipping them.

@@ -23,6 +23,7 @@ import { createLogger, type Logger } from "./logger";
 import { Presence } from "./presence";
 import { Router } from "./routing";
 import { LocalSessions } from "./sessions";
+import { applySecurityHeaders, securityHeaders } from "./security-headers";
 import { createStaticHandler } from "./static";
 import { errorMessage } from "./util";
 import { Session } from "./ws-session";
@@ -74,6 +75,9 @@ function refuseUpgrade(socket: Duplex, status: number, code: string, message: st
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
       "Connection: close\r\n" +
       "Content-Type: application/json\r\n" +
+      Object.entries(securityHeaders)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join("") +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body,
   );
@@ -147,6 +151,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   });
 
   const server = createServer((req, res) => {
+    applySecurityHeaders(req, res);
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://gateway");
