@@ -1,7 +1,8 @@
 /**
  * DynamoDB (dynalite) stopped and restarted while traffic keeps arriving on the inbound queue. The runner must
- * survive the outage (failed batches return to the queue after the visibility timeout — the same backoff
- * Lambda's mapping gives), resume on its own, and store everything that was enqueued, once and in order.
+ * survive the outage (failed records return after the persister's backoff, 1 s, 2 s, 4 s, then the visibility
+ * timeout — runtime/persister/retry.ts), resume on its own, and store everything that was enqueued, once and in
+ * order.
  * The outage is kept shorter than maxReceiveCount × visibility: longer ones move messages to the DLQ by
  * design, where `npm run dlq -- redrive inbound` brings them back.
  */

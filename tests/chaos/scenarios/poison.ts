@@ -119,6 +119,6 @@ export async function poisonMessages(ctx: ChaosContext, opts: { rounds: number }
     acceptedBadInput,
     recoveryMs,
     failures,
-    notes: `${poison.size} poison (4 kinds) → exactly ${dead.length} dead letters; recovery = enqueue → blocked conversation resumed (maxReceiveCount ${queues.inbound.maxReceiveCount} × 2 s visibility)`,
+    notes: `${poison.size} poison (4 kinds) → exactly ${dead.length} dead letters; recovery = enqueue → blocked conversation resumed (the persister makes poison visible at once: its maxReceiveCount ${queues.inbound.maxReceiveCount} receives burn without waiting out the visibility timeout)`,
   };
 }
