@@ -2,6 +2,7 @@
 // group, so a terminal's Ctrl-C reaches only the launcher, which stops them in order (gateways and persister
 // before the emulators). If the launcher dies without stopping them, this ends the orphan: its parent pid
 // changes when the parent is gone. SIGTERM first, so the child's own graceful shutdown runs.
+/* global process, setInterval, setTimeout */
 "use strict";
 const parent = process.ppid;
 let signalled = false;
