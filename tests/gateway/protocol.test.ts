@@ -297,7 +297,8 @@ describe("HTTP API", () => {
     expect(badLimit.status).toBe(400);
     expect((await api(base, "GET", "/api/nope", undefined, u.token)).status).toBe(404);
     const health = await api(base, "GET", "/healthz");
-    expect(health).toEqual({ status: 200, body: { ok: true, gatewayId: "gw-1" } });
+    // The launcher's per-launch nonce: how it tells its own gateway from another process on the port.
+    expect(health).toEqual({ status: 200, body: { ok: true, gatewayId: "gw-1", nonce: expect.any(String) } });
   });
 
   it("searches users by prefix and lists conversations newest first with previews", async () => {
