@@ -48,3 +48,11 @@ export async function ensureWebBuilt(): Promise<WebBuildState> {
   if (state !== "fresh") await buildWebClient();
   return state;
 }
+
+// `node --import tsx runtime/local/web-build.ts`: the same build from a process that can load ESM (jest cannot).
+if (require.main === module) {
+  ensureWebBuilt().catch((err: unknown) => {
+    console.error(`web build failed: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -3,11 +3,12 @@
  * emulators, persister runner and two gateways. Alice and Bob sit on different gateways, so every message and
  * typing frame crosses between gateway processes.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { ensureWebBuilt, webDistDir as distDir } from "../../runtime/local/web-build";
+import { webBuildState, webDistDir as distDir } from "../../runtime/local/web-build";
 import {
   bodies,
   connectionStatus,
@@ -29,8 +30,14 @@ describe("web client in Chromium", () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    // The same build `npm start` runs: Vite's API, only when web/dist is missing or older than its sources.
-    await ensureWebBuilt();
+    // The same build `npm start` runs (Vite's API, only when web/dist is missing or older than its sources), in a
+    // child process: jest's module system cannot load ESM-only Vite.
+    if (webBuildState() !== "fresh") {
+      execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], {
+        cwd: repoRoot,
+        stdio: "pipe",
+      });
+    }
     mkdirSync(resultsDir, { recursive: true });
     browser = await launchChromium();
     stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir });
