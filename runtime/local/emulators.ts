@@ -180,7 +180,9 @@ export function dynamodbLocalHome(): string {
   try {
     pkg = require.resolve("amplify-dynamodb-simulator/package.json");
   } catch {
-    throw new Error("DynamoDB Local is not installed: its jar comes with the npm package amplify-dynamodb-simulator");
+    throw new Error(
+      "DynamoDB Local is not installed: it is opt-in (its licence is Amazon's own, README); npm install --no-save amplify-dynamodb-simulator",
+    );
   }
   const home = path.join(path.dirname(pkg), "emulator");
   if (!existsSync(path.join(home, "DynamoDBLocal.jar"))) throw new Error(`no DynamoDBLocal.jar in ${home}`);

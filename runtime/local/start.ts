@@ -2,7 +2,8 @@
  * `npm start`: the whole of Parley on this machine. Options: `npm start -- --help` (startCli below).
  */
 import path from "node:path";
-import { CliError, defineCli, int, parseCli, runCli, UsageError } from "../cli/args";
+import { env, localDynamodbBackends } from "../contracts";
+import { CliError, defineCli, int, oneOf, parseCli, runCli, UsageError } from "../cli/args";
 import { LOCAL_PREFIX, PortInUseError, startLocalStack } from "./stack";
 import { defaultDataDir, removeStackState, writeStackState } from "./state-file";
 import { buildWebClient, webBuildState } from "./web-build";
@@ -46,6 +47,13 @@ export const startCli = defineCli({
       description: "where DynamoDB data and the local secrets live",
       defaultText: "data/",
     },
+    dynamodb: {
+      type: "string",
+      value: "backend",
+      description: `local DynamoDB: ${localDynamodbBackends.join(" or ")} (opt-in, needs Java 17 and its package: README)`,
+      defaultText: `$${env.localDynamodb}, else dynalite`,
+      parse: oneOf(localDynamodbBackends),
+    },
     verbose: { type: "boolean", description: "mirror every process's logs to this terminal" },
     "no-web-build": {
       type: "boolean",
@@ -75,6 +83,7 @@ async function main(): Promise<void> {
     host,
     inMemory: values["in-memory"],
     dataDir,
+    dynamodb: values.dynamodb,
     mirror: values.verbose ? process.stdout : undefined,
   }).catch((err: unknown) => {
     if (err instanceof PortInUseError) {
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
     `  Open:            ${openUrl(host, stack.gateways[0]!.port)}`,
     ...stack.gateways.slice(1).map((g) => `  also gateway:    ${openUrl(host, g.port)}  (${g.id})`),
     `  SQS (fauxqs):    ${stack.emulators.sqs.endpoint}`,
-    `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${values["in-memory"] ? "in memory" : path.join(values.data ?? "data", "dynamodb")})`,
+    `  DynamoDB:        ${stack.emulators.dynamodb.endpoint}  (${stack.emulators.dynamodb.name}, ${values["in-memory"] ? "in memory" : path.join(values.data ?? "data", stack.emulators.dynamodb.name === "dynalite" ? "dynamodb" : "dynamodb-local")})`,
     `  Persister:       runner process polling the inbound FIFO queue`,
     "Press Ctrl-C to stop.",
     "",

@@ -12,6 +12,8 @@ const root = path.resolve(__dirname, "../..");
 /** Commands the README names that no test runs as written, and why. Each must still be in the README. */
 const notRunHere: Record<string, string> = {
   "npm run bench": "the full benchmark takes minutes; `npm run bench -- --quick` runs in tests/bench/quick.test.ts",
+  "npm install --no-save amplify-dynamodb-simulator":
+    "opt-in: it installs DynamoDB Local, under Amazon's own licence, which the project does not accept for its users",
 };
 
 function readmeNpmCommands(readme: string): string[] {
