@@ -244,7 +244,17 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       },
     };
     if (opts.persister !== false) await stack.startRunner();
-    stack.gateways.push(...(await Promise.all(ports.map((p, i) => startGateway(p, i)))));
+    try {
+      const started = await Promise.allSettled(ports.map((p, i) => startGateway(p, i)));
+      for (const r of started) if (r.status === "fulfilled") stack.gateways.push(r.value);
+      const failed = started.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+    } catch (err) {
+      // A gateway that did not come up must not leave the runner and its siblings running (jest never exits).
+      await Promise.all(stack.gateways.map((g) => g.process.stop()));
+      await stack.runner?.stop();
+      throw err;
+    }
     return Object.assign(stack, { url: stack.gateways[0]?.url ?? "" });
   } catch (err) {
     await emulators.stop();

@@ -21,12 +21,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
+import { newcomerEnv, repoRoot, runCommand } from "../support/commands";
 import { timing, waitUntil } from "../support/timing";
 import { bodies, eventually, launchChromium, openUser, send, signUp, startDirectChat } from "./support/browser";
 
 jest.setTimeout(timing.ms(300_000));
-
-const repoRoot = path.resolve(__dirname, "../..");
 
 /** The README's first code block, command by command (comments dropped). */
 function readmeFirstCommands(readme: string): string[] {
@@ -103,26 +102,6 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A newcomer's environment: none of the variables jest or `npm test` set for the suite. */
-function newcomerEnv(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith("JEST") || k.startsWith("npm_")) delete e[k];
-  delete e.NODE_ENV;
-  delete e.NODE_NO_WARNINGS;
-  delete e.NODE_OPTIONS;
-  return e;
-}
-
-function run(cwd: string, command: string): { code: number; out: string } {
-  try {
-    const out = execFileSync("bash", ["-c", command], { cwd, env: newcomerEnv(), encoding: "utf8", stdio: "pipe" });
-    return { code: 0, out };
-  } catch (err) {
-    const e = err as { status?: number; stdout?: string; stderr?: string };
-    return { code: e.status ?? 1, out: `${e.stdout ?? ""}${e.stderr ?? ""}` };
-  }
-}
-
 describe("first run, as the README says", () => {
   const tree = mkdtempSync(path.join(tmpdir(), "parley-first-run-"));
   let browser: Browser | undefined;
@@ -189,10 +168,12 @@ describe("first run, as the README says", () => {
     browser = undefined;
 
     // The README's local tools, with no flags, find the running stack.
-    const dlq = run(tree, "npm run dlq -- list inbound");
-    expect({ code: dlq.code, out: dlq.out }).toMatchObject({ code: 0 });
-    const smoke = run(tree, "npm run smoke");
-    expect({ code: smoke.code, out: smoke.out }).toMatchObject({ code: 0 });
+    const dlq = await runCommand("npm run dlq -- list inbound", { cwd: tree, env: newcomerEnv() });
+    expect(dlq).toMatchObject({ code: 0, stderr: "" });
+    expect(dlq.stdout).toMatch(/inbound/);
+    const smoke = await runCommand("npm run smoke", { cwd: tree, env: newcomerEnv() });
+    expect(smoke).toMatchObject({ code: 0, stderr: "" });
+    expect(smoke.stdout).toMatch(/smoke test passed/);
 
     // Ctrl-C: SIGINT to the foreground process group, as a terminal does.
     const everyone = processTree(shell.pid!);

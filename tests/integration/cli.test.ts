@@ -3,39 +3,21 @@
  * option with its default and exits 0; an unknown option is one stderr line naming it, exit 2; the local
  * tools without a running stack, and stack:ephemeral without the Pulumi CLI, say so in one line.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { findOnPath } from "../../scripts/ephemeral/pulumi-cli";
+import { runCommand, withoutNpmBanner, type CommandResult } from "../support/commands";
 
 jest.setTimeout(120_000);
 
-const repoRoot = path.resolve(__dirname, "../..");
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+/** The command as a person types it: `npm start -- …` or `npm run <script> -- …`. */
+function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
+  const npm = script === "start" ? "npm start" : `npm run ${script}`;
+  return runCommand(`${npm} -- ${args.join(" ")}`, { env });
 }
 
-function npmRun(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "-s", script, "--", ...args], {
-      cwd: repoRoot,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const stderrLines = (r: Run) => r.stderr.split("\n").filter((l) => l !== "");
+const stderrLines = (r: CommandResult) => r.stderr.split("\n").filter((l) => l !== "");
 
 /** Each script and the options its users rely on (README, docs), so dropping one from a spec fails here. */
 const clis: [script: string, prefix: string, options: string[]][] = [
@@ -127,13 +109,13 @@ describe("without a running stack or the tools it needs", () => {
       .join(path.delimiter);
     const env: NodeJS.ProcessEnv = { ...bareEnv(), PATH };
     delete env.GITHUB_OUTPUT;
-    const r = await npmRun("stack:ephemeral", ["preview"], env);
+    const r = await runCommand("npm run stack:ephemeral -- preview", { env });
     expect(r.code).toBe(3);
     const lines = stderrLines(r);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^stack:ephemeral: the Pulumi CLI is required/);
     expect(lines[0]).toContain("curl -fsSL https://get.pulumi.com | sh");
     expect(lines[0]).toContain("docs/deploy.md");
-    expect(r.stdout).toBe("");
+    expect(withoutNpmBanner(r.stdout)).toBe("");
   });
 });

@@ -3,29 +3,12 @@
  * persister runner and two gateway processes. The same code then proves it fails, naming the step,
  * once the persister is down and once the whole stack is stopped.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { runSmoke, SmokeStepError, smokeSteps } from "../../runtime/smoke/smoke";
+import { runCommand } from "../support/commands";
 
-const repoRoot = path.resolve(__dirname, "../..");
-
-/** `npm run smoke` without npm: the CLI's exit code and output. */
-function smokeCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "runtime/smoke/main.ts", ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NODE_NO_WARNINGS: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `npm run smoke -- <args>`, as typed. */
+const smokeCli = (args: string[]) => runCommand(`npm run smoke -- ${args.join(" ")}`);
 
 describe("smoke test against the local stack", () => {
   let stack: LocalStack | undefined;
