@@ -173,13 +173,13 @@ export interface GatewayConfig {
   /** Host peers reach this gateway's internal port at; in ECS read from task metadata when unset. */
   readonly advertiseHost?: string;
   readonly gatewayId?: string;
+  readonly bindHost: string;
+  readonly healthNonce?: string;
   readonly jwtSecret: string;
   readonly internalSecret: string;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly tokenTtlSeconds: number;
-  readonly bindHost: string;
-  readonly healthNonce?: string;
   readonly allowedOrigins: readonly string[];
   readonly webDir?: string;
   readonly logLevel: string;
@@ -212,13 +212,13 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     internalPort: intVar(e, env.internalPort, 8081, 0, 65535),
     advertiseHost: e[env.advertiseHost]?.trim() || undefined,
     gatewayId: e[env.gatewayId]?.trim() || undefined,
+    bindHost: e[env.bindHost]?.trim() || "0.0.0.0",
+    healthNonce: e[env.healthNonce]?.trim() || undefined,
     jwtSecret: secret(e, env.jwtSecret),
     internalSecret: secret(e, env.internalSecret),
     jwtIssuer: e[env.jwtIssuer]?.trim() || "parley",
     jwtAudience: e[env.jwtAudience]?.trim() || "parley-web",
     tokenTtlSeconds: intVar(e, env.tokenTtlSeconds, 12 * 3600, 60, 30 * 24 * 3600),
-    bindHost: e[env.bindHost]?.trim() || "0.0.0.0",
-    healthNonce: e[env.healthNonce]?.trim() || undefined,
     allowedOrigins: origins,
     webDir: e[env.webDir]?.trim() || undefined,
     logLevel: e[env.logLevel]?.trim() || "info",
