@@ -6,7 +6,8 @@
  */
 import { putMessageIfSlotFree } from "../../runtime/store/messages";
 import { audit, createGroups, seededRandom } from "../support/pipeline";
-import { formatTable, passed, startChaosContext, type ChaosContext, type ScenarioResult } from "./kit";
+import { expectClean as expectCleanResult } from "./expect-clean";
+import { formatTable, startChaosContext, type ChaosContext, type ScenarioResult } from "./kit";
 import { forcedDuplicates } from "./scenarios/duplicates";
 import { dynamodbOutage } from "./scenarios/dynamodb-outage";
 import { gatewayKill } from "./scenarios/gateway-kill";
@@ -28,14 +29,7 @@ afterAll(async () => {
 
 function expectClean(r: ScenarioResult): void {
   results.push(r);
-  expect(r.failures).toEqual([]);
-  expect({ lost: r.lost, duplicated: r.duplicated, reordered: r.reordered, bad: r.acceptedBadInput }).toEqual({
-    lost: 0,
-    duplicated: 0,
-    reordered: 0,
-    bad: 0,
-  });
-  expect(passed(r)).toBe(true);
+  expectCleanResult(r);
 }
 
 test("the audit counts lost, duplicated, reordered, gapped and unexpected messages", async () => {
