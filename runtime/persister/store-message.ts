@@ -9,8 +9,12 @@
  *     one and finishes the dedupe record instead of storing a second copy (FIFO: nothing in this group can be
  *     stored after it until it succeeds).
  *   - crash after the dedupe record: the retry finds the record and only repeats the summary + notification.
- * A concurrent duplicate (visibility timeout shorter than processing) loses the dedupe claim and deletes the
- * copy it just wrote, which is still the newest message of the conversation.
+ * A concurrent duplicate (visibility timeout shorter than processing) must never put a second copy above
+ * messages stored after the first one: those were stored only after the first copy's dedupe record (FIFO: a
+ * group's next message is processed only once this one is stored and claimed). So every put follows a dedupe
+ * check made after the latest message was read — if the latest is not ours, either nothing of ours is stored
+ * yet, or its dedupe record already exists and the check finds it. Two attempts can then only race for the
+ * same slot, and the conditional put lets one of them have it; the loser finds it as "ours".
  * The record's `notified` flag (set after the notification is sent) keeps resends and redeliveries from
  * notifying twice; only a crash between the send and the flag repeats a notification (clients dedupe by seq).
  */
@@ -48,21 +52,27 @@ export async function storeMessageOnce(
   lastSeqHint?: number,
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
-  const known = await findDedupe(db, dedupeKey, now);
-  if (known) {
+  const alreadyStored = async (): Promise<StoreResult | undefined> => {
+    const known = await findDedupe(db, dedupeKey, now);
+    if (!known) return undefined;
     return { message: await storedAt(db, inbound.conversationId, known.seq), fresh: false, notified: known.notified };
-  }
+  };
 
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
-    const latest =
-      attempt === 1 && lastSeqHint !== undefined ? undefined : await latestMessage(db, inbound.conversationId);
-    const lastSeq = latest?.seq ?? (attempt === 1 ? (lastSeqHint ?? 0) : 0);
+    // With a hint, the first attempt puts at hint + 1 without reading the latest: that slot is free only if
+    // nothing was stored after this process's own last message, which no copy of ours can be above.
+    const useHint = attempt === 1 && lastSeqHint !== undefined;
+    const latest = useHint ? undefined : await latestMessage(db, inbound.conversationId);
     const isOurs = latest?.senderId === inbound.senderId && latest.clientMessageId === inbound.clientMessageId;
+    if (!isOurs) {
+      const known = await alreadyStored();
+      if (known) return known;
+    }
     const message: StoredMessage = isOurs
       ? latest
       : {
           conversationId: inbound.conversationId,
-          seq: lastSeq + 1,
+          seq: (useHint ? lastSeqHint : (latest?.seq ?? 0)) + 1,
           senderId: inbound.senderId,
           clientMessageId: inbound.clientMessageId,
           body: inbound.body,
@@ -73,8 +83,9 @@ export async function storeMessageOnce(
 
     const claim = await claimDedupe(db, dedupeKey, message.seq, now);
     if (claim.claimed || claim.seq === message.seq) return { message, fresh: !isOurs, notified: false };
+    // Unreachable while the invariant above holds; if it ever breaks, a copy that is still the newest message
+    // is the only one that can go without leaving a hole, and deleteMessageIfOwned removes nothing else's.
     await deleteMessageIfOwned(db, message);
-    // The winner of the claim sends the notification.
     return { message: await storedAt(db, inbound.conversationId, claim.seq), fresh: false, notified: true };
   }
   throw new SeqContentionError(inbound.conversationId, MAX_SLOT_ATTEMPTS);

@@ -276,3 +276,72 @@ test("the last-seq cache saves a read per message and is safe when stale or afte
   ]);
   expect(lastSeqCache.get(c)).toBe(5);
 });
+
+type Command = Parameters<DynamoDBDocumentClient["send"]>[0];
+
+/**
+ * A client that holds each matching call until the test releases it, one gate per call, in order: lets a test
+ * place another attempt's writes exactly between two of this attempt's calls.
+ */
+function gated(...matchers: ((cmd: Command) => boolean)[]) {
+  const gates = matchers.map((match) => {
+    let reach!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (reach = r));
+    const released = new Promise<void>((r) => (release = r));
+    return { match, reached, reach, released, release, used: false };
+  });
+  const ddb = new Proxy(e.ddb, {
+    get(target, prop, receiver) {
+      if (prop !== "send") return Reflect.get(target, prop, receiver);
+      return async (cmd: Command) => {
+        const gate = gates.find((g) => !g.used);
+        if (gate?.match(cmd)) {
+          gate.used = true;
+          gate.reach();
+          await gate.released;
+        }
+        return target.send(cmd);
+      };
+    },
+  });
+  return { ddb, gates };
+}
+
+const isPutTo = (table: string) => (cmd: Command) =>
+  cmd.constructor.name === "PutCommand" && (cmd.input as { TableName?: string }).TableName === table;
+
+test("a slow duplicate that loses its slot never leaves a hole, whatever the others store meanwhile", async () => {
+  // The interleaving a visibility timeout shorter than processing allows: the slow attempt S at X has read the
+  // latest seq, the runner R redelivered the group and stores X, Y; S's put fails, and it rereads the latest.
+  // Before the fix S put a second copy of X after Y, R stored Z after that copy, and S, losing the dedupe claim,
+  // deleted its copy: a hole in the sequence, below Z.
+  const c = await newConversation();
+  const tables = e.provisioned.tableNames;
+  const x = record(inbound(c, "x"), c);
+  const slow = gated(isPutTo(tables.messages), isPutTo(tables.dedupe));
+  const s = persistBatch(batch(x), deps(slow.ddb));
+  await slow.gates[0]!.reached;
+
+  const r1 = await persistBatch(batch(x, record(inbound(c, "y"), c)), deps());
+  expect(r1.batchItemFailures).toEqual([]);
+  slow.gates[0]!.release();
+
+  // If S goes on to claim the dedupe record for a copy, let the runner store Z first (the harmful order).
+  const sDone = s.then(() => "done" as const);
+  if ((await Promise.race([slow.gates[1]!.reached.then(() => "claiming" as const), sDone])) === "claiming") {
+    await persistBatch(batch(record(inbound(c, "z"), c)), deps());
+    slow.gates[1]!.release();
+  } else {
+    await persistBatch(batch(record(inbound(c, "z"), c)), deps());
+  }
+  expect((await s).batchItemFailures).toEqual([]);
+
+  expect((await stored(c)).map((m) => [m.seq, m.clientMessageId])).toEqual([
+    [1, "x"],
+    [2, "y"],
+    [3, "z"],
+  ]);
+  const seqs = (await notifications()).filter((n) => n.message.conversationId === c).map((n) => n.message.seq);
+  expect(seqs.sort()).toEqual([1, 2, 3]);
+});

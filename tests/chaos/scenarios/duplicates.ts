@@ -6,7 +6,7 @@
  */
 import { SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SqsEventSource } from "../../../runtime/local/event-source";
-import { spawnTs, waitForOutput } from "../../../runtime/local/processes";
+import { spawnTs, waitForOutput, type ManagedProcess } from "../../../runtime/local/processes";
 import { persistBatch, type PersisterDeps } from "../../../runtime/persister/persist-batch";
 import type { SqsRecord } from "../../../runtime/persister/sqs-event";
 import { drainQueue } from "../../support/emulated";
@@ -55,7 +55,7 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
   let slowRedelivered = 0;
 
   await sqs.send(new SetQueueAttributesCommand({ QueueUrl: inboundUrl, Attributes: { VisibilityTimeout: "1" } }));
-  const second = spawnTs("persister-2", "runtime/local/runner.ts", { env: stack.env });
+  let second: ManagedProcess | undefined;
   const slow = new SqsEventSource({
     sqs,
     queueUrl: inboundUrl,
@@ -75,7 +75,9 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
   let copies = 0;
   const started = Date.now();
   try {
-    await waitForOutput(second, /persister runner polling/);
+    // The slow consumer must hold records past their visibility timeout, but on a busy machine the runners can
+    // take every FIFO group before it polls. So it starts alone, and both runners join once it holds some.
+    await stack.runner?.stop();
     await slow.start();
     for (let round = 0; round < opts.rounds; round++) {
       const ids = await createGroups(db, 6);
@@ -95,6 +97,12 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
       copies += items.length + late.length - 120;
       await enqueue(sqs, inboundUrl, items);
       await enqueue(sqs, inboundUrl, late);
+      if (!second) {
+        await waitFor("the slow consumer holds records", async () => slowRecords > 0, 30_000);
+        await stack.startRunner();
+        second = spawnTs("persister-2", "runtime/local/runner.ts", { env: stack.env });
+        await waitForOutput(second, /persister runner polling/);
+      }
       await waitFor(`round ${round + 1} stored`, async () => (await totalStored(db, ids)) >= 120, 90_000);
 
       // Two identical records persisted at the same instant, bypassing the queue's group lock.
@@ -125,7 +133,10 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
     await waitFor("inbound queue drained", async () => (await queueCounts(sqs, inboundUrl)).total === 0, 60_000);
   } finally {
     await slow.stop();
-    await second.stop();
+    await second?.stop();
+    if (!stack.runner || stack.runner.child.exitCode !== null || stack.runner.child.signalCode !== null) {
+      await stack.startRunner();
+    }
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: inboundUrl, Attributes: { VisibilityTimeout: "2" } }));
   }
   const dead = await drainQueue(sqs, stack.provisioned.dlqUrls.inbound);
