@@ -328,7 +328,9 @@ export class GatewayService extends pulumi.ComponentResource {
       if (existing) return existing;
       const secret = new aws.secretsmanager.Secret(
         `${name}-${label}`,
-        { name: `${args.namePrefix}/${label}`, recoveryWindowInDays: 7, tags },
+        // Force delete: a recovery window keeps the name taken after `destroy`, so the next `up` with this
+        // prefix would fail for days. The value is generated, so there is nothing worth recovering.
+        { name: `${args.namePrefix}/${label}`, recoveryWindowInDays: 0, tags },
         { parent: this },
       );
       const generated = aws.secretsmanager.getRandomPasswordOutput(

@@ -325,6 +325,12 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     }
   });
 
+  test("generated secrets are force-deleted on destroy, so an `up` with the same prefix works right after", () => {
+    const secrets = p.ofType("aws:secretsmanager/secret:Secret");
+    expect(secrets.map((r) => r.inputs.name).sort()).toEqual([`${PREFIX}/internal-secret`, `${PREFIX}/jwt-secret`]);
+    for (const s of secrets) expect(s.inputs.recoveryWindowInDays).toBe(0);
+  });
+
   test("image built from the repo Dockerfile into ECR when no image is configured", () => {
     const image = p.one("awsx:ecr:Image", "gateway-image").inputs;
     expect(image.dockerfile).toMatch(/\/Dockerfile$/);
