@@ -228,7 +228,8 @@ const SECRET_ARN = /^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|
  */
 export function parseConfig(raw: RawConfig, ctx: { project: string; stack: string }): ParleyConfig {
   const namePrefix = str(raw, "namePrefix") ?? `${ctx.project}-${ctx.stack}`.toLowerCase();
-  // The longest derived name is `${prefix}-inbound-dlq.fifo`; SQS allows 80, IAM role names 64.
+  // Longest derived names: `${prefix}-inbound-dlq.fifo` (SQS allows 80) and `${prefix}-gateway-exec-<region>`
+  // (IAM allows 64; the region is in role names because IAM is account-global).
   if (!/^[a-z][a-z0-9-]{0,27}[a-z0-9]$/.test(namePrefix)) {
     throw new ParleyConfigError(
       `${k("namePrefix")} must be 2-29 characters of a-z, 0-9 and "-", starting with a letter, got "${namePrefix}"`,

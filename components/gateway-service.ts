@@ -9,6 +9,7 @@ import {
   assumeRolePolicyDocument,
   ecsServiceResourceId,
   gatewayTaskPolicyDocument,
+  iamRoleName,
   secretsReadPolicyDocument,
 } from "./policies";
 
@@ -354,7 +355,7 @@ export class GatewayService extends pulumi.ComponentResource {
     const executionRole = new aws.iam.Role(
       `${name}-execution-role`,
       {
-        name: `${args.namePrefix}-gateway-exec`,
+        name: region.apply((r) => iamRoleName(args.namePrefix, "gateway-exec", r)),
         assumeRolePolicy: assumeRolePolicyDocument("ecs-tasks.amazonaws.com"),
         tags,
       },
@@ -376,7 +377,7 @@ export class GatewayService extends pulumi.ComponentResource {
     const taskRole = new aws.iam.Role(
       `${name}-task-role`,
       {
-        name: `${args.namePrefix}-gateway-task`,
+        name: region.apply((r) => iamRoleName(args.namePrefix, "gateway-task", r)),
         assumeRolePolicy: assumeRolePolicyDocument("ecs-tasks.amazonaws.com"),
         tags,
       },

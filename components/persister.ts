@@ -4,6 +4,7 @@ import { metricAlarm } from "./alerts";
 import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
 import {
   assumeRolePolicyDocument,
+  iamRoleName,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   visibilityCoversRetries,
@@ -141,7 +142,9 @@ export class Persister extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-role`,
       {
-        name: `${args.namePrefix}-persister`,
+        name: aws
+          .getRegionOutput({}, { parent: this })
+          .region.apply((r) => iamRoleName(args.namePrefix, "persister", r)),
         assumeRolePolicy: assumeRolePolicyDocument("lambda.amazonaws.com"),
         tags: args.tags,
       },

@@ -125,6 +125,21 @@ export function secretsReadPolicyDocument(secretArns: readonly string[]): Policy
   return { Version: "2012-10-17", Statement: statements };
 }
 
+/** IAM's limit on a role name. */
+export const IAM_ROLE_NAME_MAX = 64;
+
+/**
+ * A role's physical name. IAM is account-global, so the region is part of it: the same prefix deployed to a
+ * second region would otherwise fail with `EntityAlreadyExists`.
+ */
+export function iamRoleName(namePrefix: string, purpose: string, region: string): string {
+  const name = `${namePrefix}-${purpose}-${region}`;
+  if (name.length > IAM_ROLE_NAME_MAX) {
+    throw new Error(`IAM role name "${name}" is longer than ${IAM_ROLE_NAME_MAX} characters`);
+  }
+  return name;
+}
+
 export function assumeRolePolicyDocument(service: string): string {
   return JSON.stringify({
     Version: "2012-10-17",

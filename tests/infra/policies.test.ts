@@ -12,6 +12,7 @@ import {
   albRequestCountLabel,
   ecsServiceResourceId,
   gatewayTaskPolicyDocument,
+  iamRoleName,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   secretsReadPolicyDocument,
@@ -167,5 +168,17 @@ describe("small derivations", () => {
   test("autoscaling ids", () => {
     expect(ecsServiceResourceId("c", "s")).toBe("service/c/s");
     expect(albRequestCountLabel("app/lb/1", "targetgroup/tg/2")).toBe("app/lb/1/targetgroup/tg/2");
+  });
+});
+
+describe("iamRoleName", () => {
+  test("prefix, purpose and region: unique per region, within IAM's 64 characters for the longest prefix and region", () => {
+    expect(iamRoleName("parley-dev", "persister", "eu-west-1")).toBe("parley-dev-persister-eu-west-1");
+    const longest = iamRoleName("p".repeat(29), "gateway-exec", "ap-southeast-2");
+    expect(longest.length).toBeLessThanOrEqual(64);
+  });
+
+  test("a name over 64 characters fails naming the limit", () => {
+    expect(() => iamRoleName("p".repeat(40), "gateway-exec", "ap-southeast-2")).toThrow(/64/);
   });
 });

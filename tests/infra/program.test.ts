@@ -140,6 +140,14 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     ]);
   });
 
+  test("IAM role names carry the region (IAM is account-global: the same prefix in a second region must not collide)", () => {
+    const roles = p.ofType("aws:iam/role:Role");
+    expect(roles.map((r) => r.inputs.name).sort()).toEqual(
+      [`${PREFIX}-gateway-exec-${REGION}`, `${PREFIX}-gateway-task-${REGION}`, `${PREFIX}-persister-${REGION}`].sort(),
+    );
+    for (const r of roles) expect(r.inputs.name.length).toBeLessThanOrEqual(64);
+  });
+
   test("persister role: its queues and exactly the persister tables, no index grants (none have GSIs)", () => {
     const doc = policies(p).find((x) => x.name === "persister-policy")!.doc;
     expect(new Set(resourcesOf(doc, "sqs"))).toEqual(
@@ -177,7 +185,7 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(fn.memorySize).toBe(768);
     expect(fn.timeout).toBe(30);
     expect(fn.handler).toBe("__index.handler");
-    expect(fn.role).toBe(`arn:aws:iam::${ACCOUNT}:role/${PREFIX}-persister`);
+    expect(fn.role).toBe(`arn:aws:iam::${ACCOUNT}:role/${PREFIX}-persister-${REGION}`);
     expect(Object.keys(fn.environment.variables).sort()).toEqual([...persisterEnvVars].sort());
     expect(fn.environment.variables[queues.notify.envVar]).toBe(
       `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${queueNamesFor(PREFIX, "notify").name}`,
@@ -239,7 +247,9 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(svc.networkConfiguration.assignPublicIp).toBe(false);
     expect(svc.networkConfiguration.subnets).toEqual(["subnet-0b1", "subnet-0b2"]);
     expect(svc.loadBalancers).toEqual([expect.objectContaining({ containerName: "gateway", containerPort: 8080 })]);
-    expect(svc.taskDefinitionArgs.taskRole).toEqual({ roleArn: `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-gateway-task` });
+    expect(svc.taskDefinitionArgs.taskRole).toEqual({
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-gateway-task-${REGION}`,
+    });
     expect(c.logConfiguration.logDriver).toBe("awslogs");
     const vpc = p.one("awsx:ec2:Vpc", "gateway-vpc").inputs;
     expect(vpc.natGateways).toEqual({ strategy: "Single" });
