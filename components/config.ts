@@ -69,7 +69,11 @@ export const configKeys = {
   },
   gatewayCpu: { type: "integer", default: 512, description: "Fargate task CPU units (256, 512, 1024, 2048, 4096)." },
   gatewayMemoryMb: { type: "integer", default: 1024, description: "Fargate task memory in MB, valid for the CPU." },
-  gatewayDesiredCount: { type: "integer", default: 2, description: "Gateway tasks at deploy time." },
+  gatewayDesiredCount: {
+    type: "integer",
+    default: 2,
+    description: "Gateway tasks when the service is created; autoscaling owns the count afterwards.",
+  },
   gatewayMinCount: { type: "integer", default: 2, description: "Autoscaling floor for gateway tasks." },
   gatewayMaxCount: { type: "integer", default: 10, description: "Autoscaling ceiling for gateway tasks." },
   gatewayCpuTargetPercent: {

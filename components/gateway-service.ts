@@ -10,6 +10,7 @@ import {
   ecsServiceResourceId,
   gatewayTaskPolicyDocument,
   iamRoleName,
+  ignoreAutoscaledDesiredCount,
   secretsReadPolicyDocument,
 } from "./policies";
 
@@ -495,7 +496,13 @@ export class GatewayService extends pulumi.ComponentResource {
         },
         tags,
       },
-      { parent: this, dependsOn: [executionSecretsPolicy, taskPolicy] },
+      {
+        parent: this,
+        dependsOn: [executionSecretsPolicy, taskPolicy],
+        // Autoscaling owns the count after the first deploy; desiredCount only seeds it.
+        ignoreChanges: ["desiredCount"],
+        transforms: [ignoreAutoscaledDesiredCount],
+      },
     );
 
     // ---- autoscaling on CPU and on requests per task

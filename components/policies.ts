@@ -3,6 +3,7 @@
  * shape derived from the contracts, and small derivations. No Pulumi resources here, so the unit
  * tests need no mocks.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { keyAttributesOf, type TableDefinition } from "../runtime/contracts";
 
 export interface PolicyStatement {
@@ -216,4 +217,19 @@ export function ecsServiceResourceId(clusterName: string, serviceName: string): 
 /** ALBRequestCountPerTarget's resource label: `<lb arn suffix>/<target group arn suffix>`. */
 export function albRequestCountLabel(loadBalancerArnSuffix: string, targetGroupArnSuffix: string): string {
   return `${loadBalancerArnSuffix}/${targetGroupArnSuffix}`;
+}
+
+/**
+ * A `transforms` entry for the awsx FargateService: once autoscaling owns the service's desired count,
+ * `pulumi up` must not reset it (that would scale a loaded fleet back). The service itself is a child of the
+ * remote component, which component options never reach; transforms do.
+ */
+export function ignoreAutoscaledDesiredCount(
+  args: pulumi.ResourceTransformArgs,
+): pulumi.ResourceTransformResult | undefined {
+  if (args.type !== "aws:ecs/service:Service") return undefined;
+  return {
+    props: args.props,
+    opts: { ...args.opts, ignoreChanges: [...(args.opts.ignoreChanges ?? []), "desiredCount"] },
+  };
 }

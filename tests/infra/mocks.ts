@@ -14,6 +14,14 @@ export interface Recorded {
   // Recorded inputs are whatever the program passed: loosely typed on purpose.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly inputs: any;
+  /** The resource options the engine would see (the mock API passes none of them to `newResource`). */
+  readonly opts: RecordedOptions;
+}
+
+export interface RecordedOptions {
+  readonly ignoreChanges: readonly string[];
+  /** The `transforms` registered on the resource (the engine runs them on its children, remote ones too). */
+  readonly transforms: readonly PulumiModule.ResourceTransform[];
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -135,10 +143,12 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   jest.resetModules();
   const pulumi = await import("@pulumi/pulumi");
   const resources: Recorded[] = [];
+  const optionsByResource = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const opts = optionsByResource.get(`${args.type}::${args.name}`) ?? { ignoreChanges: [], transforms: [] };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts });
         return stateFor(args.type, args.name, args.inputs as State);
       },
       call: (args) => callResult(args.token),
@@ -147,6 +157,17 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
     stack,
     false,
   );
+  const transformsByToken = await enableTransforms();
+  // The mock monitor hands newResource only type, name and inputs; the options are read off the request here.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: RegisterResource };
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    optionsByResource.set(`${req.getType()}::${req.getName()}`, {
+      ignoreChanges: req.getIgnorechangesList(),
+      transforms: req.getTransformsList().map((cb) => transformsByToken.get(cb.getToken())!),
+    });
+    registerResource(req, callback);
+  };
   pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries({ "aws:region": REGION, ...prefixed(config) })));
   const program = (await import("../../index")) as Record<string, unknown>;
   // Await every export, then let late children (registered after their parents resolve) land.
@@ -173,6 +194,43 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
     },
   };
 }
+
+/**
+ * The mock runtime turns transforms off; this turns them on with a stand-in callback server that keeps each
+ * transform (by the token the request carries), so tests can run it. Call after `setMocks`.
+ */
+export async function enableTransforms(): Promise<Map<string, PulumiModule.ResourceTransform>> {
+  const state = (await import("@pulumi/pulumi/runtime/state")) as unknown as {
+    getStore(): { supportsTransforms: boolean; callbacks?: unknown };
+  };
+  const { Callback } = (await import("@pulumi/pulumi/proto/callback_pb")) as unknown as {
+    Callback: new () => { setToken(token: string): void };
+  };
+  const store = state.getStore();
+  const transformsByToken = new Map<string, PulumiModule.ResourceTransform>();
+  store.supportsTransforms = true;
+  store.callbacks = {
+    async awaitStackRegistrations() {},
+    async registerTransform(transform: PulumiModule.ResourceTransform) {
+      const token = `transform-${transformsByToken.size}`;
+      transformsByToken.set(token, transform);
+      const callback = new Callback();
+      callback.setToken(token);
+      return callback;
+    },
+  };
+  return transformsByToken;
+}
+
+type RegisterResource = (
+  req: {
+    getType(): string;
+    getName(): string;
+    getIgnorechangesList(): string[];
+    getTransformsList(): { getToken(): string }[];
+  },
+  callback: unknown,
+) => void;
 
 function prefixed(config: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `parley:${k}`, v]));

@@ -13,6 +13,7 @@ import {
   ecsServiceResourceId,
   gatewayTaskPolicyDocument,
   iamRoleName,
+  ignoreAutoscaledDesiredCount,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   secretsReadPolicyDocument,
@@ -180,5 +181,21 @@ describe("iamRoleName", () => {
 
   test("a name over 64 characters fails naming the limit", () => {
     expect(() => iamRoleName("p".repeat(40), "gateway-exec", "ap-southeast-2")).toThrow(/64/);
+  });
+});
+
+describe("ignoreAutoscaledDesiredCount", () => {
+  const base = { name: "gateway-service", props: { desiredCount: 2 }, opts: { ignoreChanges: ["tags"] } };
+
+  test("adds desiredCount to the ECS service's ignoreChanges, keeping what was there", () => {
+    const result = ignoreAutoscaledDesiredCount({ ...base, type: "aws:ecs/service:Service", custom: true });
+    expect(result?.props).toEqual({ desiredCount: 2 });
+    expect(result?.opts.ignoreChanges).toEqual(["tags", "desiredCount"]);
+  });
+
+  test("leaves every other resource untouched", () => {
+    expect(
+      ignoreAutoscaledDesiredCount({ ...base, type: "aws:ecs/taskDefinition:TaskDefinition", custom: true }),
+    ).toBeUndefined();
   });
 });

@@ -300,6 +300,17 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(requests.resourceLabel).toBe("app/gateway-alb/50dc6c495c0c9188/targetgroup/gateway-alb/73e2d6bc24d8a067");
   });
 
+  test("`pulumi up` leaves the autoscaled desired count alone: ignored on the service and, via a transform, on its aws.ecs.Service", async () => {
+    const svc = p.one("awsx:ecs:FargateService", "gateway-service");
+    expect(svc.inputs.desiredCount).toBe(2);
+    expect(svc.opts.ignoreChanges).toEqual(["desiredCount"]);
+    // Component options never reach the awsx component's children; the transform does, so run it on one.
+    expect(svc.opts.transforms).toHaveLength(1);
+    const child = { type: "aws:ecs/service:Service", name: "gateway-service", custom: true, props: {}, opts: {} };
+    const result = await svc.opts.transforms[0]!(child);
+    expect(result?.opts.ignoreChanges).toEqual(["desiredCount"]);
+  });
+
   test("dashboard covers queues and DLQs, the persister, ECS and the ALB; gateway alarms go to the topic", () => {
     const body = JSON.parse(
       p.one("aws:cloudwatch/dashboard:Dashboard", "monitoring-dashboard").inputs.dashboardBody,

@@ -35,7 +35,7 @@ require(tsnodeRequire).register({
 
 async function main() {
   const pulumi = require("@pulumi/pulumi");
-  const { stateFor, callResult } = require("./mocks");
+  const { stateFor, callResult, enableTransforms } = require("./mocks");
   const types = [];
   await pulumi.runtime.setMocks(
     {
@@ -49,6 +49,7 @@ async function main() {
     "dev",
     false,
   );
+  await enableTransforms();
   pulumi.runtime.setAllConfig({ "aws:region": "us-east-1", "parley:deletionProtection": "false" });
   const program = require(path.join(root, "index.ts"));
   const appUrl = await new Promise((r) => program.appUrl.apply(r));
