@@ -50,6 +50,7 @@ const persister = new Persister("persister", {
   memoryMb: config.persister.memoryMb,
   timeoutSeconds: config.persister.timeoutSeconds,
   batchSize: config.persister.batchSize,
+  maxConcurrency: config.persister.maxConcurrency,
   logRetentionDays: config.logRetentionDays,
   alarmActions,
   tags,

@@ -62,6 +62,11 @@ export const configKeys = {
     default: MAX_PERSISTER_BATCH,
     description: "Messages per persister invocation (1-10, Lambda's FIFO ceiling).",
   },
+  persisterMaxConcurrency: {
+    type: "integer",
+    default: 2,
+    description: "Maximum concurrent persister invocations the inbound queue drives (2-1000; Lambda's minimum is 2).",
+  },
   gatewayImage: {
     type: "string",
     description:
@@ -152,6 +157,7 @@ export interface ParleyConfig {
     readonly memoryMb: number;
     readonly timeoutSeconds: number;
     readonly batchSize: number;
+    readonly maxConcurrency: number;
   };
   readonly gateway: {
     readonly image?: string;
@@ -249,6 +255,7 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
     // AWS: an SQS source's visibility timeout should be at least 6x the function timeout.
     timeoutSeconds: int(raw, "persisterTimeoutSeconds", 1, maxTimeout),
     batchSize: int(raw, "persisterBatchSize", 1, MAX_PERSISTER_BATCH),
+    maxConcurrency: int(raw, "persisterMaxConcurrency", 2, 1000),
   };
 
   const cpu = int(raw, "gatewayCpu", 256, 4096);

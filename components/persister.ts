@@ -48,6 +48,8 @@ export interface PersisterArgs {
   readonly timeoutSeconds?: number;
   /** Records per invocation; FIFO sources allow at most 10. */
   readonly batchSize?: number;
+  /** Concurrent invocations the SQS event source may drive (Lambda allows 2-1000). */
+  readonly maxConcurrency?: number;
   readonly runtime?: string;
   readonly logRetentionDays?: number;
   readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
@@ -109,6 +111,7 @@ export class Persister extends pulumi.ComponentResource {
       memoryMb: 512,
       timeoutSeconds: 30,
       batchSize: 10,
+      maxConcurrency: 2,
       runtime: aws.lambda.Runtime.NodeJS22dX as string,
       logRetentionDays: 30,
       alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>,
@@ -119,6 +122,9 @@ export class Persister extends pulumi.ComponentResource {
     }
     if (!Number.isInteger(a.batchSize) || a.batchSize < 1 || a.batchSize > 10) {
       throw new Error(`Persister ${name}: batchSize must be in [1, 10] for a FIFO source, got ${a.batchSize}`);
+    }
+    if (!Number.isInteger(a.maxConcurrency) || a.maxConcurrency < 2 || a.maxConcurrency > 1000) {
+      throw new Error(`Persister ${name}: maxConcurrency must be in [2, 1000], got ${a.maxConcurrency}`);
     }
     if (!visibilityCoversRetries(a.inboundVisibilityTimeoutSeconds, a.timeoutSeconds)) {
       throw new Error(
@@ -210,6 +216,9 @@ export class Persister extends pulumi.ComponentResource {
         eventSourceArn: args.inboundQueue.arn,
         functionName: this.function.arn,
         batchSize: a.batchSize,
+        // Without a cap a backlog scales the function up to the account's concurrency, starving other functions
+        // and hammering DynamoDB; per-conversation order makes more than a few pollers pointless anyway.
+        scalingConfig: { maximumConcurrency: a.maxConcurrency },
         functionResponseTypes: ["ReportBatchItemFailures"],
         enabled: true,
       },

@@ -16,7 +16,7 @@ describe("parseConfig", () => {
     expect(c.namePrefix).toBe("parley-dev");
     expect(c.deletionProtection).toBe(true);
     expect(c.network).toEqual({ natGateways: "Single", availabilityZones: 2 });
-    expect(c.persister).toEqual({ memoryMb: 512, timeoutSeconds: 30, batchSize: 10 });
+    expect(c.persister).toEqual({ memoryMb: 512, timeoutSeconds: 30, batchSize: 10, maxConcurrency: 2 });
     expect(c.gateway).toMatchObject({ port: 8080, internalPort: 8081, desiredCount: 2, minCount: 2, maxCount: 10 });
     expect(c.gateway.albIdleTimeoutSeconds * 1000).toBeGreaterThan(2 * c.gateway.heartbeatMs);
   });
@@ -24,6 +24,8 @@ describe("parseConfig", () => {
   test.each<[RawConfig, RegExp]>([
     [{ persisterTimeoutSeconds: "31" }, /parley:persisterTimeoutSeconds must be an integer in \[1, 30\]/],
     [{ persisterBatchSize: "11" }, /parley:persisterBatchSize/],
+    [{ persisterMaxConcurrency: "1" }, /parley:persisterMaxConcurrency must be an integer in \[2, 1000\]/],
+    [{ persisterMaxConcurrency: "1001" }, /parley:persisterMaxConcurrency must be an integer in \[2, 1000\]/],
     [{ persisterMemoryMb: "lots" }, /parley:persisterMemoryMb/],
     [{ deletionProtection: "yes" }, /parley:deletionProtection must be true or false/],
     [{ logRetentionDays: "10" }, /parley:logRetentionDays must be one of/],

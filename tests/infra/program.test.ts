@@ -210,11 +210,13 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     });
   });
 
-  test("event source mapping: inbound queue, batch size from config, reports batch item failures", () => {
+  test("event source mapping: inbound queue, batch size and maximum concurrency from config, reports batch item failures", () => {
     const esm = p.one("aws:lambda/eventSourceMapping:EventSourceMapping", "persister-source").inputs;
     expect(esm.eventSourceArn).toBe(arnOfQueue(queueNamesFor(PREFIX, "inbound").name));
     expect(esm.functionResponseTypes).toEqual(["ReportBatchItemFailures"]);
     expect(esm.batchSize).toBe(7);
+    // A cap on concurrent invocations, so a backlog cannot take the account's Lambda concurrency.
+    expect(esm.scalingConfig).toEqual({ maximumConcurrency: 2 });
     expect(esm.functionName).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${PREFIX}-persister`);
   });
 
