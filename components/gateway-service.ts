@@ -425,6 +425,8 @@ export class GatewayService extends pulumi.ComponentResource {
       { name: env.webDir, value: GATEWAY_WEB_DIR },
       { name: env.logLevel, value: a.logLevel },
       { name: env.heartbeatMs, value: String(a.heartbeatMs) },
+      // The same value as the ALB's idle timeout: the gateway keeps idle connections open longer.
+      { name: env.albIdleTimeoutSeconds, value: String(a.albIdleTimeoutSeconds) },
       { name: queues.inbound.envVar, value: args.inboundQueue.url },
       { name: queues.notify.envVar, value: args.notifyQueue.url },
       ...gatewayTables.map((key) => ({ name: tables[key].envVar, value: args.tables[key].name })),

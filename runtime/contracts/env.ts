@@ -42,6 +42,8 @@ export const env = {
   rateLimitBurst: "PARLEY_RATE_LIMIT_BURST",
   maxConnectionsPerUser: "PARLEY_MAX_CONNECTIONS_PER_USER",
   heartbeatMs: "PARLEY_HEARTBEAT_MS",
+  /** The load balancer's idle timeout; the gateway's keep-alive is set above it. Unset locally: 60 (the ALB default). */
+  albIdleTimeoutSeconds: "PARLEY_ALB_IDLE_TIMEOUT_SECONDS",
   presenceTtlSeconds: "PARLEY_PRESENCE_TTL_SECONDS",
   // local persister runner (Lambda's event source mapping has these as settings)
   runnerConcurrency: "PARLEY_RUNNER_CONCURRENCY",
@@ -183,6 +185,8 @@ export interface GatewayConfig {
   readonly allowedOrigins: readonly string[];
   readonly webDir?: string;
   readonly logLevel: string;
+  /** Idle timeout of the load balancer in front (keep-alive must outlast it). */
+  readonly albIdleTimeoutSeconds: number;
   readonly limits: GatewayLimits;
 }
 
@@ -222,6 +226,7 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     allowedOrigins: origins,
     webDir: e[env.webDir]?.trim() || undefined,
     logLevel: e[env.logLevel]?.trim() || "info",
+    albIdleTimeoutSeconds: intVar(e, env.albIdleTimeoutSeconds, 60, 1, 4000),
     limits: {
       maxPayloadBytes: intVar(e, env.maxPayloadBytes, 64 * 1024, 1024, 1024 * 1024),
       rateLimitPerSecond: intVar(e, env.rateLimitPerSecond, 20, 1, 10_000),

@@ -17,6 +17,7 @@ import { deriveSettings, type GatewayContext, type GatewaySettings } from "./con
 import { ConnectionDirectory, MemberCache } from "./directory";
 import { NotificationConsumer } from "./fanout";
 import { createApi } from "./http-api";
+import { httpTimeouts } from "./http-timeouts";
 import { sendJson } from "./http-util";
 import { createInternalHandler } from "./internal";
 import { createLogger, type Logger } from "./logger";
@@ -165,10 +166,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return void handleApi(req, res, url);
     return void serveStatic(req, res, url);
   });
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
-  // Longer than the ALB's idle timeout (60 s), so the load balancer never reuses a connection we just closed.
-  server.keepAliveTimeout = 65_000;
+  // Longer than the ALB's idle timeout, so the load balancer never reuses a connection we just closed.
+  const timeouts = httpTimeouts(config.albIdleTimeoutSeconds);
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  server.headersTimeout = timeouts.headersTimeoutMs;
+  server.requestTimeout = timeouts.requestTimeoutMs;
 
   const deps = { sessions, presence, router, members, directory };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -6,6 +6,7 @@ import { EventEmitter, once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { GatewayConfig } from "../../runtime/contracts";
 import { resolveAdvertiseHost } from "../../runtime/gateway/advertise";
+import { httpTimeouts } from "../../runtime/gateway/http-timeouts";
 import { deriveSettings, type GatewayContext } from "../../runtime/gateway/context";
 import { ConnectionDirectory } from "../../runtime/gateway/directory";
 import { INTERNAL_SECRET_HEADER, secretMatches } from "../../runtime/gateway/internal";
@@ -40,6 +41,7 @@ function fakeConfig(): GatewayConfig {
     tokenTtlSeconds: 3600,
     allowedOrigins: ["http://localhost:1"],
     logLevel: "silent",
+    albIdleTimeoutSeconds: 60,
     limits: {
       maxPayloadBytes: 65536,
       rateLimitPerSecond: 20,
@@ -376,5 +378,20 @@ describe("Session outgoing order", () => {
     expect([ws.pings, ws.terminated]).toEqual([2, false]);
     s.heartbeat(); // no pong since the last ping
     expect(ws.terminated).toBe(true);
+  });
+});
+
+describe("httpTimeouts", () => {
+  test("keep-alive outlives the ALB idle timeout by 5 s, headers and request timeouts above it (else intermittent 502s)", () => {
+    const t = httpTimeouts(120);
+    expect(t.keepAliveTimeoutMs).toBe(125_000);
+    expect(t.headersTimeoutMs).toBeGreaterThan(t.keepAliveTimeoutMs);
+    expect(t.requestTimeoutMs).toBeGreaterThanOrEqual(t.headersTimeoutMs);
+  });
+
+  test("without a load balancer (local) the ALB default of 60 s applies: keep-alive 65 s, request timeout 30 s at least", () => {
+    const t = httpTimeouts(60);
+    expect(t.keepAliveTimeoutMs).toBe(65_000);
+    expect(t.requestTimeoutMs).toBeGreaterThanOrEqual(30_000);
   });
 });

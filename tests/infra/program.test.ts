@@ -236,11 +236,16 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       env.webDir,
       env.logLevel,
       env.heartbeatMs,
+      env.albIdleTimeoutSeconds,
       queues.inbound.envVar,
       queues.notify.envVar,
       ...gatewayTables.map((k) => tables[k].envVar),
     ];
     expect([...names].sort()).toEqual([...expected].sort());
+    // The gateway keeps idle connections open longer than the ALB does, so it needs the ALB's value.
+    const idle = c.environment.find((e: { name: string }) => e.name === env.albIdleTimeoutSeconds);
+    expect(idle.value).toBe(String(p.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs.idleTimeout));
+    expect(idle.value).toBe("120");
     // Local-only knobs never reach a task: no emulator endpoints, the advertise host comes from task metadata.
     for (const local of [env.sqsEndpoint, env.dynamodbEndpoint, env.advertiseHost]) expect(names).not.toContain(local);
     for (const secret of gatewaySecretEnvVars) expect(names).not.toContain(secret);
