@@ -108,6 +108,12 @@ export const configKeys = {
     type: "string",
     description: "ACM certificate ARN. When set the ALB listens on HTTPS 443 and redirects HTTP 80 to it.",
   },
+  allowInsecureHttp: {
+    type: "boolean",
+    default: false,
+    description:
+      "Serve plain HTTP without a certificate. Only for throwaway stacks: without it parley:certificateArn is required.",
+  },
   publicOrigin: {
     type: "string",
     description:
@@ -297,6 +303,12 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
   if (certificateArn && !publicOrigin) {
     // The certificate names a domain; the ALB's own DNS name would fail TLS and the origin check.
     throw new ParleyConfigError(`${k("publicOrigin")} is required when ${k("certificateArn")} is set`);
+  }
+  if (!certificateArn && !bool(raw, "allowInsecureHttp")) {
+    // Tokens and messages would cross the internet in clear text; that has to be a deliberate choice.
+    throw new ParleyConfigError(
+      `${k("certificateArn")} is required (HTTPS); set ${k("allowInsecureHttp")} true to serve plain HTTP on a throwaway stack`,
+    );
   }
   if (certificateArn && publicOrigin && !publicOrigin.startsWith("https://")) {
     throw new ParleyConfigError(`${k("publicOrigin")} must be https:// when ${k("certificateArn")} is set`);

@@ -33,6 +33,8 @@ const ephemeralSettings = {
   // A NAT gateway costs money by the hour and minutes to create; tasks get public IPs instead.
   natGateways: "None",
   availabilityZones: "2",
+  // Minutes-old stacks on an ALB hostname have no domain to hold an ACM certificate; nothing real flows through.
+  allowInsecureHttp: "true",
 } as const satisfies Partial<Record<ConfigKey, string>>;
 
 export function ephemeralConfig(input: EphemeralConfigInput): StackConfig {

@@ -10,9 +10,25 @@ const { load } = require("js-yaml") as { load(text: string): unknown };
 const ctx = { project: "parley", stack: "dev" };
 const root = path.resolve(__dirname, "../..");
 
+describe("HTTPS by default", () => {
+  test("without a certificate the stack refuses to build unless plain HTTP is explicitly allowed", () => {
+    expect(() => parseConfig({}, ctx)).toThrow(/parley:certificateArn.*parley:allowInsecureHttp/);
+    expect(() => parseConfig({ allowInsecureHttp: "false" }, ctx)).toThrow(/parley:allowInsecureHttp/);
+    expect(parseConfig({ allowInsecureHttp: "true" }, ctx).gateway.certificateArn).toBeUndefined();
+    const cert = parseConfig(
+      { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/x", publicOrigin: "https://a.example" },
+      ctx,
+    );
+    expect(cert.gateway.certificateArn).toBe("arn:aws:acm:us-east-1:123456789012:certificate/x");
+  });
+});
+
+// The cases below are about other keys: they run as a stack that explicitly allows plain HTTP.
+const parseHttp = (raw: RawConfig, c: typeof ctx) => parseConfig({ allowInsecureHttp: "true", ...raw }, c);
+
 describe("parseConfig", () => {
   test("defaults give a private, NAT-backed, two-task stack", () => {
-    const c = parseConfig({}, ctx);
+    const c = parseHttp({}, ctx);
     expect(c.namePrefix).toBe("parley-dev");
     expect(c.deletionProtection).toBe(true);
     expect(c.network).toEqual({ natGateways: "Single", availabilityZones: 2 });
@@ -54,19 +70,19 @@ describe("parseConfig", () => {
     [{ logLevel: "verbose" }, /parley:logLevel must be a pino level name/],
     [{ alarmEmail: "ops" }, /parley:alarmEmail must be an email address/],
   ])("%j fails naming the key", (raw, message) => {
-    expect(() => parseConfig(raw, ctx)).toThrow(message);
+    expect(() => parseHttp(raw, ctx)).toThrow(message);
   });
 
   test("an existing VPC: tasks stay private when private subnets are given, else get public IPs", () => {
     const base = { vpcId: "vpc-0abc", publicSubnetIds: "subnet-01, subnet-02" };
-    expect(parseConfig({ ...base, privateSubnetIds: "subnet-03,subnet-04" }, ctx).network).toEqual({
+    expect(parseHttp({ ...base, privateSubnetIds: "subnet-03,subnet-04" }, ctx).network).toEqual({
       existing: {
         vpcId: "vpc-0abc",
         publicSubnetIds: ["subnet-01", "subnet-02"],
         privateSubnetIds: ["subnet-03", "subnet-04"],
       },
     });
-    expect(parseConfig(base, ctx).network).toEqual({
+    expect(parseHttp(base, ctx).network).toEqual({
       existing: { vpcId: "vpc-0abc", publicSubnetIds: ["subnet-01", "subnet-02"], privateSubnetIds: [] },
     });
   });
@@ -75,7 +91,7 @@ describe("parseConfig", () => {
     const raw = Object.fromEntries(
       (Object.keys(configKeys) as ConfigKey[]).filter((k) => !("default" in configKeys[k])).map((k) => [k, ""]),
     );
-    expect(parseConfig(raw, ctx)).toEqual(parseConfig({}, ctx));
+    expect(parseHttp(raw, ctx)).toEqual(parseHttp({}, ctx));
   });
 });
 

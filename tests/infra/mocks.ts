@@ -168,7 +168,11 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
     });
     registerResource(req, callback);
   };
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries({ "aws:region": REGION, ...prefixed(config) })));
+  // Stacks without a certificate must opt into plain HTTP, as Pulumi.dev.yaml does.
+  const http: Record<string, string> = config.certificateArn ? {} : { allowInsecureHttp: "true" };
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries({ "aws:region": REGION, ...prefixed({ ...http, ...config }) })),
+  );
   const program = (await import("../../index")) as Record<string, unknown>;
   // Await every export, then let late children (registered after their parents resolve) land.
   await Promise.all(Object.values(program).map((v) => (pulumi.Output.isInstance(v) ? promiseOf(v) : v)));

@@ -443,3 +443,11 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
     expect(await promiseOf(p.program.wsUrl)).toBe("wss://chat.example.com/ws");
   });
 });
+
+describe("no certificate and plain HTTP not allowed", () => {
+  test("the program stops before creating anything, naming both keys", async () => {
+    await expect(loadProgram({ allowInsecureHttp: "false" })).rejects.toThrow(
+      /parley:certificateArn.*parley:allowInsecureHttp/,
+    );
+  });
+});

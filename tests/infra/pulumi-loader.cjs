@@ -50,7 +50,11 @@ async function main() {
     false,
   );
   await enableTransforms();
-  pulumi.runtime.setAllConfig({ "aws:region": "us-east-1", "parley:deletionProtection": "false" });
+  pulumi.runtime.setAllConfig({
+    "aws:region": "us-east-1",
+    "parley:deletionProtection": "false",
+    "parley:allowInsecureHttp": "true",
+  });
   const program = require(path.join(root, "index.ts"));
   const appUrl = await new Promise((r) => program.appUrl.apply(r));
   // The function registers last (after its code is bundled and serialized); then let stragglers land.
