@@ -177,8 +177,13 @@ export interface GatewayConfig {
   readonly gatewayId?: string;
   readonly bindHost: string;
   readonly healthNonce?: string;
+  /** The current JWT secret: signs every token this gateway issues. */
   readonly jwtSecret: string;
+  /** The current internal secret: what this gateway presents to peers first. */
   readonly internalSecret: string;
+  /** Other values still accepted during a rotation of either secret; absent for a plain value. */
+  readonly jwtSecretRotation?: SecretRotation;
+  readonly internalSecretRotation?: SecretRotation;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
   readonly tokenTtlSeconds: number;
@@ -190,10 +195,67 @@ export interface GatewayConfig {
   readonly limits: GatewayLimits;
 }
 
-function secret(e: Env, name: string): string {
-  const v = required(e, name);
-  if (v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
-  return v;
+/**
+ * What a gateway accepts besides a secret's current value while a rotation rolls through the fleet
+ * (docs/operations.md, "Rotating secrets").
+ */
+export interface SecretRotation {
+  /** The value before the rotation: accepted, and presented to a peer that refuses the current one, until `until`. */
+  readonly previous?: { readonly value: string; readonly until: number };
+  /** The value the next rotation will make current: accepted, never used to sign or presented. */
+  readonly next?: string;
+}
+
+export interface RotatingSecret {
+  readonly current: string;
+  readonly rotation?: SecretRotation;
+}
+
+const rotatingSecretSchema = z.strictObject({
+  current: z.string(),
+  previous: z.string().optional(),
+  /** Epoch milliseconds. */
+  previousUntil: z.number().int().positive().optional(),
+  next: z.string().optional(),
+});
+
+/**
+ * A secret's value is either the secret itself, or — during a rotation — JSON
+ * `{"current": "...", "previous": "...", "previousUntil": <epoch ms>, "next": "..."}` (only `current` required).
+ * Messages name the variable and the field, never the value.
+ */
+export function parseRotatingSecret(name: string, raw: string): RotatingSecret {
+  const long = (v: string, field: string): string => {
+    if (v.length < 32) throw new ConfigError(`${field} must be at least 32 characters`);
+    return v;
+  };
+  if (!raw.startsWith("{")) return { current: long(raw, name) };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    // The parser's message quotes the input: say only where it is.
+    throw new ConfigError(`${name} starts with "{" but is not valid JSON`);
+  }
+  const parsed = rotatingSecretSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${name}: ${issue.path.join(".") || "value"}: ${issue.message}`);
+  }
+  const { current, previous, previousUntil, next } = parsed.data;
+  if ((previous === undefined) !== (previousUntil === undefined)) {
+    throw new ConfigError(`${name}: previous and previousUntil go together (the grace window ends at previousUntil)`);
+  }
+  const rotation: SecretRotation = {
+    ...(previous !== undefined
+      ? { previous: { value: long(previous, `${name}.previous`), until: previousUntil! } }
+      : {}),
+    ...(next !== undefined ? { next: long(next, `${name}.next`) } : {}),
+  };
+  return {
+    current: long(current, `${name}.current`),
+    ...(rotation.previous || rotation.next ? { rotation } : {}),
+  };
 }
 
 export function loadGatewayConfig(e: Env): GatewayConfig {
@@ -207,6 +269,8 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     }
   }
   const heartbeatMs = intVar(e, env.heartbeatMs, 25_000, 1_000, 300_000);
+  const jwt = parseRotatingSecret(env.jwtSecret, required(e, env.jwtSecret));
+  const internal = parseRotatingSecret(env.internalSecret, required(e, env.internalSecret));
   return {
     aws: loadAwsConfig(e),
     tables: loadTableNames(e, gatewayTables),
@@ -218,8 +282,10 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     gatewayId: e[env.gatewayId]?.trim() || undefined,
     bindHost: e[env.bindHost]?.trim() || "0.0.0.0",
     healthNonce: e[env.healthNonce]?.trim() || undefined,
-    jwtSecret: secret(e, env.jwtSecret),
-    internalSecret: secret(e, env.internalSecret),
+    jwtSecret: jwt.current,
+    internalSecret: internal.current,
+    ...(jwt.rotation ? { jwtSecretRotation: jwt.rotation } : {}),
+    ...(internal.rotation ? { internalSecretRotation: internal.rotation } : {}),
     jwtIssuer: e[env.jwtIssuer]?.trim() || "parley",
     jwtAudience: e[env.jwtAudience]?.trim() || "parley-web",
     tokenTtlSeconds: intVar(e, env.tokenTtlSeconds, 12 * 3600, 60, 30 * 24 * 3600),

@@ -1,12 +1,14 @@
 /**
  * Accounts and tokens: scrypt password hashes with a per-user salt, HS256 JWTs with pinned algorithm,
  * issuer, audience and expiry, each with an id (jti) that logout revokes (the failed-login throttle is in
- * throttle.ts and store/auth.ts).
+ * throttle.ts and store/auth.ts). Tokens are signed with the current secret and, during a rotation, verified
+ * with any value still in force (secrets.ts).
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { SignJWT, jwtVerify } from "jose";
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { z } from "zod";
-import { userIdSchema } from "../contracts";
+import { userIdSchema, type SecretRotation } from "../contracts";
+import { acceptedSecrets } from "./secrets";
 
 export { addressThrottle, defaultThrottle, LoginThrottle, type ThrottleOptions } from "./throttle";
 
@@ -67,7 +69,12 @@ export function decoyPasswordHash(): Promise<string> {
 }
 
 export interface TokenSettings {
+  /** Signs every token issued. */
   readonly secret: string;
+  /** Values also accepted by verify while a rotation is under way. */
+  readonly rotation?: SecretRotation;
+  /** Epoch ms; decides expiry and the previous secret's grace window. Default Date.now. */
+  readonly now?: () => number;
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
@@ -96,25 +103,30 @@ export class AuthError extends Error {
 
 const ALG = "HS256";
 
+const encodeKey = (secret: string): Uint8Array => new TextEncoder().encode(secret);
+
 export class TokenService {
   private readonly key: Uint8Array;
+  private readonly now: () => number;
 
   constructor(
     private readonly settings: TokenSettings,
     private readonly isRevoked?: RevocationCheck,
   ) {
-    this.key = new TextEncoder().encode(settings.secret);
+    this.key = encodeKey(settings.secret);
+    this.now = settings.now ?? Date.now;
   }
 
   async issue(userId: string): Promise<string> {
+    const issuedAt = Math.floor(this.now() / 1000);
     return new SignJWT({})
       .setProtectedHeader({ alg: ALG, typ: "JWT" })
       .setJti(randomBytes(16).toString("base64url"))
       .setSubject(userId)
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
-      .setIssuedAt()
-      .setExpirationTime(`${this.settings.ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.settings.ttlSeconds)
       .sign(this.key);
   }
 
@@ -128,14 +140,33 @@ export class TokenService {
     return verified;
   }
 
+  /**
+   * The claims of a token signed with any secret in force. Only a signature mismatch moves on to the next value:
+   * the signature is checked before the claims, so an expired or foreign-audience token fails the same way under
+   * every value.
+   */
+  private async verifiedPayload(token: string): Promise<JWTPayload> {
+    const now = this.now();
+    const secrets = acceptedSecrets(this.settings.secret, this.settings.rotation, now);
+    for (let i = 0; ; i++) {
+      try {
+        const { payload } = await jwtVerify(token, i === 0 ? this.key : encodeKey(secrets[i]!), {
+          algorithms: [ALG],
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          requiredClaims: ["sub", "exp", "iat"],
+          currentDate: new Date(now),
+        });
+        return payload;
+      } catch (err) {
+        if (i === secrets.length - 1 || !(err instanceof joseErrors.JWSSignatureVerificationFailed)) throw err;
+      }
+    }
+  }
+
   private async verifySignedClaims(token: string): Promise<VerifiedToken> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
-        algorithms: [ALG],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        requiredClaims: ["sub", "exp", "iat"],
-      });
+      const payload = await this.verifiedPayload(token);
       const userId = userIdSchema.safeParse(payload.sub);
       if (!userId.success || typeof payload.exp !== "number") throw new AuthError("bad subject");
       const tokenId =

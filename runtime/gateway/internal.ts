@@ -1,6 +1,7 @@
 /**
  * The peer delivery endpoint on the internal port: other gateways hand over frames for sockets this gateway
- * holds. Guarded by the shared internal secret (and, in AWS, by a security group that admits only gateways).
+ * holds. Guarded by the shared internal secret — any value in force during a rotation (secrets.ts) — and, in AWS,
+ * by a security group that admits only gateways.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -10,6 +11,7 @@ import type { GatewayContext } from "./context";
 import type { ConnectionDirectory } from "./directory";
 import { readBody, sendJson, BodyError } from "./http-util";
 import type { Presence } from "./presence";
+import { acceptedSecrets } from "./secrets";
 import type { LocalSessions } from "./sessions";
 
 export const INTERNAL_SECRET_HEADER = "x-parley-internal-secret";
@@ -44,10 +46,14 @@ function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
+/** Whether `given` is one of `secrets`; every value is compared, so the time taken does not tell which matched. */
+export function secretMatches(given: string | string[] | undefined, secrets: string | readonly string[]): boolean {
   if (typeof given !== "string") return false;
-  // Equal-length digests make the comparison constant-time regardless of the given length.
-  return timingSafeEqual(digest(given), digest(secret));
+  const g = digest(given);
+  let matched = false;
+  // Equal-length digests make each comparison constant-time regardless of the given length.
+  for (const s of typeof secrets === "string" ? [secrets] : secrets) matched = timingSafeEqual(g, digest(s)) || matched;
+  return matched;
 }
 
 /** Pushes each delivery to the local sockets it names; answers the ids this gateway does not hold. */
@@ -77,7 +83,8 @@ export function createInternalHandler(
     if (req.method === "GET" && path === "/healthz") {
       return sendJson(res, 200, { ok: true, gatewayId: ctx.gatewayId });
     }
-    if (!secretMatches(req.headers[INTERNAL_SECRET_HEADER], ctx.config.internalSecret)) {
+    const accepted = acceptedSecrets(ctx.config.internalSecret, ctx.config.internalSecretRotation, ctx.now());
+    if (!secretMatches(req.headers[INTERNAL_SECRET_HEADER], accepted)) {
       return sendJson(res, 401, { error: { code: "UNAUTHENTICATED", message: "internal secret required" } });
     }
     if (req.method !== "POST") {

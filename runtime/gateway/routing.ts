@@ -1,11 +1,14 @@
 /**
  * routeToConnections: hand serialized frames to live connections — push to sockets held here, forward the rest
- * to their owning gateways' internal endpoints, one request per gateway per batch.
+ * to their owning gateways' internal endpoints, one request per gateway per batch. A peer that refuses the
+ * internal secret is alive (a rotation is rolling through the fleet): it is offered the previous value, and
+ * its records are never removed for a refusal.
  */
 import { deleteConnections, type ConnectionItem } from "../store/connections";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory } from "./directory";
 import { deliverResponseSchema, INTERNAL_SECRET_HEADER, internalPaths, type Delivery } from "./internal";
+import { presentedSecrets } from "./secrets";
 import type { LocalSessions, MessageRef } from "./sessions";
 import { errorMessage } from "./util";
 
@@ -23,10 +26,25 @@ export class PeerUnavailableError extends Error {
   }
 }
 
+/** The peer answered, but refused every internal secret value this gateway may present (401/403). */
+export class PeerRefusedError extends Error {
+  constructor(
+    url: string,
+    readonly status: number,
+  ) {
+    super(`peer ${url} refused our internal secret: HTTP ${status}`);
+    this.name = "PeerRefusedError";
+  }
+}
+
+const isRefusal = (status: number): boolean => status === 401 || status === 403;
+
 export interface RouteStats {
   local: number;
   forwarded: number;
   removed: number;
+  /** Connections on peers that refused our internal secret: not delivered live, records kept. */
+  refused: number;
 }
 
 export class Router {
@@ -43,7 +61,7 @@ export class Router {
   ) {}
 
   async routeToConnections(outgoing: readonly Outgoing[]): Promise<RouteStats> {
-    const stats: RouteStats = { local: 0, forwarded: 0, removed: 0 };
+    const stats: RouteStats = { local: 0, forwarded: 0, removed: 0, refused: 0 };
     const stale: ConnectionItem[] = [];
     const remote = new Map<string, { deliveries: Delivery[]; owners: Map<string, ConnectionItem> }>();
     for (const o of outgoing) {
@@ -86,6 +104,17 @@ export class Router {
             if (c) stale.push(c);
           }
         } catch (err) {
+          if (err instanceof PeerRefusedError) {
+            // Alive but holding another generation of the secret (or a misconfigured one): removing its records
+            // would take its users offline for nothing. These frames are not delivered live; a stored message
+            // reaches the socket by the session's gap fill on the next one, or by sync on reconnect.
+            this.ctx.log.warn(
+              { peer: url, status: err.status, connections: peer.owners.size },
+              "peer gateway refused our internal secret; keeping its records",
+            );
+            stats.refused += peer.owners.size;
+            return;
+          }
           // The owner is gone or wedged: its records are removed, and if it is alive its next heartbeat puts
           // them back. Its clients resync on reconnect, so nothing stored is lost to them.
           this.ctx.log.warn({ peer: url, err: errorMessage(err) }, "peer gateway unavailable; removing its records");
@@ -118,23 +147,41 @@ export class Router {
 
   private async forward(url: string, deliveries: Delivery[]): Promise<string[]> {
     let lastError = "";
+    const body = JSON.stringify({ deliveries });
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const res = await fetch(url + internalPaths.deliver, {
-          method: "POST",
-          headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: this.ctx.config.internalSecret },
-          body: JSON.stringify({ deliveries }),
-          signal: AbortSignal.timeout(this.ctx.settings.peerTimeoutMs),
-        });
+        const res = await this.postToPeer(url + internalPaths.deliver, body, this.ctx.settings.peerTimeoutMs);
         if (res.ok) return deliverResponseSchema.parse(await res.json()).missing;
+        await res.body?.cancel();
+        if (isRefusal(res.status)) throw new PeerRefusedError(url, res.status);
         lastError = `HTTP ${res.status}`;
         // A 4xx means we sent something wrong; retrying will not help.
         if (res.status < 500) break;
       } catch (err) {
+        if (err instanceof PeerRefusedError) throw err;
         lastError = errorMessage(err);
       }
     }
     throw new PeerUnavailableError(url, lastError);
+  }
+
+  /**
+   * POSTs to a peer's internal endpoint with the current internal secret; a peer that refuses it (started
+   * before a rotation) is asked again with the previous value while that is in force. Answers the last response.
+   */
+  private async postToPeer(target: string, body: string, timeoutMs: number): Promise<Response> {
+    const { internalSecret, internalSecretRotation } = this.ctx.config;
+    const secrets = presentedSecrets(internalSecret, internalSecretRotation, this.ctx.now());
+    for (let i = 0; ; i++) {
+      const res = await fetch(target, {
+        method: "POST",
+        headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: secrets[i]! },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (i === secrets.length - 1 || !isRefusal(res.status)) return res;
+      await res.body?.cancel();
+    }
   }
 
   /**
@@ -150,12 +197,7 @@ export class Router {
     const body = JSON.stringify({ userIds: what.userIds ?? [], contacts: what.contacts ?? [] });
     await Promise.all(
       peerUrls.map((url) =>
-        fetch(url + internalPaths.invalidate, {
-          method: "POST",
-          headers: { "content-type": "application/json", [INTERNAL_SECRET_HEADER]: this.ctx.config.internalSecret },
-          body,
-          signal: AbortSignal.timeout(Math.min(500, this.ctx.settings.peerTimeoutMs)),
-        })
+        this.postToPeer(url + internalPaths.invalidate, body, Math.min(500, this.ctx.settings.peerTimeoutMs))
           .then((r) => r.body?.cancel())
           .catch(() => undefined),
       ),

@@ -122,6 +122,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     tokens: new TokenService(
       {
         secret: config.jwtSecret,
+        rotation: config.jwtSecretRotation,
+        now: () => ctx.now(),
         issuer: config.jwtIssuer,
         audience: config.jwtAudience,
         ttlSeconds: config.tokenTtlSeconds,

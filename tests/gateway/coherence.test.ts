@@ -4,29 +4,19 @@
  * the gateways are started through a support entry because the scenarios need settings no env var reaches: the
  * recipient's gateway consumes no notifications, so the gateway holding the stale entry is the one that routes.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { env, tableNamesFor } from "../../runtime/contracts";
+import { tableNamesFor } from "../../runtime/contracts";
 import { createDynamoClient } from "../../runtime/aws/clients";
-import { freePort } from "../../runtime/local/emulators";
-import { repoRoot } from "../../runtime/local/processes";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { putGateway } from "../../runtime/store/connections";
 import type { GatewaySettings } from "../../runtime/gateway/context";
 import { timing } from "../support/timing";
-import { api, Client, eventually, signup, type TestUser } from "./helpers";
+import { api, Client, signup, type TestUser } from "./helpers";
+import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(90_000);
 
 const DIRECTORY_TTL_MS = 8_000;
 const CATCH_UP_MARGIN_MS = 1_000;
-
-interface TestGateway {
-  readonly id: string;
-  readonly url: string;
-  readonly child: ChildProcess;
-  output: string;
-}
 
 let stack: LocalStack;
 /** Bob's side: takes connections, routes no notifications, and never refreshes its peer list on a timer. */
@@ -34,53 +24,9 @@ let home: TestGateway;
 const clients: Client[] = [];
 const extra: TestGateway[] = [];
 
-async function startWithSettings(id: string, settings: Partial<GatewaySettings>): Promise<TestGateway> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+function startWithSettings(id: string, settings: Partial<GatewaySettings>): Promise<TestGateway> {
   const all = { directoryTtlMs: DIRECTORY_TTL_MS, catchUpMarginMs: CATCH_UP_MARGIN_MS, ...settings };
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "tests/gateway/support/gateway-with-settings.ts", JSON.stringify(all)],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        NODE_NO_WARNINGS: "1",
-        ...stack.gatewayBaseEnv,
-        [env.port]: String(port),
-        [env.internalPort]: "0",
-        [env.gatewayId]: id,
-        [env.allowedOrigins]: url,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const g: TestGateway = { id, url, child, output: "" };
-  const keep = (d: Buffer) => (g.output = (g.output + d.toString()).slice(-20_000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
-      return fetch(url + "/healthz").then(
-        (r) => r.ok,
-        () => false,
-      );
-    }, 30_000);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
-  return g;
-}
-
-async function stopGateway(g: TestGateway): Promise<void> {
-  if (g.child.exitCode !== null || g.child.signalCode !== null) return;
-  const exited = once(g.child, "exit");
-  g.child.kill("SIGTERM");
-  const timer = setTimeout(() => g.child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
+  return startTestGateway(stack, id, { settings: all });
 }
 
 /** A gateway that starts after `home` last read the registry: `home` does not know it yet. */
@@ -138,11 +84,11 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
-  await Promise.all(extra.splice(0).map(stopGateway));
+  await Promise.all(extra.splice(0).map(stopTestGateway));
 });
 
 afterAll(async () => {
-  if (home) await stopGateway(home);
+  if (home) await stopTestGateway(home);
   await stack?.stop();
 });
 
