@@ -148,16 +148,24 @@ export function assumeRolePolicyDocument(service: string): string {
   });
 }
 
+/** Services whose actions read or write the program's data (messages, users, secrets, keys). */
+const DATA_SERVICES = "sqs|dynamodb|secretsmanager|ssm|kms|s3";
+
 /**
- * Statements granting SQS or DynamoDB data actions on a wildcard resource — what least privilege
- * forbids. Used by the tests on every recorded policy, and cheap enough to assert at build time.
+ * Statements granting data actions (SQS, DynamoDB, Secrets Manager, SSM, KMS, S3) on a wildcard resource —
+ * what least privilege forbids. Used by the tests on every recorded policy and by the policy pack (policy/).
  */
 export function wildcardDataStatements(doc: PolicyDocument): PolicyStatement[] {
   return doc.Statement.filter(
     (s) =>
       s.Effect === "Allow" &&
-      s.Action.some((a) => a === "*" || /^(sqs|dynamodb):/.test(a)) &&
-      s.Resource.some((r) => r === "*" || /:(sqs|dynamodb):[^:]*:[^:]*:\*?$/.test(r) || r.endsWith(":table/*")),
+      s.Action.some((a) => a === "*" || new RegExp(`^(${DATA_SERVICES}):`).test(a)) &&
+      s.Resource.some(
+        (r) =>
+          r === "*" ||
+          new RegExp(`:(${DATA_SERVICES}):[^:]*:[^:]*:\\*?$`).test(r) ||
+          /:(table\/|secret:|parameter\/)\*$/.test(r),
+      ),
   );
 }
 
