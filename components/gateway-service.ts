@@ -396,7 +396,10 @@ export class GatewayService extends pulumi.ComponentResource {
               gatewayTaskPolicyDocument({
                 inboundQueueArn,
                 notifyQueueArn,
-                tables: gatewayTables.map((key, i) => ({ arn: arns[i]!, def: tables[key] })),
+                tableArns: Object.fromEntries(gatewayTables.map((key, i) => [key, arns[i]!])) as Record<
+                  GatewayTableKey,
+                  string
+                >,
               }),
             ),
           ),

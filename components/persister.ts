@@ -8,7 +8,10 @@ import {
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   visibilityCoversRetries,
+  type PersisterTableKey,
 } from "./policies";
+
+export type { PersisterTableKey } from "./policies";
 
 /** Lambda's partial-batch response for SQS sources. */
 export interface SqsBatchResult {
@@ -18,8 +21,6 @@ export interface SqsBatchResult {
 /** The persister handler as Lambda calls it (event shape left to the runtime module). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PersisterHandler = (event: any, context?: any) => Promise<SqsBatchResult>;
-
-export type PersisterTableKey = (typeof persisterTables)[number];
 
 export interface QueueRef {
   readonly arn: pulumi.Input<string>;
@@ -169,7 +170,10 @@ export class Persister extends pulumi.ComponentResource {
                 inboundQueueArn,
                 notifyQueueArn,
                 logGroupArn,
-                tables: persisterTables.map((key, i) => ({ arn: arns[i]!, def: tables[key] })),
+                tableArns: Object.fromEntries(persisterTables.map((key, i) => [key, arns[i]!])) as Record<
+                  PersisterTableKey,
+                  string
+                >,
               }),
             ),
           ),

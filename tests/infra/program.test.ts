@@ -154,6 +154,15 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       new Set([arnOfQueue(queueNamesFor(PREFIX, "inbound").name), arnOfQueue(queueNamesFor(PREFIX, "notify").name)]),
     );
     expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(persisterTables.map(arnOfTable)));
+    const onMessages = doc.Statement.filter((s) => s.Resource.includes(arnOfTable("messages"))).flatMap(
+      (s) => s.Action,
+    );
+    expect([...onMessages].sort()).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]);
     const consume = doc.Statement.find((s) => s.Action.includes("sqs:ReceiveMessage"))!;
     expect(consume.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
     // Retry backoff and poison fast-path: visibility changes on its own source queue, nowhere else.
@@ -162,13 +171,21 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     ).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
   });
 
-  test("gateway task role: exactly the gateway tables, `/index/*` only where the contract has GSIs", () => {
+  test("gateway task role: exactly the gateway tables, and only the indexes it queries (never `/index/*`)", () => {
     const doc = policies(p).find((x) => x.name === "gateway-task-policy")!.doc;
-    const expected = gatewayTables.flatMap((k) =>
-      tables[k].indexes.length ? [arnOfTable(k), `${arnOfTable(k)}/index/*`] : [arnOfTable(k)],
-    );
+    const expected = [
+      ...gatewayTables.map(arnOfTable),
+      `${arnOfTable("users")}/index/byDirectory`,
+      `${arnOfTable("connections")}/index/byUser`,
+      `${arnOfTable("connections")}/index/byGateway`,
+    ];
     expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(expected));
     expect(resourcesOf(doc, "dynamodb")).not.toContain(arnOfTable("dedupe"));
+    // It reads message history; only the persister writes messages.
+    const onMessages = doc.Statement.filter((s) => s.Resource.includes(arnOfTable("messages"))).flatMap(
+      (s) => s.Action,
+    );
+    expect(onMessages).toEqual(["dynamodb:Query"]);
     const send = doc.Statement.find((s) => s.Action.includes("sqs:SendMessage"))!;
     expect(send.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
     const exec = policies(p).find((x) => x.name === "gateway-execution-secrets")!.doc;
