@@ -129,6 +129,8 @@ export interface LoadedProgram {
   readonly program: Record<string, any>;
   readonly resources: Recorded[];
   readonly pulumi: typeof PulumiModule;
+  /** Every `pulumi.log.warn` message the program logged, in order. */
+  readonly warnings: readonly string[];
   /** Recorded resources of one type. */
   ofType(type: string): Recorded[];
   /** The one recorded resource with this type and name; throws when absent. */
@@ -143,6 +145,10 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   jest.resetModules();
   const pulumi = await import("@pulumi/pulumi");
   const resources: Recorded[] = [];
+  const warnings: string[] = [];
+  jest.spyOn(pulumi.log, "warn").mockImplementation(async (msg: string) => {
+    warnings.push(msg);
+  });
   const optionsByResource = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
@@ -186,6 +192,7 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
     program,
     resources,
     pulumi,
+    warnings,
     ofType,
     one(type, name) {
       const found = resources.filter((r) => r.type === type && r.name === name);

@@ -219,12 +219,6 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(logs.name).toBe(`/aws/lambda/${PREFIX}-persister`);
     expect(logs.retentionInDays).toBe(30);
     expect(fn.loggingConfig.logGroup).toBe(logs.name);
-    const errors = p.one("aws:cloudwatch/metricAlarm:MetricAlarm", "persister-errors").inputs;
-    expect(errors).toMatchObject({
-      namespace: "AWS/Lambda",
-      metricName: "Errors",
-      dimensions: { FunctionName: `${PREFIX}-persister` },
-    });
   });
 
   test("event source mapping: inbound queue, batch size and maximum concurrency from config, reports batch item failures", () => {
@@ -360,14 +354,90 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     }
     expect(new Set(body.widgets.map((w) => w.properties.region))).toEqual(new Set([REGION]));
     const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
-    for (const name of [
-      "monitoring-alb-5xx",
-      "monitoring-no-healthy-gateways",
-      "monitoring-gateway-cpu",
-      "persister-errors",
-    ]) {
+    for (const name of ["monitoring-alb-5xx", "monitoring-no-healthy-gateways", "monitoring-gateway-cpu"]) {
       expect(p.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs.alarmActions).toEqual([topicArn]);
     }
+  });
+
+  describe("alarms beyond the queues: the gateways' 5xx, persister throttles and error rate, notify age", () => {
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
+    const alarm = (name: string) => p.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+    const fn = { FunctionName: `${PREFIX}-persister` };
+
+    test("HTTPCode_Target_5XX_Count of the gateway target group", () => {
+      expect(alarm("monitoring-target-5xx")).toMatchObject({
+        namespace: "AWS/ApplicationELB",
+        metricName: "HTTPCode_Target_5XX_Count",
+        dimensions: {
+          LoadBalancer: "app/gateway-alb/50dc6c495c0c9188",
+          TargetGroup: "targetgroup/gateway-alb/73e2d6bc24d8a067",
+        },
+        statistic: "Sum",
+        threshold: 10,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("any persister throttle", () => {
+      expect(alarm("persister-throttles")).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: fn,
+        statistic: "Sum",
+        threshold: 0,
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("the persister's error rate: metric math errors / invocations above 5 %, not a raw count", () => {
+      const rate = alarm("persister-error-rate");
+      expect(rate.metricName).toBeUndefined();
+      expect(rate).toMatchObject({
+        threshold: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [topicArn],
+      });
+      const byId = Object.fromEntries(rate.metricQueries.map((q: { id: string }) => [q.id, q]));
+      expect(byId.errors.metric).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: fn,
+        stat: "Sum",
+      });
+      expect(byId.invocations.metric).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Invocations",
+        dimensions: fn,
+        stat: "Sum",
+      });
+      expect(byId.errors.returnData).toBe(false);
+      const result = rate.metricQueries.filter((q: { returnData: boolean }) => q.returnData);
+      expect(result).toHaveLength(1);
+      expect(result[0].expression).toMatch(/100 \* errors \/ invocations/);
+      // No raw error-count alarm next to it.
+      expect(
+        p.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.metricName === "Errors"),
+      ).toEqual([]);
+    });
+
+    test("the notify queue's oldest message older than 2 minutes", () => {
+      expect(alarm("notify-oldest-message")).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateAgeOfOldestMessage",
+        dimensions: { QueueName: queueNamesFor(PREFIX, "notify").name },
+        statistic: "Maximum",
+        threshold: 120,
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("without parley:alarmEmail the topic has no subscriber, and `up` warns once saying so", () => {
+      expect(p.ofType("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
+      const warned = p.warnings.filter((w) => w.includes("parley:alarmEmail"));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatch(new RegExp(`${PREFIX}-alarms.*notify nobody`));
+    });
   });
 
   test("generated secrets are force-deleted on destroy, so an `up` with the same prefix works right after", () => {
@@ -414,7 +484,14 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
       publicSubnetIds: "subnet-0aa,subnet-0bb",
       jwtSecretArn: jwtArn,
       gatewayImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/parley:1.0.0`,
+      alarmEmail: "ops@example.com",
     });
+  });
+
+  test("with parley:alarmEmail the topic has an email subscriber and `up` does not warn about it", () => {
+    const sub = p.one("aws:sns/topicSubscription:TopicSubscription", "alerts-email").inputs;
+    expect(sub).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+    expect(p.warnings.filter((w) => w.includes("parley:alarmEmail"))).toEqual([]);
   });
 
   test("HTTPS listener with the certificate and HTTP redirected to it (ELB.1); ALB deletion protection on (ELB.6)", () => {
