@@ -173,6 +173,16 @@ export function gatewayTaskPolicyDocument(a: GatewayPolicyArgs): PolicyDocument 
 }
 
 /**
+ * A VPC endpoint policy from an identity policy: its statements on one service, for any principal (IAM still
+ * decides who). Through the endpoint, then, only this stack's tables or queues are reachable, in no other account.
+ */
+export function endpointPolicyDocument(doc: PolicyDocument, service: "dynamodb" | "sqs"): PolicyDocument {
+  const statements = doc.Statement.filter((s) => s.Action.every((a) => a.startsWith(`${service}:`)));
+  if (statements.length === 0) throw new Error(`the policy has no ${service} statements for an endpoint policy`);
+  return { Version: "2012-10-17", Statement: statements.map((s) => ({ ...s, Principal: "*" as const })) };
+}
+
+/**
  * What the ECS agent needs to inject the container's `secrets`: read exactly these secrets or
  * parameters. (Secrets under a customer-managed KMS key also need kms:Decrypt on that key.)
  */

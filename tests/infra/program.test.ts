@@ -269,8 +269,39 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       roleArn: `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-gateway-task-${REGION}`,
     });
     expect(c.logConfiguration.logDriver).toBe("awslogs");
-    const vpc = p.one("awsx:ec2:Vpc", "gateway-vpc").inputs;
-    expect(vpc.natGateways).toEqual({ strategy: "Single" });
+    const vpc = p.one("awsx:ec2:Vpc", "gateway-network-vpc").inputs;
+    // One NAT per AZ by default: an AZ failure must not cut every task off.
+    expect(vpc.natGateways).toEqual({ strategy: "OnePerAz" });
+  });
+
+  test("a DynamoDB gateway endpoint on the private subnets' route tables, limited to the gateway's tables; no SQS endpoint unless asked", () => {
+    const endpoints = p.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => e.inputs.serviceName)).toEqual([`com.amazonaws.${REGION}.dynamodb`]);
+    const ddb = endpoints[0]!.inputs;
+    expect(ddb).toMatchObject({ vpcId: "vpc-0abc", vpcEndpointType: "Gateway" });
+    // The route tables EC2 reports for the task (private) subnets of this VPC.
+    const lookup = p.calls.filter((c) => c.token === "aws:ec2/getRouteTables:getRouteTables");
+    expect(lookup).toHaveLength(1);
+    expect(lookup[0]!.inputs).toMatchObject({
+      vpcId: "vpc-0abc",
+      filters: [{ name: "association.subnet-id", values: ["subnet-0b1", "subnet-0b2"] }],
+    });
+    expect(ddb.routeTableIds).toEqual(["rtb-0b1", "rtb-0b2"]);
+    const policy = JSON.parse(ddb.policy) as PolicyDocument;
+    for (const st of policy.Statement) {
+      expect(st.Principal).toBe("*");
+      for (const a of st.Action) expect(a).toMatch(/^dynamodb:/);
+    }
+    const tablesReached = new Set(
+      policy.Statement.flatMap((st) => st.Resource).map((r) => r.replace(/\/index\/.*$/, "")),
+    );
+    expect(tablesReached).toEqual(new Set(gatewayTables.map(arnOfTable)));
+    expect(
+      p
+        .ofType("aws:ec2/securityGroup:SecurityGroup")
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["gateway-alb-sg", "gateway-task-sg"]);
   });
 
   test("ALB: idle timeout above the heartbeat, invalid headers dropped (ELB.4), defensive desync mode (ELB.12), /healthz health check", () => {
@@ -517,6 +548,11 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
     expect(p.ofType("awsx:ecr:Image")).toEqual([]);
   });
 
+  test("an existing VPC gets no endpoints unless asked: its route tables belong to its owner", () => {
+    expect(p.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).toEqual([]);
+    expect(p.calls.filter((c) => c.token === "aws:ec2/getRouteTables:getRouteTables")).toEqual([]);
+  });
+
   test("an existing SSM parameter for the JWT secret is used as-is; only the internal secret is generated", () => {
     const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
     const secrets = Object.fromEntries(
@@ -535,6 +571,40 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
   test("URLs use the public origin", async () => {
     expect(await promiseOf(p.program.appUrl)).toBe("https://chat.example.com");
     expect(await promiseOf(p.program.wsUrl)).toBe("wss://chat.example.com/ws");
+  });
+});
+
+describe("single NAT with the SQS interface endpoint", () => {
+  let p: LoadedProgram;
+  beforeAll(async () => {
+    p = await loadProgram({ natGateways: "Single", sqsInterfaceEndpoint: "true" });
+  });
+
+  test("the SQS interface endpoint sits in the task subnets with private DNS, reachable on 443 from the tasks only, limited to the stack's queues", () => {
+    expect(p.one("awsx:ec2:Vpc", "gateway-network-vpc").inputs.natGateways).toEqual({ strategy: "Single" });
+    const sqs = p.one("aws:ec2/vpcEndpoint:VpcEndpoint", "gateway-endpoints-sqs").inputs;
+    expect(sqs).toMatchObject({
+      vpcId: "vpc-0abc",
+      serviceName: `com.amazonaws.${REGION}.sqs`,
+      vpcEndpointType: "Interface",
+      subnetIds: ["subnet-0b1", "subnet-0b2"],
+      privateDnsEnabled: true,
+    });
+    expect(p.one("aws:ec2/vpcEndpoint:VpcEndpoint", "gateway-endpoints-dynamodb").inputs.vpcEndpointType).toBe(
+      "Gateway",
+    );
+    const policy = JSON.parse(sqs.policy) as PolicyDocument;
+    expect(new Set(policy.Statement.flatMap((st) => st.Resource))).toEqual(
+      new Set(queueKeys.map((k) => arnOfQueue(queueNamesFor(PREFIX, k).name))),
+    );
+    const ingress = p.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    const taskSgId = p.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "gateway-task-in-alb").inputs
+      .securityGroupId;
+    const toEndpoint = ingress.filter((r) => sqs.securityGroupIds.includes(r.securityGroupId));
+    expect(toEndpoint).toEqual([
+      expect.objectContaining({ ipProtocol: "tcp", fromPort: 443, toPort: 443, referencedSecurityGroupId: taskSgId }),
+    ]);
+    for (const r of toEndpoint) expect(r.cidrIpv4 ?? r.cidrIpv6).toBeUndefined();
   });
 });
 
