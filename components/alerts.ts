@@ -30,6 +30,12 @@ export class Alerts extends pulumi.ComponentResource {
         { topic: topic.arn, protocol: "email", endpoint: args.email },
         { parent: this },
       );
+    } else {
+      // Alarms still fire and show in the console, but nobody is told: say so at every `up`.
+      void pulumi.log.warn(
+        `No one is subscribed to the alarm topic ${args.namePrefix}-alarms, so alarms notify nobody: set parley:alarmEmail, or subscribe to the alarmTopicArn output.`,
+        this,
+      );
     }
     this.topicArn = topic.arn;
 
@@ -37,13 +43,9 @@ export class Alerts extends pulumi.ComponentResource {
   }
 }
 
-/** What varies between Parley's alarms; the rest (missing data, actions, tags) is the same for all. */
-export interface MetricAlarmSpec {
+/** What every Parley alarm sets; the rest (missing data, actions, tags) is the same for all. */
+interface AlarmSpecBase {
   readonly description: pulumi.Input<string>;
-  readonly namespace: string;
-  readonly metricName: string;
-  readonly dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  readonly statistic: "Sum" | "Average" | "Minimum" | "Maximum";
   readonly threshold: pulumi.Input<number>;
   readonly evaluationPeriods: number;
   /** Seconds; default 60. */
@@ -54,10 +56,45 @@ export interface MetricAlarmSpec {
   readonly treatMissingData?: "notBreaching" | "breaching";
 }
 
+export type AlarmStatistic = "Sum" | "Average" | "Minimum" | "Maximum";
+
+/** One CloudWatch metric. */
+export interface MetricRef {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly statistic: AlarmStatistic;
+}
+
+export interface MetricAlarmSpec extends AlarmSpecBase, MetricRef {}
+
+/** An alarm on a metric math expression over named metrics (e.g. an error rate: errors / invocations). */
+export interface MathAlarmSpec extends AlarmSpecBase {
+  /** Metric math over the ids of `metrics`, e.g. `100 * errors / invocations`. */
+  readonly expression: string;
+  /** Shown for the expression in the console. */
+  readonly label: string;
+  /** The expression's inputs by id (ids start with a lower-case letter). */
+  readonly metrics: Readonly<Record<string, MetricRef>>;
+}
+
 export interface AlarmTarget {
   /** Notified on ALARM and on OK. */
   readonly actions: pulumi.Input<pulumi.Input<string>[]>;
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+function alarmArgs(spec: AlarmSpecBase, target: AlarmTarget) {
+  return {
+    alarmDescription: spec.description,
+    evaluationPeriods: spec.evaluationPeriods,
+    threshold: spec.threshold,
+    comparisonOperator: spec.comparisonOperator ?? "GreaterThanThreshold",
+    treatMissingData: spec.treatMissingData ?? "notBreaching",
+    alarmActions: target.actions,
+    okActions: target.actions,
+    tags: target.tags,
+  };
 }
 
 /** A CloudWatch alarm on one metric that notifies `target` when it fires and when it clears. */
@@ -70,19 +107,43 @@ export function metricAlarm(
   return new aws.cloudwatch.MetricAlarm(
     name,
     {
-      alarmDescription: spec.description,
+      ...alarmArgs(spec, target),
       namespace: spec.namespace,
       metricName: spec.metricName,
       dimensions: spec.dimensions,
       statistic: spec.statistic,
       period: spec.period ?? 60,
-      evaluationPeriods: spec.evaluationPeriods,
-      threshold: spec.threshold,
-      comparisonOperator: spec.comparisonOperator ?? "GreaterThanThreshold",
-      treatMissingData: spec.treatMissingData ?? "notBreaching",
-      alarmActions: target.actions,
-      okActions: target.actions,
-      tags: target.tags,
+    },
+    opts,
+  );
+}
+
+/** A CloudWatch alarm on a metric math expression, notifying `target` when it fires and when it clears. */
+export function mathAlarm(
+  name: string,
+  spec: MathAlarmSpec,
+  target: AlarmTarget,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.MetricAlarm {
+  const period = spec.period ?? 60;
+  return new aws.cloudwatch.MetricAlarm(
+    name,
+    {
+      ...alarmArgs(spec, target),
+      metricQueries: [
+        ...Object.entries(spec.metrics).map(([id, m]) => ({
+          id,
+          metric: {
+            namespace: m.namespace,
+            metricName: m.metricName,
+            dimensions: m.dimensions,
+            stat: m.statistic,
+            period,
+          },
+          returnData: false,
+        })),
+        { id: "result", expression: spec.expression, label: spec.label, returnData: true },
+      ],
     },
     opts,
   );

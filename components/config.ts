@@ -128,8 +128,15 @@ export const configKeys = {
   },
   natGateways: {
     type: "string",
-    default: "Single",
-    description: "NAT for a new VPC: Single, OnePerAz or None (None puts tasks in public subnets with public IPs).",
+    default: "OnePerAz",
+    description:
+      "NAT for a new VPC: OnePerAz (an AZ failure cuts off only that AZ's tasks; one NAT per AZ, ~$33/month each), Single (one NAT, cheaper, one AZ's failure cuts off every task) or None (tasks in public subnets with public IPs).",
+  },
+  sqsInterfaceEndpoint: {
+    type: "boolean",
+    default: false,
+    description:
+      "SQS interface VPC endpoint in the task subnets (private DNS, HTTPS from the tasks only), so queue traffic skips NAT. Costs ~$7.30/month per AZ plus $0.01/GB.",
   },
   availabilityZones: { type: "integer", default: 2, description: "Availability zones of a new VPC (2-3)." },
   jwtSecretArn: {
@@ -154,6 +161,14 @@ export interface ExistingNetwork {
   /** Empty: the existing VPC has no NAT-backed private subnets, so tasks need public IPs. */
   readonly privateSubnetIds: readonly string[];
 }
+
+/** Where the gateway runs: a VPC the program creates, or an existing one. */
+export type NetworkChoice = (
+  { readonly existing: ExistingNetwork } | { readonly natGateways: NatStrategy; readonly availabilityZones: number }
+) & {
+  /** An SQS interface endpoint in the task subnets (billed per AZ-hour); honoured for an existing VPC too. */
+  readonly sqsInterfaceEndpoint: boolean;
+};
 
 export interface ParleyConfig {
   readonly namePrefix: string;
@@ -184,8 +199,7 @@ export interface ParleyConfig {
     readonly jwtSecretArn?: string;
     readonly internalSecretArn?: string;
   };
-  readonly network:
-    { readonly existing: ExistingNetwork } | { readonly natGateways: NatStrategy; readonly availabilityZones: number };
+  readonly network: NetworkChoice;
   readonly alarmEmail?: string;
 }
 
@@ -317,6 +331,7 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
   const vpcId = matching(raw, "vpcId", /^vpc-[0-9a-f]+$/, "a VPC id (vpc-...)");
   const publicSubnetIds = list(raw, "publicSubnetIds", /^subnet-[0-9a-f]+$/);
   const privateSubnetIds = list(raw, "privateSubnetIds", /^subnet-[0-9a-f]+$/);
+  const sqsInterfaceEndpoint = bool(raw, "sqsInterfaceEndpoint");
   let network: ParleyConfig["network"];
   if (vpcId) {
     if (publicSubnetIds.length < 2) {
@@ -327,7 +342,7 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
     if (privateSubnetIds.length === 1) {
       throw new ParleyConfigError(`${k("privateSubnetIds")} needs at least two subnets when set`);
     }
-    network = { existing: { vpcId, publicSubnetIds, privateSubnetIds } };
+    network = { existing: { vpcId, publicSubnetIds, privateSubnetIds }, sqsInterfaceEndpoint };
   } else {
     if (publicSubnetIds.length || privateSubnetIds.length) {
       throw new ParleyConfigError(`${k("publicSubnetIds")} and ${k("privateSubnetIds")} need ${k("vpcId")}`);
@@ -336,7 +351,7 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
     if (nat !== "Single" && nat !== "OnePerAz" && nat !== "None") {
       throw new ParleyConfigError(`${k("natGateways")} must be Single, OnePerAz or None, got "${nat}"`);
     }
-    network = { natGateways: nat, availabilityZones: int(raw, "availabilityZones", 2, 3) };
+    network = { natGateways: nat, availabilityZones: int(raw, "availabilityZones", 2, 3), sqsInterfaceEndpoint };
   }
 
   return {

@@ -3,11 +3,12 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { env, gatewaySecretEnvVars, gatewayTables, queues, tables } from "../runtime/contracts";
-import type { ExistingNetwork, NatStrategy } from "./config";
+import { Network, VpcEndpoints, type NetworkChoice } from "./network";
 import {
   albRequestCountLabel,
   assumeRolePolicyDocument,
   ecsServiceResourceId,
+  endpointPolicyDocument,
   gatewayTaskPolicyDocument,
   iamRoleName,
   ignoreAutoscaledDesiredCount,
@@ -27,8 +28,7 @@ export interface GatewayTableRef {
 }
 
 /** Where the gateway runs: a VPC this component creates, or an existing one. Plain: decides resources. */
-export type GatewayNetwork =
-  { readonly existing: ExistingNetwork } | { readonly natGateways: NatStrategy; readonly availabilityZones: number };
+export type GatewayNetwork = NetworkChoice;
 
 export interface GatewayServiceArgs {
   readonly namePrefix: string;
@@ -75,8 +75,8 @@ export const GATEWAY_CONTAINER_NAME = "gateway";
 const repoRoot = path.resolve(__dirname, "..");
 
 /**
- * The gateway fleet: VPC (new via awsx or existing), an awsx ApplicationLoadBalancer (idle timeout above
- * the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, health check /healthz), an
+ * The gateway fleet: a Network (new awsx VPC or existing) with VPC endpoints, an awsx ApplicationLoadBalancer
+ * (idle timeout above the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, /healthz), an
  * awsx FargateService (private subnets without public IPs when there is NAT, non-root, read-only root fs,
  * secrets injected from Secrets Manager, least-privilege task role) and autoscaling on CPU and requests.
  * The internal delivery port is open only to other gateway tasks, through a self-referencing rule.
@@ -132,35 +132,8 @@ export class GatewayService extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this }).region;
 
     // ---- network
-    let vpcId: pulumi.Input<string>;
-    let publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    let taskSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    let privateTasks: boolean;
-    if ("existing" in args.network) {
-      const n = args.network.existing;
-      vpcId = n.vpcId;
-      publicSubnetIds = [...n.publicSubnetIds];
-      privateTasks = n.privateSubnetIds.length > 0;
-      taskSubnetIds = privateTasks ? [...n.privateSubnetIds] : [...n.publicSubnetIds];
-    } else {
-      privateTasks = args.network.natGateways !== "None";
-      const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        {
-          numberOfAvailabilityZones: args.network.availabilityZones,
-          natGateways: { strategy: args.network.natGateways },
-          // Without NAT a private subnet has no way to ECR or the AWS APIs, so only public subnets exist.
-          ...(privateTasks ? {} : { subnetSpecs: [{ type: "Public" as const }] }),
-          enableDnsHostnames: true,
-          enableDnsSupport: true,
-          tags,
-        },
-        { parent: this },
-      );
-      vpcId = vpc.vpcId;
-      publicSubnetIds = vpc.publicSubnetIds;
-      taskSubnetIds = privateTasks ? vpc.privateSubnetIds : vpc.publicSubnetIds;
-    }
+    const net = new Network(`${name}-network`, { choice: args.network, tags }, { parent: this });
+    const { vpcId, publicSubnetIds, taskSubnetIds, privateTasks } = net;
 
     // ---- security groups: internet → ALB → tasks:port; tasks ↔ tasks:internalPort only
     const albSg = new aws.ec2.SecurityGroup(
@@ -237,6 +210,38 @@ export class GatewayService extends pulumi.ComponentResource {
       { securityGroupId: taskSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
       { parent: this },
     );
+
+    // ---- VPC endpoints: DynamoDB (free) in a VPC created here, SQS when asked; limited to this stack's resources
+    const tableArns = gatewayTables.map((key) => pulumi.output(args.tables[key].arn));
+    const taskPolicyDocument = pulumi
+      .all([args.inboundQueue.arn, args.notifyQueue.arn, pulumi.all(tableArns)])
+      .apply(([inboundQueueArn, notifyQueueArn, arns]) =>
+        gatewayTaskPolicyDocument({
+          inboundQueueArn,
+          notifyQueueArn,
+          tableArns: Object.fromEntries(gatewayTables.map((key, i) => [key, arns[i]!])) as Record<
+            GatewayTableKey,
+            string
+          >,
+        }),
+      );
+    if (net.created || args.network.sqsInterfaceEndpoint) {
+      new VpcEndpoints(
+        `${name}-endpoints`,
+        {
+          vpcId,
+          subnetIds: taskSubnetIds,
+          // An existing VPC's route tables belong to its owner (and may already route DynamoDB to an endpoint).
+          dynamodbGateway: net.created,
+          dynamodbPolicy: taskPolicyDocument.apply((d) => JSON.stringify(endpointPolicyDocument(d, "dynamodb"))),
+          sqsInterface: args.network.sqsInterfaceEndpoint,
+          sqsPolicy: taskPolicyDocument.apply((d) => JSON.stringify(endpointPolicyDocument(d, "sqs"))),
+          clientSecurityGroupId: taskSg.id,
+          tags,
+        },
+        { parent: this },
+      );
+    }
 
     // ---- load balancer
     const healthCheck = {
@@ -384,23 +389,9 @@ export class GatewayService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const tableArns = gatewayTables.map((key) => pulumi.output(args.tables[key].arn));
     const taskPolicy = new aws.iam.RolePolicy(
       `${name}-task-policy`,
-      {
-        role: taskRole.id,
-        policy: pulumi
-          .all([args.inboundQueue.arn, args.notifyQueue.arn, pulumi.all(tableArns)])
-          .apply(([inboundQueueArn, notifyQueueArn, arns]) =>
-            JSON.stringify(
-              gatewayTaskPolicyDocument({
-                inboundQueueArn,
-                notifyQueueArn,
-                tables: gatewayTables.map((key, i) => ({ arn: arns[i]!, def: tables[key] })),
-              }),
-            ),
-          ),
-      },
+      { role: taskRole.id, policy: taskPolicyDocument.apply((doc) => JSON.stringify(doc)) },
       { parent: this },
     );
 

@@ -123,8 +123,8 @@ export function dashboardBody(d: DashboardInputs): string {
 }
 
 /**
- * The CloudWatch dashboard for one stack and the gateway-side alarms (ALB 5xx, no healthy targets,
- * sustained high CPU). Queue and persister alarms belong to QueueWithDlq and Persister.
+ * The CloudWatch dashboard for one stack and the gateway-side alarms (the ALB's own 5xx, the gateways' 5xx,
+ * no healthy targets, sustained high CPU). Queue and persister alarms belong to QueueWithDlq and Persister.
  */
 export class Monitoring extends pulumi.ComponentResource {
   /** Console URL of the dashboard. */
@@ -167,10 +167,24 @@ export class Monitoring extends pulumi.ComponentResource {
     metricAlarm(
       `${name}-alb-5xx`,
       {
-        description: "The load balancer or the gateways answer 5xx.",
+        description: "The load balancer answers 5xx itself: no healthy gateway, or gateways resetting or timing out.",
         namespace: "AWS/ApplicationELB",
         metricName: "HTTPCode_ELB_5XX_Count",
         dimensions: { LoadBalancer: args.loadBalancerArnSuffix },
+        statistic: "Sum",
+        evaluationPeriods: 5,
+        threshold: 10,
+      },
+      target,
+      { parent: this },
+    );
+    metricAlarm(
+      `${name}-target-5xx`,
+      {
+        description: "The gateways answer 5xx: an API handler or a store call is failing.",
+        namespace: "AWS/ApplicationELB",
+        metricName: "HTTPCode_Target_5XX_Count",
+        dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix },
         statistic: "Sum",
         evaluationPeriods: 5,
         threshold: 10,

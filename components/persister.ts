@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { metricAlarm } from "./alerts";
+import { mathAlarm, metricAlarm } from "./alerts";
 import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
 import {
   assumeRolePolicyDocument,
@@ -8,7 +8,13 @@ import {
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   visibilityCoversRetries,
+  type PersisterTableKey,
 } from "./policies";
+
+export type { PersisterTableKey } from "./policies";
+
+/** Failed invocations, in percent of all in 5 minutes, above which the error-rate alarm fires. */
+export const PERSISTER_ERROR_RATE_PERCENT = 5;
 
 /** Lambda's partial-batch response for SQS sources. */
 export interface SqsBatchResult {
@@ -18,8 +24,6 @@ export interface SqsBatchResult {
 /** The persister handler as Lambda calls it (event shape left to the runtime module). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PersisterHandler = (event: any, context?: any) => Promise<SqsBatchResult>;
-
-export type PersisterTableKey = (typeof persisterTables)[number];
 
 export interface QueueRef {
   readonly arn: pulumi.Input<string>;
@@ -94,15 +98,17 @@ function projectDependencies(): string[] {
  * The persister: an `aws.lambda.CallbackFunction` (its factory captures the bundled runtime/persister
  * module by value, so nothing local is `require`d in Lambda) fed by the inbound FIFO queue through an event source
  * mapping that reports partial batch failures, with its own least-privilege role (exact queue and table
- * ARNs), a log group with retention and an alarm on function errors.
+ * ARNs), a log group with retention and alarms on the error rate and on throttles.
  */
 export class Persister extends pulumi.ComponentResource {
   /** The function. */
   public readonly function: aws.lambda.CallbackFunction<unknown, SqsBatchResult>;
   /** The inbound queue → function mapping. */
   public readonly eventSourceMapping: aws.lambda.EventSourceMapping;
-  /** Fires on any invocation error. */
-  public readonly errorAlarm: aws.cloudwatch.MetricAlarm;
+  /** Fires when more than PERSISTER_ERROR_RATE_PERCENT of invocations in 5 minutes fail. */
+  public readonly errorRateAlarm: aws.cloudwatch.MetricAlarm;
+  /** Fires on any throttled invocation. */
+  public readonly throttleAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: PersisterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("parley:persister:Persister", name, {}, opts);
@@ -169,7 +175,10 @@ export class Persister extends pulumi.ComponentResource {
                 inboundQueueArn,
                 notifyQueueArn,
                 logGroupArn,
-                tables: persisterTables.map((key, i) => ({ arn: arns[i]!, def: tables[key] })),
+                tableArns: Object.fromEntries(persisterTables.map((key, i) => [key, arns[i]!])) as Record<
+                  PersisterTableKey,
+                  string
+                >,
               }),
             ),
           ),
@@ -226,26 +235,47 @@ export class Persister extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy] },
     );
 
-    this.errorAlarm = metricAlarm(
-      `${name}-errors`,
+    const target = { actions: a.alarmActions, tags: args.tags };
+    const fn = { FunctionName: this.function.name };
+    // A rate, not a count: one transient failure among thousands of invocations is noise, 5 % is an outage.
+    this.errorRateAlarm = mathAlarm(
+      `${name}-error-rate`,
       {
-        description: pulumi.interpolate`${functionName} failed invocations: whole batches are being retried towards the DLQ.`,
+        description: pulumi.interpolate`${functionName} fails more than ${PERSISTER_ERROR_RATE_PERCENT} % of its invocations: whole batches are being retried towards the DLQ.`,
+        expression: "IF(invocations > 0, 100 * errors / invocations, 0)",
+        label: "Error rate (%)",
+        metrics: {
+          errors: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn, statistic: "Sum" },
+          invocations: { namespace: "AWS/Lambda", metricName: "Invocations", dimensions: fn, statistic: "Sum" },
+        },
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: PERSISTER_ERROR_RATE_PERCENT,
+      },
+      target,
+      { parent: this },
+    );
+    this.throttleAlarm = metricAlarm(
+      `${name}-throttles`,
+      {
+        description: pulumi.interpolate`${functionName} is throttled: the account's Lambda concurrency is exhausted (a fresh account has 10), and every throttled receive counts towards the inbound DLQ.`,
         namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: { FunctionName: this.function.name },
+        metricName: "Throttles",
+        dimensions: fn,
         statistic: "Sum",
         period: 300,
         evaluationPeriods: 1,
         threshold: 0,
       },
-      { actions: a.alarmActions, tags: args.tags },
+      target,
       { parent: this },
     );
 
     this.registerOutputs({
       function: this.function,
       eventSourceMapping: this.eventSourceMapping,
-      errorAlarm: this.errorAlarm,
+      errorRateAlarm: this.errorRateAlarm,
+      throttleAlarm: this.throttleAlarm,
     });
   }
 }

@@ -4,11 +4,20 @@
  * tests need no mocks.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { keyAttributesOf, type TableDefinition } from "../runtime/contracts";
+import {
+  keyAttributesOf,
+  type gatewayTables,
+  type persisterTables,
+  type TableDefinition,
+  type TableKey,
+  type tables,
+} from "../runtime/contracts";
 
 export interface PolicyStatement {
   readonly Sid?: string;
   readonly Effect: "Allow" | "Deny";
+  /** Only in resource policies (e.g. a VPC endpoint's); identity policies have none. */
+  readonly Principal?: "*";
   readonly Action: readonly string[];
   readonly Resource: readonly string[];
 }
@@ -18,23 +27,60 @@ export interface PolicyDocument {
   readonly Statement: readonly PolicyStatement[];
 }
 
-/** Item-level reads; TransactGetItems is authorised through GetItem. */
-export const dynamoReadActions = [
-  "dynamodb:GetItem",
-  "dynamodb:BatchGetItem",
-  "dynamodb:Query",
-  "dynamodb:ConditionCheckItem",
-] as const;
+/**
+ * The DynamoDB item actions the runtime issues. No Scan, no table-level actions, no transactions (the store
+ * uses none), so neither TransactGetItems nor TransactWriteItems (authorised through these) nor ConditionCheckItem.
+ */
+export type DynamoItemAction =
+  "GetItem" | "BatchGetItem" | "Query" | "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem";
 
-/** Item-level writes; TransactWriteItems is authorised through these. No table-level or Scan actions. */
-export const dynamoWriteActions = [
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:BatchWriteItem",
-] as const;
+type IndexOf<K extends TableKey> = (typeof tables)[K]["indexes"][number]["name"];
 
-/** What Lambda's SQS event source mapping needs on its source queue. */
+/** What one role does to one table: item actions on the table, and Query on exactly the indexes it reads. */
+export interface TableAccess<I extends string = string> {
+  readonly actions: readonly DynamoItemAction[];
+  readonly queryIndexes?: readonly I[];
+}
+
+export type TableAccessMap<K extends TableKey> = { readonly [T in K]: TableAccess<IndexOf<T>> };
+
+export type GatewayTableKey = (typeof gatewayTables)[number];
+export type PersisterTableKey = (typeof persisterTables)[number];
+
+/**
+ * The gateway task's table access, traced from the store calls runtime/gateway makes (runtime/store function in
+ * the comment). It reads message history but never writes messages: the persister alone stores them.
+ */
+export const gatewayTableAccess = {
+  // createUser, getUser, recordLastSeen; searchUsers on byDirectory.
+  users: { actions: ["GetItem", "PutItem", "UpdateItem"], queryIndexes: ["byDirectory"] },
+  // getConversation, getConversations, createConversation.
+  conversations: { actions: ["GetItem", "BatchGetItem", "PutItem"] },
+  // listMemberships (Query on the table), advanceLastRead, putMembershipIfAbsent (via createConversation).
+  memberships: { actions: ["Query", "PutItem", "UpdateItem"] },
+  // pageMessages.
+  messages: { actions: ["Query"] },
+  // putConnection, putGateway, touchConnection, getConnections, listGateways, deleteConnection(s),
+  // deleteGateway(IfExpired); listConnectionsByUser on byUser, listConnectionsByGateway on byGateway.
+  connections: {
+    actions: ["BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    queryIndexes: ["byUser", "byGateway"],
+  },
+  // loginRetryAfter, recordLoginFailure, clearLoginFailures, revokeToken, isTokenRevoked.
+  auth: { actions: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"] },
+} as const satisfies TableAccessMap<GatewayTableKey>;
+
+/** The persister's table access, traced from runtime/persister (store-message.ts, persist-batch.ts). */
+export const persisterTableAccess = {
+  // getConversation (membership check), recordStoredMessage.
+  conversations: { actions: ["GetItem", "UpdateItem"] },
+  // latestMessage (Query on the table), getMessage, putMessageIfSlotFree, deleteMessageIfOwned.
+  messages: { actions: ["GetItem", "Query", "PutItem", "DeleteItem"] },
+  // findDedupe, claimDedupe, markNotified.
+  dedupe: { actions: ["GetItem", "PutItem", "UpdateItem"] },
+} as const satisfies TableAccessMap<PersisterTableKey>;
+
+/** What Lambda's SQS event source mapping needs on its source queue, plus the persister's own visibility changes. */
 export const sqsConsumeActions = [
   "sqs:ReceiveMessage",
   "sqs:DeleteMessage",
@@ -42,43 +88,62 @@ export const sqsConsumeActions = [
   "sqs:GetQueueAttributes",
 ] as const;
 
-export const sqsSendActions = ["sqs:SendMessage", "sqs:GetQueueAttributes"] as const;
+/** The gateway's notify poller: receive and delete (DeleteMessageBatch is authorised through DeleteMessage). */
+export const sqsPollActions = ["sqs:ReceiveMessage", "sqs:DeleteMessage"] as const;
 
-/** The table ARN, plus its indexes only when the contract defines GSIs (Query on an index needs them). */
-export function tableResourceArns(tableArn: string, def: Pick<TableDefinition, "indexes">): string[] {
-  return def.indexes.length > 0 ? [tableArn, `${tableArn}/index/*`] : [tableArn];
-}
+/** SendMessageBatch is authorised through SendMessage. */
+export const sqsSendActions = ["sqs:SendMessage"] as const;
 
-export interface TableGrant {
-  readonly arn: string;
-  readonly def: Pick<TableDefinition, "indexes">;
-}
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function tableStatement(sid: string, grants: readonly TableGrant[]): PolicyStatement {
-  return {
-    Sid: sid,
-    Effect: "Allow",
-    Action: [...dynamoReadActions, ...dynamoWriteActions],
-    Resource: grants.flatMap((g) => tableResourceArns(g.arn, g.def)),
-  };
+/**
+ * One statement per table (its item actions on the table ARN) and, where the role queries indexes, one with
+ * Query on exactly those index ARNs. Throws unless `tableArns` names exactly the tables of `access`.
+ */
+export function tableStatements<K extends TableKey>(
+  access: TableAccessMap<K>,
+  tableArns: Readonly<Record<K, string>>,
+): PolicyStatement[] {
+  const keys = Object.keys(access) as K[];
+  const given = Object.keys(tableArns).sort();
+  if (given.join() !== [...keys].sort().join()) {
+    throw new Error(`tableArns must name exactly ${[...keys].sort().join(", ")}, got ${given.join(", ")}`);
+  }
+  return keys.flatMap((key) => {
+    const arn = tableArns[key];
+    const { actions, queryIndexes = [] } = access[key] as TableAccess;
+    const items: PolicyStatement = {
+      Sid: `${capitalized(key)}Items`,
+      Effect: "Allow",
+      Action: actions.map((a) => `dynamodb:${a}`),
+      Resource: [arn],
+    };
+    if (queryIndexes.length === 0) return [items];
+    const indexes: PolicyStatement = {
+      Sid: `${capitalized(key)}Indexes`,
+      Effect: "Allow",
+      Action: ["dynamodb:Query"],
+      Resource: queryIndexes.map((i) => `${arn}/index/${i}`),
+    };
+    return [items, indexes];
+  });
 }
 
 export interface PersisterPolicyArgs {
   readonly inboundQueueArn: string;
   readonly notifyQueueArn: string;
-  /** Exactly the contracts' `persisterTables`. */
-  readonly tables: readonly TableGrant[];
+  readonly tableArns: Readonly<Record<PersisterTableKey, string>>;
   readonly logGroupArn: string;
 }
 
-/** The persister's own policy: consume inbound, publish notify, items of its three tables, its log group. */
+/** The persister's own policy: consume inbound, publish notify, its table access, its log group. */
 export function persisterPolicyDocument(a: PersisterPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "ConsumeInbound", Effect: "Allow", Action: [...sqsConsumeActions], Resource: [a.inboundQueueArn] },
       { Sid: "PublishNotify", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.notifyQueueArn] },
-      tableStatement("Tables", a.tables),
+      ...tableStatements(persisterTableAccess, a.tableArns),
       {
         Sid: "Logs",
         Effect: "Allow",
@@ -92,20 +157,29 @@ export function persisterPolicyDocument(a: PersisterPolicyArgs): PolicyDocument 
 export interface GatewayPolicyArgs {
   readonly inboundQueueArn: string;
   readonly notifyQueueArn: string;
-  /** Exactly the contracts' `gatewayTables`. */
-  readonly tables: readonly TableGrant[];
+  readonly tableArns: Readonly<Record<GatewayTableKey, string>>;
 }
 
-/** The gateway task role: enqueue inbound, consume notify, items of its tables. */
+/** The gateway task role: enqueue inbound, poll notify, its table access. */
 export function gatewayTaskPolicyDocument(a: GatewayPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "EnqueueInbound", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.inboundQueueArn] },
-      { Sid: "ConsumeNotify", Effect: "Allow", Action: [...sqsConsumeActions], Resource: [a.notifyQueueArn] },
-      tableStatement("Tables", a.tables),
+      { Sid: "PollNotify", Effect: "Allow", Action: [...sqsPollActions], Resource: [a.notifyQueueArn] },
+      ...tableStatements(gatewayTableAccess, a.tableArns),
     ],
   };
+}
+
+/**
+ * A VPC endpoint policy from an identity policy: its statements on one service, for any principal (IAM still
+ * decides who). Through the endpoint, then, only this stack's tables or queues are reachable, in no other account.
+ */
+export function endpointPolicyDocument(doc: PolicyDocument, service: "dynamodb" | "sqs"): PolicyDocument {
+  const statements = doc.Statement.filter((s) => s.Action.every((a) => a.startsWith(`${service}:`)));
+  if (statements.length === 0) throw new Error(`the policy has no ${service} statements for an endpoint policy`);
+  return { Version: "2012-10-17", Statement: statements.map((s) => ({ ...s, Principal: "*" as const })) };
 }
 
 /**

@@ -31,7 +31,8 @@ describe("parseConfig", () => {
     const c = parseHttp({}, ctx);
     expect(c.namePrefix).toBe("parley-dev");
     expect(c.deletionProtection).toBe(true);
-    expect(c.network).toEqual({ natGateways: "Single", availabilityZones: 2 });
+    // One NAT per AZ: a single NAT's AZ failing would cut every task off from ECR, SQS and DynamoDB.
+    expect(c.network).toEqual({ natGateways: "OnePerAz", availabilityZones: 2, sqsInterfaceEndpoint: false });
     expect(c.persister).toEqual({ memoryMb: 512, timeoutSeconds: 30, batchSize: 10, maxConcurrency: 2 });
     expect(c.gateway).toMatchObject({ port: 8080, internalPort: 8081, desiredCount: 2, minCount: 2, maxCount: 10 });
     expect(c.gateway.albIdleTimeoutSeconds * 1000).toBeGreaterThan(2 * c.gateway.heartbeatMs);
@@ -65,6 +66,7 @@ describe("parseConfig", () => {
       /parley:publicSubnetIds and parley:privateSubnetIds need parley:vpcId/,
     ],
     [{ natGateways: "Many" }, /parley:natGateways must be Single, OnePerAz or None/],
+    [{ sqsInterfaceEndpoint: "yes" }, /parley:sqsInterfaceEndpoint must be true or false/],
     [{ namePrefix: "Parley_Prod" }, /parley:namePrefix must be/],
     [{ jwtSecretArn: "plaintext-secret" }, /parley:jwtSecretArn must be a Secrets Manager secret or SSM parameter ARN/],
     [{ logLevel: "verbose" }, /parley:logLevel must be a pino level name/],
@@ -81,9 +83,11 @@ describe("parseConfig", () => {
         publicSubnetIds: ["subnet-01", "subnet-02"],
         privateSubnetIds: ["subnet-03", "subnet-04"],
       },
+      sqsInterfaceEndpoint: false,
     });
-    expect(parseHttp(base, ctx).network).toEqual({
+    expect(parseHttp({ ...base, sqsInterfaceEndpoint: "true" }, ctx).network).toEqual({
       existing: { vpcId: "vpc-0abc", publicSubnetIds: ["subnet-01", "subnet-02"], privateSubnetIds: [] },
+      sqsInterfaceEndpoint: true,
     });
   });
 
@@ -129,5 +133,7 @@ describe("Pulumi.yaml and Pulumi.dev.yaml", () => {
     const c = parseConfig(raw, ctx);
     expect(c.deletionProtection).toBe(false);
     expect(c.gateway.desiredCount).toBe(1);
+    // A throwaway stack keeps one NAT; production's default is one per AZ.
+    expect(c.network).toMatchObject({ natGateways: "Single", sqsInterfaceEndpoint: false });
   });
 });

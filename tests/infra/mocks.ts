@@ -108,8 +108,14 @@ function shortHash(s: string): string {
 }
 
 /** Answers for the provider functions the program invokes. */
-export function callResult(token: string): State {
+export function callResult(token: string, inputs: State = {}): State {
   switch (token) {
+    case "aws:ec2/getRouteTables:getRouteTables": {
+      // One route table per subnet the filter names, as awsx creates them.
+      const subnets: string[] =
+        inputs.filters?.find((f: { name: string }) => f.name === "association.subnet-id")?.values ?? [];
+      return { id: inputs.vpcId, vpcId: inputs.vpcId, ids: subnets.map((s) => s.replace(/^subnet-/, "rtb-")) };
+    }
     case "aws:index/getRegion:getRegion":
       return { region: REGION, name: REGION, id: REGION };
     case "aws:secretsmanager/getRandomPassword:getRandomPassword":
@@ -129,6 +135,10 @@ export interface LoadedProgram {
   readonly program: Record<string, any>;
   readonly resources: Recorded[];
   readonly pulumi: typeof PulumiModule;
+  /** Every provider function the program invoked, with its arguments. */
+  readonly calls: readonly { token: string; inputs: State }[];
+  /** Every `pulumi.log.warn` message the program logged, in order. */
+  readonly warnings: readonly string[];
   /** Recorded resources of one type. */
   ofType(type: string): Recorded[];
   /** The one recorded resource with this type and name; throws when absent. */
@@ -143,6 +153,11 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   jest.resetModules();
   const pulumi = await import("@pulumi/pulumi");
   const resources: Recorded[] = [];
+  const warnings: string[] = [];
+  const calls: { token: string; inputs: State }[] = [];
+  jest.spyOn(pulumi.log, "warn").mockImplementation(async (msg: string) => {
+    warnings.push(msg);
+  });
   const optionsByResource = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
@@ -151,7 +166,10 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts });
         return stateFor(args.type, args.name, args.inputs as State);
       },
-      call: (args) => callResult(args.token),
+      call(args) {
+        calls.push({ token: args.token, inputs: args.inputs as State });
+        return callResult(args.token, args.inputs as State);
+      },
     },
     "parley",
     stack,
@@ -186,6 +204,8 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
     program,
     resources,
     pulumi,
+    warnings,
+    calls,
     ofType,
     one(type, name) {
       const found = resources.filter((r) => r.type === type && r.name === name);

@@ -1,7 +1,9 @@
 /** Pure helpers of the components: no Pulumi runtime, no mocks. */
 import {
+  gatewayTables,
   MAX_PERSISTER_BATCH,
   PERSISTER_TIMEOUT_SECONDS,
+  persisterTables,
   queues,
   tableKeys,
   tables,
@@ -16,9 +18,11 @@ import {
   ignoreAutoscaledDesiredCount,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
+  gatewayTableAccess,
+  persisterTableAccess,
   secretsReadPolicyDocument,
-  tableResourceArns,
   tableShape,
+  tableStatements,
   visibilityCoversRetries,
   wildcardDataStatements,
   type PolicyDocument,
@@ -85,17 +89,102 @@ describe("IAM policy documents", () => {
     inboundQueueArn: q("p-inbound.fifo"),
     notifyQueueArn: q("p-notify"),
     logGroupArn: "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/p-persister",
-    tables: [
-      { arn: arn("p-messages"), def: tables.messages },
-      { arn: arn("p-connections"), def: tables.connections },
-    ],
+    tableArns: { conversations: arn("p-conversations"), messages: arn("p-messages"), dedupe: arn("p-dedupe") },
+  });
+  const gateway = gatewayTaskPolicyDocument({
+    inboundQueueArn: q("p-inbound.fifo"),
+    notifyQueueArn: q("p-notify"),
+    tableArns: Object.fromEntries(gatewayTables.map((k) => [k, arn(`p-${k}`)])) as Record<
+      (typeof gatewayTables)[number],
+      string
+    >,
   });
 
-  test("index ARNs only for tables whose contract has GSIs", () => {
-    expect(tableResourceArns(arn("a"), tables.messages)).toEqual([arn("a")]);
-    expect(tableResourceArns(arn("a"), tables.users)).toEqual([arn("a"), `${arn("a")}/index/*`]);
-    const dynamo = persister.Statement.find((s) => s.Sid === "Tables")!;
-    expect(dynamo.Resource).toEqual([arn("p-messages"), arn("p-connections"), `${arn("p-connections")}/index/*`]);
+  /** Resource → sorted actions, over every statement of a document: the exact grant, whatever the grouping. */
+  function grants(doc: PolicyDocument): Record<string, string[]> {
+    const out: Record<string, Set<string>> = {};
+    for (const s of doc.Statement) {
+      expect(s.Effect).toBe("Allow");
+      for (const r of s.Resource) for (const a of s.Action) (out[r] ??= new Set()).add(a);
+    }
+    return Object.fromEntries(Object.entries(out).map(([r, a]) => [r, [...a].sort()]));
+  }
+
+  test("gateway role: exactly these actions per table and index (traced from runtime/gateway's store calls)", () => {
+    const g = grants(gateway);
+    const table = (k: string) => g[arn(`p-${k}`)];
+    expect(table("users")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(g[`${arn("p-users")}/index/byDirectory`]).toEqual(["dynamodb:Query"]);
+    expect(table("conversations")).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"]);
+    expect(table("memberships")).toEqual(["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
+    expect(table("messages")).toEqual(["dynamodb:Query"]);
+    expect(table("connections")).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(g[`${arn("p-connections")}/index/byUser`]).toEqual(["dynamodb:Query"]);
+    expect(g[`${arn("p-connections")}/index/byGateway`]).toEqual(["dynamodb:Query"]);
+    expect(table("auth")).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(g[q("p-inbound.fifo")]).toEqual(["sqs:SendMessage"]);
+    expect(g[q("p-notify")]).toEqual(["sqs:DeleteMessage", "sqs:ReceiveMessage"]);
+    // Nothing else: no dedupe table, no other index, no wildcard index.
+    expect(Object.keys(g)).toHaveLength(gatewayTables.length + 3 + 2);
+  });
+
+  test("the gateway cannot put, update or delete messages: it reads history; the persister alone writes it", () => {
+    const onMessages = gateway.Statement.filter((s) => s.Resource.includes(arn("p-messages"))).flatMap((s) => s.Action);
+    for (const write of [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:BatchWriteItem",
+      "dynamodb:PartiQLInsert",
+      "dynamodb:*",
+    ]) {
+      expect(onMessages).not.toContain(write);
+    }
+    expect(onMessages).toEqual(["dynamodb:Query"]);
+  });
+
+  test("persister role: exactly these actions per table, no index grants, its queues and log group", () => {
+    expect(grants(persister)).toEqual({
+      [arn("p-conversations")]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      [arn("p-messages")]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+      [arn("p-dedupe")]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      [q("p-inbound.fifo")]: [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+      ],
+      [q("p-notify")]: ["sqs:SendMessage"],
+      "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/p-persister:*": [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+      ],
+    });
+  });
+
+  test("the access maps cover exactly each role's contract tables, and query only indexes the contract defines", () => {
+    expect(Object.keys(gatewayTableAccess).sort()).toEqual([...gatewayTables].sort());
+    expect(Object.keys(persisterTableAccess).sort()).toEqual([...persisterTables].sort());
+    for (const access of [gatewayTableAccess, persisterTableAccess]) {
+      for (const [key, a] of Object.entries(access) as [keyof typeof tables, { queryIndexes?: readonly string[] }][]) {
+        const defined = tables[key].indexes.map((i: { name: string }) => i.name);
+        for (const i of a.queryIndexes ?? []) expect(defined).toContain(i);
+      }
+    }
+    expect(() => tableStatements(persisterTableAccess, { conversations: "a", messages: "b" } as never)).toThrow(
+      /tableArns must name exactly conversations, dedupe, messages/,
+    );
   });
 
   test("the persister consumes only inbound and publishes only to notify; no Scan, no table-level actions", () => {
@@ -121,12 +210,6 @@ describe("IAM policy documents", () => {
     expect(onQueue("sqs:DeleteMessage")).toEqual([q("p-inbound.fifo")]);
   });
 
-  test("the gateway enqueues inbound and consumes notify", () => {
-    const doc = gatewayTaskPolicyDocument({ inboundQueueArn: q("i.fifo"), notifyQueueArn: q("n"), tables: [] });
-    expect(doc.Statement.find((s) => s.Action.includes("sqs:SendMessage"))!.Resource).toEqual([q("i.fifo")]);
-    expect(doc.Statement.find((s) => s.Action.includes("sqs:ReceiveMessage"))!.Resource).toEqual([q("n")]);
-  });
-
   test("wildcardDataStatements finds data actions on * or on account-wide ARNs, and nothing else", () => {
     const doc = (Resource: string[], Action = ["dynamodb:GetItem"]): PolicyDocument => ({
       Version: "2012-10-17",
@@ -139,6 +222,7 @@ describe("IAM policy documents", () => {
     expect(wildcardDataStatements(doc([arn("t")]))).toEqual([]);
     expect(wildcardDataStatements(doc(["*"], ["logs:CreateLogGroup"]))).toEqual([]);
     expect(wildcardDataStatements(persister)).toEqual([]);
+    expect(wildcardDataStatements(gateway)).toEqual([]);
   });
 
   test("secrets: Secrets Manager ARNs get GetSecretValue, SSM parameters GetParameters, anything else is refused", () => {

@@ -154,6 +154,15 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       new Set([arnOfQueue(queueNamesFor(PREFIX, "inbound").name), arnOfQueue(queueNamesFor(PREFIX, "notify").name)]),
     );
     expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(persisterTables.map(arnOfTable)));
+    const onMessages = doc.Statement.filter((s) => s.Resource.includes(arnOfTable("messages"))).flatMap(
+      (s) => s.Action,
+    );
+    expect([...onMessages].sort()).toEqual([
+      "dynamodb:DeleteItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]);
     const consume = doc.Statement.find((s) => s.Action.includes("sqs:ReceiveMessage"))!;
     expect(consume.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
     // Retry backoff and poison fast-path: visibility changes on its own source queue, nowhere else.
@@ -162,13 +171,21 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     ).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
   });
 
-  test("gateway task role: exactly the gateway tables, `/index/*` only where the contract has GSIs", () => {
+  test("gateway task role: exactly the gateway tables, and only the indexes it queries (never `/index/*`)", () => {
     const doc = policies(p).find((x) => x.name === "gateway-task-policy")!.doc;
-    const expected = gatewayTables.flatMap((k) =>
-      tables[k].indexes.length ? [arnOfTable(k), `${arnOfTable(k)}/index/*`] : [arnOfTable(k)],
-    );
+    const expected = [
+      ...gatewayTables.map(arnOfTable),
+      `${arnOfTable("users")}/index/byDirectory`,
+      `${arnOfTable("connections")}/index/byUser`,
+      `${arnOfTable("connections")}/index/byGateway`,
+    ];
     expect(new Set(resourcesOf(doc, "dynamodb"))).toEqual(new Set(expected));
     expect(resourcesOf(doc, "dynamodb")).not.toContain(arnOfTable("dedupe"));
+    // It reads message history; only the persister writes messages.
+    const onMessages = doc.Statement.filter((s) => s.Resource.includes(arnOfTable("messages"))).flatMap(
+      (s) => s.Action,
+    );
+    expect(onMessages).toEqual(["dynamodb:Query"]);
     const send = doc.Statement.find((s) => s.Action.includes("sqs:SendMessage"))!;
     expect(send.Resource).toEqual([arnOfQueue(queueNamesFor(PREFIX, "inbound").name)]);
     const exec = policies(p).find((x) => x.name === "gateway-execution-secrets")!.doc;
@@ -202,12 +219,6 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(logs.name).toBe(`/aws/lambda/${PREFIX}-persister`);
     expect(logs.retentionInDays).toBe(30);
     expect(fn.loggingConfig.logGroup).toBe(logs.name);
-    const errors = p.one("aws:cloudwatch/metricAlarm:MetricAlarm", "persister-errors").inputs;
-    expect(errors).toMatchObject({
-      namespace: "AWS/Lambda",
-      metricName: "Errors",
-      dimensions: { FunctionName: `${PREFIX}-persister` },
-    });
   });
 
   test("event source mapping: inbound queue, batch size and maximum concurrency from config, reports batch item failures", () => {
@@ -258,8 +269,39 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       roleArn: `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-gateway-task-${REGION}`,
     });
     expect(c.logConfiguration.logDriver).toBe("awslogs");
-    const vpc = p.one("awsx:ec2:Vpc", "gateway-vpc").inputs;
-    expect(vpc.natGateways).toEqual({ strategy: "Single" });
+    const vpc = p.one("awsx:ec2:Vpc", "gateway-network-vpc").inputs;
+    // One NAT per AZ by default: an AZ failure must not cut every task off.
+    expect(vpc.natGateways).toEqual({ strategy: "OnePerAz" });
+  });
+
+  test("a DynamoDB gateway endpoint on the private subnets' route tables, limited to the gateway's tables; no SQS endpoint unless asked", () => {
+    const endpoints = p.ofType("aws:ec2/vpcEndpoint:VpcEndpoint");
+    expect(endpoints.map((e) => e.inputs.serviceName)).toEqual([`com.amazonaws.${REGION}.dynamodb`]);
+    const ddb = endpoints[0]!.inputs;
+    expect(ddb).toMatchObject({ vpcId: "vpc-0abc", vpcEndpointType: "Gateway" });
+    // The route tables EC2 reports for the task (private) subnets of this VPC.
+    const lookup = p.calls.filter((c) => c.token === "aws:ec2/getRouteTables:getRouteTables");
+    expect(lookup).toHaveLength(1);
+    expect(lookup[0]!.inputs).toMatchObject({
+      vpcId: "vpc-0abc",
+      filters: [{ name: "association.subnet-id", values: ["subnet-0b1", "subnet-0b2"] }],
+    });
+    expect(ddb.routeTableIds).toEqual(["rtb-0b1", "rtb-0b2"]);
+    const policy = JSON.parse(ddb.policy) as PolicyDocument;
+    for (const st of policy.Statement) {
+      expect(st.Principal).toBe("*");
+      for (const a of st.Action) expect(a).toMatch(/^dynamodb:/);
+    }
+    const tablesReached = new Set(
+      policy.Statement.flatMap((st) => st.Resource).map((r) => r.replace(/\/index\/.*$/, "")),
+    );
+    expect(tablesReached).toEqual(new Set(gatewayTables.map(arnOfTable)));
+    expect(
+      p
+        .ofType("aws:ec2/securityGroup:SecurityGroup")
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["gateway-alb-sg", "gateway-task-sg"]);
   });
 
   test("ALB: idle timeout above the heartbeat, invalid headers dropped (ELB.4), defensive desync mode (ELB.12), /healthz health check", () => {
@@ -343,14 +385,90 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     }
     expect(new Set(body.widgets.map((w) => w.properties.region))).toEqual(new Set([REGION]));
     const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
-    for (const name of [
-      "monitoring-alb-5xx",
-      "monitoring-no-healthy-gateways",
-      "monitoring-gateway-cpu",
-      "persister-errors",
-    ]) {
+    for (const name of ["monitoring-alb-5xx", "monitoring-no-healthy-gateways", "monitoring-gateway-cpu"]) {
       expect(p.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs.alarmActions).toEqual([topicArn]);
     }
+  });
+
+  describe("alarms beyond the queues: the gateways' 5xx, persister throttles and error rate, notify age", () => {
+    const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:${PREFIX}-alarms`;
+    const alarm = (name: string) => p.one("aws:cloudwatch/metricAlarm:MetricAlarm", name).inputs;
+    const fn = { FunctionName: `${PREFIX}-persister` };
+
+    test("HTTPCode_Target_5XX_Count of the gateway target group", () => {
+      expect(alarm("monitoring-target-5xx")).toMatchObject({
+        namespace: "AWS/ApplicationELB",
+        metricName: "HTTPCode_Target_5XX_Count",
+        dimensions: {
+          LoadBalancer: "app/gateway-alb/50dc6c495c0c9188",
+          TargetGroup: "targetgroup/gateway-alb/73e2d6bc24d8a067",
+        },
+        statistic: "Sum",
+        threshold: 10,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("any persister throttle", () => {
+      expect(alarm("persister-throttles")).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Throttles",
+        dimensions: fn,
+        statistic: "Sum",
+        threshold: 0,
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("the persister's error rate: metric math errors / invocations above 5 %, not a raw count", () => {
+      const rate = alarm("persister-error-rate");
+      expect(rate.metricName).toBeUndefined();
+      expect(rate).toMatchObject({
+        threshold: 5,
+        comparisonOperator: "GreaterThanThreshold",
+        alarmActions: [topicArn],
+      });
+      const byId = Object.fromEntries(rate.metricQueries.map((q: { id: string }) => [q.id, q]));
+      expect(byId.errors.metric).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: fn,
+        stat: "Sum",
+      });
+      expect(byId.invocations.metric).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Invocations",
+        dimensions: fn,
+        stat: "Sum",
+      });
+      expect(byId.errors.returnData).toBe(false);
+      const result = rate.metricQueries.filter((q: { returnData: boolean }) => q.returnData);
+      expect(result).toHaveLength(1);
+      expect(result[0].expression).toMatch(/100 \* errors \/ invocations/);
+      // No raw error-count alarm next to it.
+      expect(
+        p.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.metricName === "Errors"),
+      ).toEqual([]);
+    });
+
+    test("the notify queue's oldest message older than 2 minutes", () => {
+      expect(alarm("notify-oldest-message")).toMatchObject({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateAgeOfOldestMessage",
+        dimensions: { QueueName: queueNamesFor(PREFIX, "notify").name },
+        statistic: "Maximum",
+        threshold: 120,
+        alarmActions: [topicArn],
+      });
+    });
+
+    test("without parley:alarmEmail the topic has no subscriber, and `up` warns once saying so", () => {
+      expect(p.ofType("aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
+      const warned = p.warnings.filter((w) => w.includes("parley:alarmEmail"));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatch(new RegExp(`${PREFIX}-alarms.*notify nobody`));
+    });
   });
 
   test("generated secrets are force-deleted on destroy, so an `up` with the same prefix works right after", () => {
@@ -397,7 +515,14 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
       publicSubnetIds: "subnet-0aa,subnet-0bb",
       jwtSecretArn: jwtArn,
       gatewayImage: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/parley:1.0.0`,
+      alarmEmail: "ops@example.com",
     });
+  });
+
+  test("with parley:alarmEmail the topic has an email subscriber and `up` does not warn about it", () => {
+    const sub = p.one("aws:sns/topicSubscription:TopicSubscription", "alerts-email").inputs;
+    expect(sub).toMatchObject({ protocol: "email", endpoint: "ops@example.com" });
+    expect(p.warnings.filter((w) => w.includes("parley:alarmEmail"))).toEqual([]);
   });
 
   test("HTTPS listener with the certificate and HTTP redirected to it (ELB.1); ALB deletion protection on (ELB.6)", () => {
@@ -423,6 +548,11 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
     expect(p.ofType("awsx:ecr:Image")).toEqual([]);
   });
 
+  test("an existing VPC gets no endpoints unless asked: its route tables belong to its owner", () => {
+    expect(p.ofType("aws:ec2/vpcEndpoint:VpcEndpoint")).toEqual([]);
+    expect(p.calls.filter((c) => c.token === "aws:ec2/getRouteTables:getRouteTables")).toEqual([]);
+  });
+
   test("an existing SSM parameter for the JWT secret is used as-is; only the internal secret is generated", () => {
     const svc = p.one("awsx:ecs:FargateService", "gateway-service").inputs;
     const secrets = Object.fromEntries(
@@ -441,6 +571,40 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
   test("URLs use the public origin", async () => {
     expect(await promiseOf(p.program.appUrl)).toBe("https://chat.example.com");
     expect(await promiseOf(p.program.wsUrl)).toBe("wss://chat.example.com/ws");
+  });
+});
+
+describe("single NAT with the SQS interface endpoint", () => {
+  let p: LoadedProgram;
+  beforeAll(async () => {
+    p = await loadProgram({ natGateways: "Single", sqsInterfaceEndpoint: "true" });
+  });
+
+  test("the SQS interface endpoint sits in the task subnets with private DNS, reachable on 443 from the tasks only, limited to the stack's queues", () => {
+    expect(p.one("awsx:ec2:Vpc", "gateway-network-vpc").inputs.natGateways).toEqual({ strategy: "Single" });
+    const sqs = p.one("aws:ec2/vpcEndpoint:VpcEndpoint", "gateway-endpoints-sqs").inputs;
+    expect(sqs).toMatchObject({
+      vpcId: "vpc-0abc",
+      serviceName: `com.amazonaws.${REGION}.sqs`,
+      vpcEndpointType: "Interface",
+      subnetIds: ["subnet-0b1", "subnet-0b2"],
+      privateDnsEnabled: true,
+    });
+    expect(p.one("aws:ec2/vpcEndpoint:VpcEndpoint", "gateway-endpoints-dynamodb").inputs.vpcEndpointType).toBe(
+      "Gateway",
+    );
+    const policy = JSON.parse(sqs.policy) as PolicyDocument;
+    expect(new Set(policy.Statement.flatMap((st) => st.Resource))).toEqual(
+      new Set(queueKeys.map((k) => arnOfQueue(queueNamesFor(PREFIX, k).name))),
+    );
+    const ingress = p.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
+    const taskSgId = p.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "gateway-task-in-alb").inputs
+      .securityGroupId;
+    const toEndpoint = ingress.filter((r) => sqs.securityGroupIds.includes(r.securityGroupId));
+    expect(toEndpoint).toEqual([
+      expect.objectContaining({ ipProtocol: "tcp", fromPort: 443, toPort: 443, referencedSecurityGroupId: taskSgId }),
+    ]);
+    for (const r of toEndpoint) expect(r.cidrIpv4 ?? r.cidrIpv6).toBeUndefined();
   });
 });
 
