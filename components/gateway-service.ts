@@ -2,7 +2,16 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { env, gatewaySecretEnvVars, gatewayTables, queues, tables } from "../runtime/contracts";
+import {
+  deregistrationDelaySeconds,
+  env,
+  gatewaySecretEnvVars,
+  gatewayTables,
+  LB_HEALTH_PATH,
+  lbHealthCheck,
+  queues,
+  tables,
+} from "../runtime/contracts";
 import type { ExistingNetwork, NatStrategy } from "./config";
 import {
   albRequestCountLabel,
@@ -76,7 +85,8 @@ const repoRoot = path.resolve(__dirname, "..");
 
 /**
  * The gateway fleet: VPC (new via awsx or existing), an awsx ApplicationLoadBalancer (idle timeout above
- * the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, health check /healthz), an
+ * the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, health check and deregistration
+ * delay from runtime/contracts/drain.ts, so the gateway drains before the ALB cuts its sockets), an
  * awsx FargateService (private subnets without public IPs when there is NAT, non-root, read-only root fs,
  * secrets injected from Secrets Manager, least-privilege task role) and autoscaling on CPU and requests.
  * The internal delivery port is open only to other gateway tasks, through a self-referencing rule.
@@ -239,14 +249,15 @@ export class GatewayService extends pulumi.ComponentResource {
     );
 
     // ---- load balancer
+    // Its own path: the gateway counts these checks, and their silence tells it it was deregistered.
     const healthCheck = {
-      path: "/healthz",
+      path: LB_HEALTH_PATH,
       protocol: "HTTP",
       matcher: "200",
-      interval: 15,
-      timeout: 5,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
+      interval: lbHealthCheck.intervalSeconds,
+      timeout: lbHealthCheck.timeoutSeconds,
+      healthyThreshold: lbHealthCheck.healthyThreshold,
+      unhealthyThreshold: lbHealthCheck.unhealthyThreshold,
     };
     const alb = new awsx.lb.ApplicationLoadBalancer(
       `${name}-alb`,
@@ -262,8 +273,9 @@ export class GatewayService extends pulumi.ComponentResource {
           port: a.port,
           protocol: "HTTP",
           targetType: "ip",
-          // Draining gives open sockets time to receive the gateway's 1001 "going away" close.
-          deregistrationDelay: 30,
+          // Long enough for the gateway to notice the missing health checks and close every socket with 1001
+          // before the ALB would cut them; ECS sends SIGTERM only after this (or once no connection is left).
+          deregistrationDelay: deregistrationDelaySeconds(),
           healthCheck,
         },
         listeners: a.certificateArn
@@ -476,19 +488,9 @@ export class GatewayService extends pulumi.ComponentResource {
             ],
             environment,
             secrets: gatewaySecretEnvVars.map((n) => ({ name: n, valueFrom: secretArns[n] })),
-            healthCheck: {
-              command: [
-                "CMD",
-                "node",
-                "-e",
-                `fetch("http://127.0.0.1:${a.port}/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-              ],
-              interval: 15,
-              timeout: 5,
-              retries: 3,
-              startPeriod: 20,
-            },
-            // The gateway closes sockets with 1001 on SIGTERM; give that time before SIGKILL.
+            // No container health check: the ALB target health check already makes ECS replace a task that
+            // stops answering, and a container check would start a second process in the task every interval.
+            // SIGTERM comes after the drain; what remains closes at once, then the gateway exits (main.ts).
             stopTimeout: 30,
             logConfiguration: {
               logDriver: "awslogs",

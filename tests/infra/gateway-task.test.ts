@@ -14,10 +14,20 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { env, gatewaySecretEnvVars, loadGatewayConfig, queues } from "../../runtime/contracts";
+import {
+  CLOSE_HANDSHAKE_MS,
+  deregistrationDelaySeconds,
+  drainDeadlineMs,
+  drainTiming,
+  env,
+  gatewaySecretEnvVars,
+  LB_HEALTH_PATH,
+  loadGatewayConfig,
+  queues,
+} from "../../runtime/contracts";
 import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
-import { loadProgram } from "./mocks";
+import { loadProgram, type LoadedProgram } from "./mocks";
 
 jest.setTimeout(120_000);
 
@@ -26,10 +36,18 @@ const root = path.resolve(__dirname, "../..");
 
 let emulators: Emulators;
 let provisioned: Provisioned;
+let program: LoadedProgram;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded awsx inputs, checked by the assertions
+let taskDefinition: any;
 let container: {
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   portMappings: { containerPort: number }[];
+  readonlyRootFilesystem?: boolean;
+  user?: string;
+  healthCheck?: unknown;
+  stopTimeout?: number;
+  mountPoints?: { sourceVolume: string; containerPath: string; readOnly?: boolean }[];
 };
 let metadata: Server;
 let gateway: ChildProcess | undefined;
@@ -37,8 +55,9 @@ let folder: string | undefined;
 const run = promisify(execFile);
 
 beforeAll(async () => {
-  const p = await loadProgram({ deletionProtection: "false" });
-  container = p.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs.container;
+  program = await loadProgram({ deletionProtection: "false" });
+  taskDefinition = program.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs;
+  container = taskDefinition.container;
   emulators = await startEmulators();
   const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
   provisioned = await provision(
@@ -170,4 +189,35 @@ test("the image's entry point — the Dockerfile's esbuild bundle, alone in a fo
   const { body, code } = await healthyThenStopped(["gateway.js"], folder, childEnv, port);
   expect(body.ok).toBe(true);
   expect(code).toBe(0);
+});
+
+describe("drain before the ALB cuts sockets (deregistration delay vs. the gateway's drain, one set of numbers)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded awsx inputs
+  let targetGroup: any;
+  beforeAll(() => {
+    targetGroup = program.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs.defaultTargetGroup;
+  });
+
+  test("the ALB health-checks the path the gateway's watchdog counts, at the interval the watchdog assumes", () => {
+    expect(targetGroup.healthCheck).toMatchObject({ path: LB_HEALTH_PATH, matcher: "200" });
+    expect(targetGroup.healthCheck.interval * 1000).toBe(drainTiming.healthCheckIntervalMs);
+    expect(targetGroup.healthCheck.timeout).toBeLessThan(targetGroup.healthCheck.interval);
+  });
+
+  test("the deregistration delay outlasts detection + spread + the last close handshake, with margin", () => {
+    const delayMs = targetGroup.deregistrationDelay * 1000;
+    const detectMs = drainTiming.healthCheckIntervalMs * drainTiming.missedHealthChecks;
+    expect(delayMs).toBe(deregistrationDelaySeconds() * 1000);
+    expect(delayMs).toBeGreaterThan(detectMs + drainTiming.drainSpreadMs + CLOSE_HANDSHAKE_MS);
+    expect(delayMs).toBeGreaterThanOrEqual(drainDeadlineMs(drainTiming) + 10_000);
+    // ALB's limit for deregistration_delay.timeout_seconds.
+    expect(targetGroup.deregistrationDelay).toBeLessThanOrEqual(3600);
+  });
+
+  test("no container health check (the ALB target health check covers it; no second process every interval)", () => {
+    expect(container.healthCheck).toBeUndefined();
+    // SIGTERM arrives after the drain; what remains closes at once, within Fargate's 120 s maximum.
+    expect(container.stopTimeout).toBeGreaterThan(0);
+    expect(container.stopTimeout).toBeLessThanOrEqual(120);
+  });
 });
