@@ -16,10 +16,15 @@ RUN npx esbuild runtime/gateway/main.ts --bundle --platform=node --target=node22
 FROM node:22-alpine AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# Files stay owned by root: the process (user node, uid 1000) can read but never modify them, and the
-# task runs with a read-only root filesystem plus a scratch /tmp volume.
+# Files stay owned by root: the process (user node, uid 1000) can read but never modify them. The task runs
+# with a read-only root filesystem; its one writable place is /tmp, a Fargate bind mount (task volume "tmp").
+# Fargate creates a bind mount owned by root, mode 0755 (not writable for uid 1000); when the image declares
+# the same path as a VOLUME, the image's directory seeds the mount (AWS: "Use bind mounts with Amazon ECS"),
+# which is how its permissions are set: so /tmp is made uid 1000's here, then declared.
 COPY --from=build /src/bin/gateway.js ./gateway.js
 COPY --from=build /src/web/dist ./web
+RUN chown 1000:1000 /tmp && chmod 0700 /tmp
+VOLUME ["/tmp"]
 USER 1000:1000
 EXPOSE 8080 8081
 CMD ["node", "gateway.js"]

@@ -471,7 +471,8 @@ export class GatewayService extends pulumi.ComponentResource {
           executionRole: { roleArn: executionRole.arn },
           taskRole: { roleArn: taskRole.arn },
           logGroup: { skip: true },
-          // The root filesystem is read-only; Node and the SDK get a scratch /tmp.
+          // The root filesystem is read-only; /tmp is a bind mount, writable by uid 1000 because the
+          // Dockerfile declares it as a VOLUME owned by that user (a bare bind mount is root's, 0755).
           volumes: [{ name: "tmp" }],
           container: {
             name: GATEWAY_CONTAINER_NAME,

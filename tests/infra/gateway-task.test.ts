@@ -14,6 +14,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { GATEWAY_CONTAINER_USER } from "../../components/gateway-service";
 import {
   CLOSE_HANDSHAKE_MS,
   deregistrationDelaySeconds,
@@ -219,5 +220,32 @@ describe("drain before the ALB cuts sockets (deregistration delay vs. the gatewa
     // SIGTERM arrives after the drain; what remains closes at once, within Fargate's 120 s maximum.
     expect(container.stopTimeout).toBeGreaterThan(0);
     expect(container.stopTimeout).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("/tmp is writable for uid 1000 on Fargate", () => {
+  const dockerfile = () => readFileSync(path.join(root, "Dockerfile"), "utf8");
+  const runtimeStage = () => dockerfile().split(/^FROM .* AS runtime$/m)[1]!;
+
+  test("the task mounts a task (bind mount) volume at /tmp, read-write, under a read-only root filesystem", () => {
+    expect(container.readonlyRootFilesystem).toBe(true);
+    const mount = container.mountPoints!.find((m) => m.containerPath === "/tmp");
+    expect(mount).toMatchObject({ readOnly: false });
+    const volume = taskDefinition.volumes.find((v: { name: string }) => v.name === mount!.sourceVolume);
+    // A bare name is a Fargate bind mount on the task's ephemeral storage (no host path, EFS or Docker volume).
+    expect(Object.keys(volume)).toEqual(["name"]);
+  });
+
+  test("the image makes /tmp the container user's and declares it a VOLUME, so the bind mount is seeded from it", () => {
+    const stage = runtimeStage();
+    const owner = GATEWAY_CONTAINER_USER;
+    const chown = stage.search(new RegExp(`^RUN .*chown ${owner} /tmp\\b`, "m"));
+    const volume = stage.search(/^VOLUME \["\/tmp"\]$/m);
+    expect(chown).toBeGreaterThan(-1);
+    expect(volume).toBeGreaterThan(chown);
+    // A RUN after VOLUME would not reach the volume's contents: nothing touches /tmp after the declaration.
+    expect(stage.slice(volume)).not.toMatch(/^RUN /m);
+    expect(stage).toMatch(new RegExp(`^USER ${owner}$`, "m"));
+    expect(container.user).toBe(owner);
   });
 });
