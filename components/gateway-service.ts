@@ -13,6 +13,7 @@ import {
   tables,
 } from "../runtime/contracts";
 import type { ExistingNetwork, NatStrategy } from "./config";
+import { buildContextTag } from "./image-tag";
 import {
   albRequestCountLabel,
   assumeRolePolicyDocument,
@@ -80,6 +81,8 @@ export const GATEWAY_CONTAINER_USER = "1000:1000";
 /** Where the Dockerfile puts the built web client. */
 export const GATEWAY_WEB_DIR = "/app/web";
 export const GATEWAY_CONTAINER_NAME = "gateway";
+/** Images the ECR lifecycle policy keeps: enough to roll back a few deploys. */
+export const GATEWAY_IMAGES_KEPT = 10;
 
 const repoRoot = path.resolve(__dirname, "..");
 
@@ -319,7 +322,17 @@ export class GatewayService extends pulumi.ComponentResource {
           name: `${args.namePrefix}-gateway`,
           forceDelete: !a.deletionProtection,
           imageScanningConfiguration: { scanOnPush: true },
-          imageTagMutability: "MUTABLE",
+          // A tag names one image forever: what a task definition points at cannot change under it.
+          imageTagMutability: "IMMUTABLE",
+          lifecyclePolicy: {
+            rules: [
+              {
+                description: `keep the last ${GATEWAY_IMAGES_KEPT} images`,
+                tagStatus: "any",
+                maximumNumberOfImages: GATEWAY_IMAGES_KEPT,
+              },
+            ],
+          },
           tags,
         },
         { parent: this },
@@ -330,6 +343,8 @@ export class GatewayService extends pulumi.ComponentResource {
           repositoryUrl: repo.url,
           context: a.dockerContext,
           dockerfile: path.join(a.dockerContext, "Dockerfile"),
+          // Unique per content (tags are immutable); the same when nothing changed, so `up` shows no diff.
+          imageTag: buildContextTag(a.dockerContext),
           platform: "linux/amd64",
         },
         { parent: this },

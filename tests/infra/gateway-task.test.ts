@@ -7,14 +7,15 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { GATEWAY_CONTAINER_USER } from "../../components/gateway-service";
+import { buildContextTag } from "../../components/image-tag";
+import { GATEWAY_CONTAINER_USER, GATEWAY_IMAGES_KEPT } from "../../components/gateway-service";
 import {
   CLOSE_HANDSHAKE_MS,
   deregistrationDelaySeconds,
@@ -247,5 +248,55 @@ describe("/tmp is writable for uid 1000 on Fargate", () => {
     expect(stage.slice(volume)).not.toMatch(/^RUN /m);
     expect(stage).toMatch(new RegExp(`^USER ${owner}$`, "m"));
     expect(container.user).toBe(owner);
+  });
+});
+
+describe("the image: pinned bases, immutable unique tags, bounded ECR history", () => {
+  test("base images come from ARGs whose defaults are exact version tags (CI may pass name@sha256 digests)", () => {
+    const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
+    const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(from).toEqual(["${BUILD_IMAGE}", "${RUNTIME_IMAGE}"]);
+    for (const arg of ["BUILD_IMAGE", "RUNTIME_IMAGE"]) {
+      expect(dockerfile).toMatch(new RegExp(`^ARG ${arg}=node:\\d+\\.\\d+\\.\\d+-[a-z0-9.-]+$`, "m"));
+    }
+  });
+
+  test("ECR: immutable tags and a lifecycle policy that keeps the last N images", () => {
+    const repo = program.one("awsx:ecr:Repository", "gateway-repo").inputs;
+    expect(repo.imageTagMutability).toBe("IMMUTABLE");
+    expect(repo.lifecyclePolicy.rules).toEqual([
+      expect.objectContaining({ tagStatus: "any", maximumNumberOfImages: GATEWAY_IMAGES_KEPT }),
+    ]);
+  });
+
+  test("the image tag is the build context's content hash: new per change, stable when nothing changed", () => {
+    const image = program.one("awsx:ecr:Image", "gateway-image").inputs;
+    expect(image.imageTag).toBe(buildContextTag(root));
+
+    const ctx = mkdtempSync(path.join(tmpdir(), "parley-context-"));
+    try {
+      writeFileSync(path.join(ctx, ".dockerignore"), "docs\n*.md\n**/node_modules\n");
+      mkdirSync(path.join(ctx, "src"));
+      mkdirSync(path.join(ctx, "docs"));
+      writeFileSync(path.join(ctx, "src/a.ts"), "one");
+      const first = buildContextTag(ctx);
+      expect(first).toMatch(/^src-[0-9a-f]{16}$/);
+      expect(buildContextTag(ctx)).toBe(first);
+      // Ignored files are not sent to docker build, so they do not change the tag.
+      writeFileSync(path.join(ctx, "docs/guide.txt"), "x");
+      writeFileSync(path.join(ctx, "README.md"), "x");
+      mkdirSync(path.join(ctx, "src/node_modules"));
+      writeFileSync(path.join(ctx, "src/node_modules/dep.js"), "x");
+      expect(buildContextTag(ctx)).toBe(first);
+      // A context file that changes makes a new tag (an immutable repo refuses a second push under the old one).
+      writeFileSync(path.join(ctx, "src/a.ts"), "two");
+      expect(buildContextTag(ctx)).not.toBe(first);
+      // *.md is top-level only, as in Docker: a nested one is part of the context.
+      const second = buildContextTag(ctx);
+      writeFileSync(path.join(ctx, "src/notes.md"), "x");
+      expect(buildContextTag(ctx)).not.toBe(second);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
   });
 });
