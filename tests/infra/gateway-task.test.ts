@@ -7,7 +7,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { buildContextTag } from "../../components/image-tag";
+import { bundleHandler } from "../../components/persister";
 import { GATEWAY_CONTAINER_USER, GATEWAY_IMAGES_KEPT } from "../../components/gateway-service";
 import {
   CLOSE_HANDSHAKE_MS,
@@ -186,7 +187,9 @@ test("the image's entry point — the Dockerfile's esbuild bundle, alone in a fo
     [...bundleLine![1]!.split(/\s+/), `--outfile=${path.join(folder, "gateway.js")}`],
     { cwd: root },
   );
+  // No source map beside the bundle or referenced from it (the image ships exactly this file).
   expect(readdirSync(folder)).toEqual(["gateway.js"]);
+  expect(readFileSync(path.join(folder, "gateway.js"), "utf8")).not.toMatch(/sourceMappingURL=/);
   const { childEnv, port } = await taskEnv();
   const { body, code } = await healthyThenStopped(["gateway.js"], folder, childEnv, port);
   expect(body.ok).toBe(true);
@@ -299,4 +302,16 @@ describe("the image: pinned bases, immutable unique tags, bounded ECR history", 
       rmSync(ctx, { recursive: true, force: true });
     }
   });
+});
+
+test("no public source maps: the web build and the persister bundle emit none", () => {
+  expect(readFileSync(path.join(root, "web/vite.config.mts"), "utf8")).toMatch(/^\s*sourcemap: false,$/m);
+  expect(bundleHandler(path.join(root, "runtime/persister/lambda.ts"))).not.toMatch(/sourceMappingURL=/);
+  // When a build is present (other suites build it), it holds no map and points at none.
+  const dist = path.join(root, "web/dist");
+  const files = existsSync(dist) ? readdirSync(dist, { recursive: true, encoding: "utf8" }) : [];
+  expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
+  for (const f of files.filter((f) => /\.(js|css)$/.test(f))) {
+    expect(readFileSync(path.join(dist, f), "utf8")).not.toMatch(/sourceMappingURL=/);
+  }
 });
