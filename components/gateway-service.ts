@@ -2,7 +2,17 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { env, gatewaySecretEnvVars, gatewayTables, queues, tables } from "../runtime/contracts";
+import {
+  deregistrationDelaySeconds,
+  env,
+  gatewaySecretEnvVars,
+  gatewayTables,
+  LB_HEALTH_PATH,
+  lbHealthCheck,
+  queues,
+  tables,
+} from "../runtime/contracts";
+import { buildContextTag } from "./image-tag";
 import { Network, VpcEndpoints, type NetworkChoice } from "./network";
 import {
   albRequestCountLabel,
@@ -71,12 +81,16 @@ export const GATEWAY_CONTAINER_USER = "1000:1000";
 /** Where the Dockerfile puts the built web client. */
 export const GATEWAY_WEB_DIR = "/app/web";
 export const GATEWAY_CONTAINER_NAME = "gateway";
+/** Images the ECR lifecycle policy keeps: enough to roll back a few deploys. */
+export const GATEWAY_IMAGES_KEPT = 10;
 
 const repoRoot = path.resolve(__dirname, "..");
 
 /**
  * The gateway fleet: a Network (new awsx VPC or existing) with VPC endpoints, an awsx ApplicationLoadBalancer
- * (idle timeout above the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, /healthz), an
+ * (idle timeout above the heartbeat, invalid headers dropped, HTTPS + redirect with a certificate, health check
+ * and deregistration delay from runtime/contracts/drain.ts, so the gateway drains before the ALB cuts its
+ * sockets), an
  * awsx FargateService (private subnets without public IPs when there is NAT, non-root, read-only root fs,
  * secrets injected from Secrets Manager, least-privilege task role) and autoscaling on CPU and requests.
  * The internal delivery port is open only to other gateway tasks, through a self-referencing rule.
@@ -244,14 +258,15 @@ export class GatewayService extends pulumi.ComponentResource {
     }
 
     // ---- load balancer
+    // Its own path: the gateway counts these checks, and their silence tells it it was deregistered.
     const healthCheck = {
-      path: "/healthz",
+      path: LB_HEALTH_PATH,
       protocol: "HTTP",
       matcher: "200",
-      interval: 15,
-      timeout: 5,
-      healthyThreshold: 2,
-      unhealthyThreshold: 3,
+      interval: lbHealthCheck.intervalSeconds,
+      timeout: lbHealthCheck.timeoutSeconds,
+      healthyThreshold: lbHealthCheck.healthyThreshold,
+      unhealthyThreshold: lbHealthCheck.unhealthyThreshold,
     };
     const alb = new awsx.lb.ApplicationLoadBalancer(
       `${name}-alb`,
@@ -267,8 +282,9 @@ export class GatewayService extends pulumi.ComponentResource {
           port: a.port,
           protocol: "HTTP",
           targetType: "ip",
-          // Draining gives open sockets time to receive the gateway's 1001 "going away" close.
-          deregistrationDelay: 30,
+          // Long enough for the gateway to notice the missing health checks and close every socket with 1001
+          // before the ALB would cut them; ECS sends SIGTERM only after this (or once no connection is left).
+          deregistrationDelay: deregistrationDelaySeconds(),
           healthCheck,
         },
         listeners: a.certificateArn
@@ -312,7 +328,17 @@ export class GatewayService extends pulumi.ComponentResource {
           name: `${args.namePrefix}-gateway`,
           forceDelete: !a.deletionProtection,
           imageScanningConfiguration: { scanOnPush: true },
-          imageTagMutability: "MUTABLE",
+          // A tag names one image forever: what a task definition points at cannot change under it.
+          imageTagMutability: "IMMUTABLE",
+          lifecyclePolicy: {
+            rules: [
+              {
+                description: `keep the last ${GATEWAY_IMAGES_KEPT} images`,
+                tagStatus: "any",
+                maximumNumberOfImages: GATEWAY_IMAGES_KEPT,
+              },
+            ],
+          },
           tags,
         },
         { parent: this },
@@ -323,6 +349,8 @@ export class GatewayService extends pulumi.ComponentResource {
           repositoryUrl: repo.url,
           context: a.dockerContext,
           dockerfile: path.join(a.dockerContext, "Dockerfile"),
+          // Unique per content (tags are immutable); the same when nothing changed, so `up` shows no diff.
+          imageTag: buildContextTag(a.dockerContext),
           platform: "linux/amd64",
         },
         { parent: this },
@@ -450,7 +478,8 @@ export class GatewayService extends pulumi.ComponentResource {
           executionRole: { roleArn: executionRole.arn },
           taskRole: { roleArn: taskRole.arn },
           logGroup: { skip: true },
-          // The root filesystem is read-only; Node and the SDK get a scratch /tmp.
+          // The root filesystem is read-only; /tmp is a bind mount, writable by uid 1000 because the
+          // Dockerfile declares it as a VOLUME owned by that user (a bare bind mount is root's, 0755).
           volumes: [{ name: "tmp" }],
           container: {
             name: GATEWAY_CONTAINER_NAME,
@@ -467,19 +496,9 @@ export class GatewayService extends pulumi.ComponentResource {
             ],
             environment,
             secrets: gatewaySecretEnvVars.map((n) => ({ name: n, valueFrom: secretArns[n] })),
-            healthCheck: {
-              command: [
-                "CMD",
-                "node",
-                "-e",
-                `fetch("http://127.0.0.1:${a.port}/healthz").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-              ],
-              interval: 15,
-              timeout: 5,
-              retries: 3,
-              startPeriod: 20,
-            },
-            // The gateway closes sockets with 1001 on SIGTERM; give that time before SIGKILL.
+            // No container health check: the ALB target health check already makes ECS replace a task that
+            // stops answering, and a container check would start a second process in the task every interval.
+            // SIGTERM comes after the drain; what remains closes at once, then the gateway exits (main.ts).
             stopTimeout: 30,
             logConfiguration: {
               logDriver: "awslogs",

@@ -1,3 +1,4 @@
+export * from "./drain";
 export * from "./env";
 export * from "./frames";
 export * from "./ids";

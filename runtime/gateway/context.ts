@@ -3,7 +3,7 @@
  * Built once in server.ts; parts receive it instead of reaching for globals, so tests can build their own.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { GatewayConfig, gatewayTables } from "../contracts";
+import { drainTiming, type DrainTiming, type GatewayConfig, type gatewayTables } from "../contracts";
 import type { Db } from "../store/db";
 import type { TokenService } from "./auth";
 import type { Logger } from "./logger";
@@ -40,6 +40,12 @@ export interface GatewaySettings {
   readonly httpBodyLimitBytes: number;
   readonly internalBodyLimitBytes: number;
   readonly shutdownGraceMs: number;
+  /**
+   * The deregistration watchdog (contracts/drain.ts): once the load balancer has health-checked this gateway,
+   * `missedHealthChecks` intervals of silence mean it was deregistered; the gateway then closes its sockets
+   * with 1001, one after another over `drainSpreadMs`.
+   */
+  readonly drain: DrainTiming;
 }
 
 export function deriveSettings(config: GatewayConfig, overrides: Partial<GatewaySettings> = {}): GatewaySettings {
@@ -63,6 +69,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     httpBodyLimitBytes: 16 * 1024,
     internalBodyLimitBytes: 8 * 1024 * 1024,
     shutdownGraceMs: 5_000,
+    drain: drainTiming,
     ...overrides,
   };
 }

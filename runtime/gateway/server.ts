@@ -1,6 +1,7 @@
 /**
- * One gateway: the public server (HTTP API, WebSocket upgrade on /ws, static web client, /healthz), the
- * internal server for peer deliveries, the notification consumer and presence. startGateway → stop().
+ * One gateway: the public server (HTTP API, WebSocket upgrade on /ws, static web client, /healthz and the load
+ * balancer's health check), the internal server for peer deliveries, the notification consumer and presence.
+ * startGateway → stop(). Deregistration from the load balancer starts a drain before SIGTERM (drain.ts).
  */
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
@@ -11,10 +12,11 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { WebSocketServer } from "ws";
 import { createDynamoClient, createSqsClient } from "../aws/clients";
 import { isTokenRevoked } from "../store/auth";
-import { closeCodes, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
+import { LB_HEALTH_PATH, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
 import { AuthError, TokenService } from "./auth";
 import { deriveSettings, type GatewayContext, type GatewaySettings } from "./context";
 import { ConnectionDirectory, MemberCache } from "./directory";
+import { closeGoingAway, DeregistrationWatchdog, SpreadDrain } from "./drain";
 import { NotificationConsumer } from "./fanout";
 import { createApi } from "./http-api";
 import { httpTimeouts } from "./http-timeouts";
@@ -144,7 +146,19 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
 
   await presence.start();
 
+  // Draining: new upgrades are refused, /healthz says 503, open sockets are being closed with 1001.
   let draining = false;
+  let drain: SpreadDrain | undefined;
+  const startDrain = (why: string) => {
+    if (draining) return;
+    draining = true;
+    log.info({ why, sockets: sessions.size, spreadMs: settings.drain.drainSpreadMs }, "draining");
+    drain = new SpreadDrain(sessions.all(), settings.drain.drainSpreadMs);
+    server.closeIdleConnections();
+  };
+  const watchdog = new DeregistrationWatchdog(settings.drain, () =>
+    startDrain("no load balancer health check: deregistered"),
+  );
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxPayloadBytes,
@@ -161,9 +175,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     } catch {
       return sendJson(res, 400, { error: { code: "VALIDATION", message: "malformed URL" } });
     }
-    if (url.pathname === "/healthz") {
-      // 503 while draining so the load balancer stops sending new connections here.
-      return sendJson(res, draining ? 503 : 200, { ok: !draining, gatewayId, nonce: config.healthNonce });
+    // No keep-alive while draining: the ALB finishes deregistering as soon as no connection is left open.
+    if (draining) res.setHeader("connection", "close");
+    if (url.pathname === LB_HEALTH_PATH) watchdog.healthChecked();
+    if (url.pathname === "/healthz" || url.pathname === LB_HEALTH_PATH) {
+      return sendJson(res, draining ? 503 : 200, { ok: !draining, draining, gatewayId, nonce: config.healthNonce });
     }
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return void handleApi(req, res, url);
     return void serveStatic(req, res, url);
@@ -204,6 +220,8 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       }
       if (draining) return refuseUpgrade(socket, 503, "UNAVAILABLE", "gateway shutting down");
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // Upgraded while the drain began: this socket was not in the drain's list, so it goes now.
+        if (draining) return closeGoingAway(ws);
         const session = new Session(ctx, deps, ws, verified.userId, verified.expiresAt);
         void session.open();
       });
@@ -226,13 +244,15 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      draining = true;
+      watchdog.stop();
+      startDrain("stop");
       clearInterval(pinger);
       const closed = new Promise<void>((r) => server.close(() => r()));
       // The consumer finishes its receives in flight (routing to peers' sockets) while ours are closed: our
       // clients reconnect elsewhere and sync, so nothing is lost to them.
       const consumerStopped = consumer.stop();
-      for (const s of sessions.all()) s.close(closeCodes.goingAway, "gateway shutting down; reconnect");
+      // SIGTERM comes after the deregistration delay (or once no connection was left): close what remains now.
+      drain?.finishNow();
       // Give clients a moment to answer the close handshake; Session terminates stragglers itself.
       for (let i = 0; i < 40 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
       await consumerStopped;

@@ -8,6 +8,7 @@ import type WebSocket from "ws";
 import type { RawData } from "ws";
 import {
   clientFrameSchema,
+  CLOSE_HANDSHAKE_MS,
   closeCodes,
   encodeQueueBody,
   inboundDeduplicationId,
@@ -229,7 +230,7 @@ export class Session implements LocalSession {
   }
 
   /**
-   * A slow or dead peer may never answer the close frame: terminate it 2 s after the close, but not while the
+   * A slow or dead peer may never answer the close frame: terminate it CLOSE_HANDSHAKE_MS after the close, but not while the
    * frames sent before the close are still draining to it (terminating would discard them). A peer that stops
    * reading altogether is cut off once its buffer has made no progress for one interval.
    */
@@ -238,7 +239,7 @@ export class Session implements LocalSession {
       const queued = this.ws.bufferedAmount;
       if (queued > 0 && queued < queuedBefore) this.armKillTimer(queued);
       else this.ws.terminate();
-    }, 2_000);
+    }, CLOSE_HANDSHAKE_MS);
     this.killTimer.unref();
   }
 

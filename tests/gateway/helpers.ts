@@ -102,6 +102,9 @@ export type Frame = ServerFrame & Record<string, any>;
 export class Client {
   readonly frames: Frame[] = [];
   closeCode?: number;
+  closeReason?: string;
+  /** Date.now() when the close arrived. */
+  closedAt?: number;
   private waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   private closeWaiters: ((code: number) => void)[] = [];
   ready!: Extract<ServerFrame, { type: "ready" }>;
@@ -119,8 +122,10 @@ export class Client {
         return false;
       });
     });
-    ws.on("close", (code) => {
+    ws.on("close", (code, reason) => {
       this.closeCode = code;
+      this.closeReason = reason.toString();
+      this.closedAt = Date.now();
       for (const w of this.closeWaiters) w(code);
     });
   }

@@ -7,17 +7,30 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { env, gatewaySecretEnvVars, loadGatewayConfig, queues } from "../../runtime/contracts";
+import { buildContextTag } from "../../components/image-tag";
+import { bundleHandler } from "../../components/persister";
+import { GATEWAY_CONTAINER_USER, GATEWAY_IMAGES_KEPT } from "../../components/gateway-service";
+import {
+  CLOSE_HANDSHAKE_MS,
+  deregistrationDelaySeconds,
+  drainDeadlineMs,
+  drainTiming,
+  env,
+  gatewaySecretEnvVars,
+  LB_HEALTH_PATH,
+  loadGatewayConfig,
+  queues,
+} from "../../runtime/contracts";
 import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
-import { loadProgram } from "./mocks";
+import { loadProgram, type LoadedProgram } from "./mocks";
 
 jest.setTimeout(120_000);
 
@@ -26,10 +39,18 @@ const root = path.resolve(__dirname, "../..");
 
 let emulators: Emulators;
 let provisioned: Provisioned;
+let program: LoadedProgram;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded awsx inputs, checked by the assertions
+let taskDefinition: any;
 let container: {
   environment: { name: string; value: string }[];
   secrets: { name: string; valueFrom: string }[];
   portMappings: { containerPort: number }[];
+  readonlyRootFilesystem?: boolean;
+  user?: string;
+  healthCheck?: unknown;
+  stopTimeout?: number;
+  mountPoints?: { sourceVolume: string; containerPath: string; readOnly?: boolean }[];
 };
 let metadata: Server;
 let gateway: ChildProcess | undefined;
@@ -37,8 +58,9 @@ let folder: string | undefined;
 const run = promisify(execFile);
 
 beforeAll(async () => {
-  const p = await loadProgram({ deletionProtection: "false" });
-  container = p.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs.container;
+  program = await loadProgram({ deletionProtection: "false" });
+  taskDefinition = program.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs;
+  container = taskDefinition.container;
   emulators = await startEmulators();
   const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
   provisioned = await provision(
@@ -165,9 +187,131 @@ test("the image's entry point — the Dockerfile's esbuild bundle, alone in a fo
     [...bundleLine![1]!.split(/\s+/), `--outfile=${path.join(folder, "gateway.js")}`],
     { cwd: root },
   );
+  // No source map beside the bundle or referenced from it (the image ships exactly this file).
   expect(readdirSync(folder)).toEqual(["gateway.js"]);
+  expect(readFileSync(path.join(folder, "gateway.js"), "utf8")).not.toMatch(/sourceMappingURL=/);
   const { childEnv, port } = await taskEnv();
   const { body, code } = await healthyThenStopped(["gateway.js"], folder, childEnv, port);
   expect(body.ok).toBe(true);
   expect(code).toBe(0);
+});
+
+describe("drain before the ALB cuts sockets (deregistration delay vs. the gateway's drain, one set of numbers)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- recorded awsx inputs
+  let targetGroup: any;
+  beforeAll(() => {
+    targetGroup = program.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs.defaultTargetGroup;
+  });
+
+  test("the ALB health-checks the path the gateway's watchdog counts, at the interval the watchdog assumes", () => {
+    expect(targetGroup.healthCheck).toMatchObject({ path: LB_HEALTH_PATH, matcher: "200" });
+    expect(targetGroup.healthCheck.interval * 1000).toBe(drainTiming.healthCheckIntervalMs);
+    expect(targetGroup.healthCheck.timeout).toBeLessThan(targetGroup.healthCheck.interval);
+  });
+
+  test("the deregistration delay outlasts detection + spread + the last close handshake, with margin", () => {
+    const delayMs = targetGroup.deregistrationDelay * 1000;
+    const detectMs = drainTiming.healthCheckIntervalMs * drainTiming.missedHealthChecks;
+    expect(delayMs).toBe(deregistrationDelaySeconds() * 1000);
+    expect(delayMs).toBeGreaterThan(detectMs + drainTiming.drainSpreadMs + CLOSE_HANDSHAKE_MS);
+    expect(delayMs).toBeGreaterThanOrEqual(drainDeadlineMs(drainTiming) + 10_000);
+    // ALB's limit for deregistration_delay.timeout_seconds.
+    expect(targetGroup.deregistrationDelay).toBeLessThanOrEqual(3600);
+  });
+
+  test("no container health check (the ALB target health check covers it; no second process every interval)", () => {
+    expect(container.healthCheck).toBeUndefined();
+    // SIGTERM arrives after the drain; what remains closes at once, within Fargate's 120 s maximum.
+    expect(container.stopTimeout).toBeGreaterThan(0);
+    expect(container.stopTimeout).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("/tmp is writable for uid 1000 on Fargate", () => {
+  const dockerfile = () => readFileSync(path.join(root, "Dockerfile"), "utf8");
+  const runtimeStage = () => dockerfile().split(/^FROM .* AS runtime$/m)[1]!;
+
+  test("the task mounts a task (bind mount) volume at /tmp, read-write, under a read-only root filesystem", () => {
+    expect(container.readonlyRootFilesystem).toBe(true);
+    const mount = container.mountPoints!.find((m) => m.containerPath === "/tmp");
+    expect(mount).toMatchObject({ readOnly: false });
+    const volume = taskDefinition.volumes.find((v: { name: string }) => v.name === mount!.sourceVolume);
+    // A bare name is a Fargate bind mount on the task's ephemeral storage (no host path, EFS or Docker volume).
+    expect(Object.keys(volume)).toEqual(["name"]);
+  });
+
+  test("the image makes /tmp the container user's and declares it a VOLUME, so the bind mount is seeded from it", () => {
+    const stage = runtimeStage();
+    const owner = GATEWAY_CONTAINER_USER;
+    const chown = stage.search(new RegExp(`^RUN .*chown ${owner} /tmp\\b`, "m"));
+    const volume = stage.search(/^VOLUME \["\/tmp"\]$/m);
+    expect(chown).toBeGreaterThan(-1);
+    expect(volume).toBeGreaterThan(chown);
+    // A RUN after VOLUME would not reach the volume's contents: nothing touches /tmp after the declaration.
+    expect(stage.slice(volume)).not.toMatch(/^RUN /m);
+    expect(stage).toMatch(new RegExp(`^USER ${owner}$`, "m"));
+    expect(container.user).toBe(owner);
+  });
+});
+
+describe("the image: pinned bases, immutable unique tags, bounded ECR history", () => {
+  test("base images come from ARGs whose defaults are exact version tags (CI may pass name@sha256 digests)", () => {
+    const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
+    const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(from).toEqual(["${BUILD_IMAGE}", "${RUNTIME_IMAGE}"]);
+    for (const arg of ["BUILD_IMAGE", "RUNTIME_IMAGE"]) {
+      expect(dockerfile).toMatch(new RegExp(`^ARG ${arg}=node:\\d+\\.\\d+\\.\\d+-[a-z0-9.-]+$`, "m"));
+    }
+  });
+
+  test("ECR: immutable tags and a lifecycle policy that keeps the last N images", () => {
+    const repo = program.one("awsx:ecr:Repository", "gateway-repo").inputs;
+    expect(repo.imageTagMutability).toBe("IMMUTABLE");
+    expect(repo.lifecyclePolicy.rules).toEqual([
+      expect.objectContaining({ tagStatus: "any", maximumNumberOfImages: GATEWAY_IMAGES_KEPT }),
+    ]);
+  });
+
+  test("the image tag is the build context's content hash: new per change, stable when nothing changed", () => {
+    const image = program.one("awsx:ecr:Image", "gateway-image").inputs;
+    expect(image.imageTag).toBe(buildContextTag(root));
+
+    const ctx = mkdtempSync(path.join(tmpdir(), "parley-context-"));
+    try {
+      writeFileSync(path.join(ctx, ".dockerignore"), "docs\n*.md\n**/node_modules\n");
+      mkdirSync(path.join(ctx, "src"));
+      mkdirSync(path.join(ctx, "docs"));
+      writeFileSync(path.join(ctx, "src/a.ts"), "one");
+      const first = buildContextTag(ctx);
+      expect(first).toMatch(/^src-[0-9a-f]{16}$/);
+      expect(buildContextTag(ctx)).toBe(first);
+      // Ignored files are not sent to docker build, so they do not change the tag.
+      writeFileSync(path.join(ctx, "docs/guide.txt"), "x");
+      writeFileSync(path.join(ctx, "README.md"), "x");
+      mkdirSync(path.join(ctx, "src/node_modules"));
+      writeFileSync(path.join(ctx, "src/node_modules/dep.js"), "x");
+      expect(buildContextTag(ctx)).toBe(first);
+      // A context file that changes makes a new tag (an immutable repo refuses a second push under the old one).
+      writeFileSync(path.join(ctx, "src/a.ts"), "two");
+      expect(buildContextTag(ctx)).not.toBe(first);
+      // *.md is top-level only, as in Docker: a nested one is part of the context.
+      const second = buildContextTag(ctx);
+      writeFileSync(path.join(ctx, "src/notes.md"), "x");
+      expect(buildContextTag(ctx)).not.toBe(second);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+  });
+});
+
+test("no public source maps: the web build and the persister bundle emit none", () => {
+  expect(readFileSync(path.join(root, "web/vite.config.mts"), "utf8")).toMatch(/^\s*sourcemap: false,$/m);
+  expect(bundleHandler(path.join(root, "runtime/persister/lambda.ts"))).not.toMatch(/sourceMappingURL=/);
+  // When a build is present (other suites build it), it holds no map and points at none.
+  const dist = path.join(root, "web/dist");
+  const files = existsSync(dist) ? readdirSync(dist, { recursive: true, encoding: "utf8" }) : [];
+  expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
+  for (const f of files.filter((f) => /\.(js|css)$/.test(f))) {
+    expect(readFileSync(path.join(dist, f), "utf8")).not.toMatch(/sourceMappingURL=/);
+  }
 });

@@ -6,6 +6,7 @@ import {
   env,
   gatewaySecretEnvVars,
   gatewayTables,
+  LB_HEALTH_PATH,
   persisterEnvVars,
   persisterTables,
   queueKeys,
@@ -304,14 +305,14 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     ).toEqual(["gateway-alb-sg", "gateway-task-sg"]);
   });
 
-  test("ALB: idle timeout above the heartbeat, invalid headers dropped (ELB.4), defensive desync mode (ELB.12), /healthz health check", () => {
+  test("ALB: idle timeout above the heartbeat, invalid headers dropped (ELB.4), defensive desync mode (ELB.12), load balancer health check path", () => {
     const alb = p.one("awsx:lb:ApplicationLoadBalancer", "gateway-alb").inputs;
     expect(alb.idleTimeout).toBeGreaterThan((2 * 25_000) / 1000);
     expect(alb.dropInvalidHeaderFields).toBe(true);
     expect(alb.desyncMitigationMode).toBe("defensive");
     expect(alb.enableDeletionProtection).toBe(false);
     expect(alb.defaultTargetGroup).toMatchObject({ port: 8080, protocol: "HTTP", targetType: "ip" });
-    expect(alb.defaultTargetGroup.healthCheck).toMatchObject({ path: "/healthz", matcher: "200" });
+    expect(alb.defaultTargetGroup.healthCheck).toMatchObject({ path: LB_HEALTH_PATH, matcher: "200" });
     expect(alb.listeners).toEqual([{ port: 80, protocol: "HTTP" }]);
   });
 
