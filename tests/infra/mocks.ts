@@ -128,6 +128,8 @@ export interface LoadedProgram {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly program: Record<string, any>;
   readonly resources: Recorded[];
+  /** Tokens of the provider functions the program invoked (e.g. `aws:index/getRegion:getRegion`). */
+  readonly invokes: string[];
   readonly pulumi: typeof PulumiModule;
   /** Recorded resources of one type. */
   ofType(type: string): Recorded[];
@@ -143,6 +145,7 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   jest.resetModules();
   const pulumi = await import("@pulumi/pulumi");
   const resources: Recorded[] = [];
+  const invokes: string[] = [];
   const optionsByResource = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
@@ -151,7 +154,10 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, opts });
         return stateFor(args.type, args.name, args.inputs as State);
       },
-      call: (args) => callResult(args.token),
+      call: (args) => {
+        invokes.push(args.token);
+        return callResult(args.token);
+      },
     },
     "parley",
     stack,
@@ -185,6 +191,7 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   return {
     program,
     resources,
+    invokes,
     pulumi,
     ofType,
     one(type, name) {
