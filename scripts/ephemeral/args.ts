@@ -14,6 +14,10 @@ export interface EphemeralArgs {
   readonly image?: string;
   /** Deadline for everything before teardown; teardown has its own. */
   readonly timeoutMs: number;
+  /** Detailed diffs in preview and up (`--diff`). */
+  readonly diff: boolean;
+  /** A policy pack folder run by preview and up (`--policy-pack`). */
+  readonly policyPack?: string;
 }
 
 export { UsageError };
@@ -22,13 +26,22 @@ export const DEFAULT_TIMEOUT_MINUTES = 40;
 const MAX_TIMEOUT_MINUTES = 24 * 60;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
+function withoutWhitespace(raw: string, flag: string): string {
+  if (/\s/.test(raw)) throw new UsageError(`${flag} "${raw}" contains whitespace`);
+  return raw;
+}
+
 export const ephemeralCli = defineCli({
   command: "npm run stack:ephemeral --",
   args: `<${commands.join("|")}>`,
   maxPositionals: 1,
   positionals: [
     ["preview", "preview a new ephemeral stack, then remove it (unless --keep)"],
-    ["up", "deploy, run the smoke test against the stack's appUrl, then destroy and remove (unless --keep)"],
+    [
+      "up",
+      "deploy, check a second preview proposes no changes, run the smoke test against the stack's appUrl, then " +
+        "destroy and remove (unless --keep)",
+    ],
     ["destroy", "destroy and remove an existing ephemeral stack (--name required)"],
   ],
   options: {
@@ -54,10 +67,15 @@ export const ephemeralCli = defineCli({
       value: "gateway image uri",
       description: "prebuilt gateway image; without it the program builds the repo's Dockerfile (needs Docker)",
       defaultText: "build from the Dockerfile",
-      parse: (raw, flag) => {
-        if (/\s/.test(raw)) throw new UsageError(`${flag} "${raw}" contains whitespace`);
-        return raw;
-      },
+      parse: withoutWhitespace,
+    },
+    diff: { type: "boolean", description: "print detailed diffs in preview and up (pulumi --diff)" },
+    "policy-pack": {
+      type: "string",
+      value: "dir",
+      description: "run this policy pack in preview and up (pulumi --policy-pack)",
+      defaultText: "none",
+      parse: withoutWhitespace,
     },
     "timeout-minutes": {
       type: "string",
@@ -69,7 +87,7 @@ export const ephemeralCli = defineCli({
   },
   notes:
     "Needs the Pulumi CLI (docs/deploy.md). Exit codes: 0 done, 2 usage, 3 setup (no Pulumi CLI, not logged " +
-    "in, no such stack), 4 preview, 5 up, 6 smoke, 7 destroy (cloud resources may remain), 8 timeout; see " +
+    "in, no such stack), 4 preview, 5 up, 6 smoke, 7 destroy (cloud resources may remain), 8 timeout, 9 idempotency (changes after up); see " +
     "docs/ephemeral-stacks.md.",
 });
 
@@ -95,5 +113,17 @@ export function parseArgs(argv: readonly string[], env: CiEnv): EphemeralArgs {
   if (!REGION.test(region)) throw new UsageError(`region "${region}" (from the environment) is not an AWS region name`);
 
   const minutes = values["timeout-minutes"];
-  return { command: cmd, stackName, keep, region, image: values.image, timeoutMs: Math.round(minutes * 60_000) };
+  if (cmd === "destroy" && (values.diff || values["policy-pack"] !== undefined)) {
+    throw new UsageError("--diff and --policy-pack apply to preview and up, not destroy");
+  }
+  return {
+    command: cmd,
+    stackName,
+    keep,
+    region,
+    image: values.image,
+    timeoutMs: Math.round(minutes * 60_000),
+    diff: values.diff,
+    policyPack: values["policy-pack"],
+  };
 }

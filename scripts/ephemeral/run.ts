@@ -10,7 +10,8 @@ import type { EngineOptions, EphemeralDeps, OpenedStack } from "./types";
 
 /**
  * Distinct per phase so CI can tell a broken program (preview/up) from a broken app (smoke) from a
- * leak (destroy). 7 wins over every other failure: it means cloud resources may be left behind.
+ * leak (destroy), and a program whose second preview after `up` still shows changes (idempotency). 7 wins over
+ * every other failure: it means cloud resources may be left behind.
  */
 export const exitCodes = {
   ok: 0,
@@ -22,6 +23,7 @@ export const exitCodes = {
   smoke: 6,
   destroy: 7,
   timeout: 8,
+  idempotency: 9,
 } as const;
 
 export type Phase = Exclude<keyof typeof exitCodes, "ok" | "internal">;
@@ -84,6 +86,7 @@ export async function runEphemeral(args: EphemeralArgs, deps: EphemeralDeps): Pr
   }
 
   const engine = (signal: AbortSignal): EngineOptions => ({ onOutput: deps.write, onError: deps.write, signal });
+  const checks = { diff: args.diff, ...(args.policyPack ? { policyPacks: [args.policyPack] } : {}) };
   const abort = new AbortController();
   const state: { phase: Phase; opened?: OpenedStack; appUrl?: string } = { phase: "setup" };
   const inPhase = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
@@ -108,9 +111,13 @@ export async function runEphemeral(args: EphemeralArgs, deps: EphemeralDeps): Pr
       return opened;
     });
     if (args.command === "preview") {
-      await inPhase("preview", () => stack.preview(engine(abort.signal)));
+      await inPhase("preview", () => stack.preview({ ...engine(abort.signal), ...checks }));
     } else if (args.command === "up") {
-      const { outputs } = await inPhase("up", () => stack.up(engine(abort.signal)));
+      const { outputs } = await inPhase("up", () => stack.up({ ...engine(abort.signal), ...checks }));
+      // A second preview right after up must show nothing to do: otherwise every deploy changes something.
+      await inPhase("idempotency", () =>
+        stack.preview({ ...engine(abort.signal), ...checks, diff: true, expectNoChanges: true }),
+      );
       await inPhase("smoke", async () => {
         const appUrl = outputs.appUrl?.value;
         if (typeof appUrl !== "string" || appUrl === "") {

@@ -12,6 +12,16 @@ export interface EngineOptions {
   readonly signal: AbortSignal;
 }
 
+/** What `preview` may add to the engine options (the Automation API's PreviewOptions of the same names). */
+export interface PreviewRequest extends EngineOptions {
+  /** Print a detailed diff (`pulumi preview --diff`). */
+  readonly diff?: boolean;
+  /** Fail when the preview shows any change (`--expect-no-changes`): the idempotency check after `up`. */
+  readonly expectNoChanges?: boolean;
+  /** Policy pack folders to run (`--policy-pack`). */
+  readonly policyPacks?: string[];
+}
+
 export interface StackOutput {
   readonly value: unknown;
   readonly secret?: boolean;
@@ -20,8 +30,10 @@ export interface StackOutput {
 export interface EphemeralStack {
   readonly name: string;
   setAllConfig(config: StackConfig): Promise<void>;
-  preview(options: EngineOptions): Promise<unknown>;
-  up(options: EngineOptions): Promise<{ readonly outputs: Readonly<Record<string, StackOutput>> }>;
+  preview(options: PreviewRequest): Promise<unknown>;
+  up(
+    options: EngineOptions & Pick<PreviewRequest, "diff" | "policyPacks">,
+  ): Promise<{ readonly outputs: Readonly<Record<string, StackOutput>> }>;
   destroy(options: EngineOptions): Promise<unknown>;
   /** Backend-side cancel of a running update (`pulumi cancel`): the escalation when SIGINT is not enough. */
   cancel(): Promise<void>;

@@ -49,7 +49,7 @@ const clis: [script: string, prefix: string, options: string[]][] = [
   ],
   ["dlq", "dlq", ["dry-run", "max", "prefix", "sqs-endpoint", "region", "data"]],
   ["smoke", "smoke", ["peer-url", "timeout-ms", "ready-timeout-ms", "data"]],
-  ["stack:ephemeral", "stack:ephemeral", ["name", "keep", "region", "image", "timeout-minutes"]],
+  ["stack:ephemeral", "stack:ephemeral", ["name", "keep", "region", "image", "diff", "policy-pack", "timeout-minutes"]],
 ];
 
 describe.each(clis)("npm run %s", (script, prefix, options) => {

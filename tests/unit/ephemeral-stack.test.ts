@@ -4,7 +4,13 @@ import { parseArgs, UsageError, type EphemeralArgs } from "../../scripts/ephemer
 import { ephemeralConfig } from "../../scripts/ephemeral/config";
 import { deriveStackName, namePrefixFor, stackNameProblem } from "../../scripts/ephemeral/names";
 import { exitCodes, runEphemeral } from "../../scripts/ephemeral/run";
-import type { EngineOptions, EphemeralDeps, EphemeralStack, StackOutput } from "../../scripts/ephemeral/types";
+import type {
+  EngineOptions,
+  EphemeralDeps,
+  EphemeralStack,
+  PreviewRequest,
+  StackOutput,
+} from "../../scripts/ephemeral/types";
 
 type Op = "setAllConfig" | "preview" | "up" | "destroy" | "cancel" | "remove";
 type Behaviour = (options?: EngineOptions) => Promise<unknown>;
@@ -21,6 +27,8 @@ function harness(
 ) {
   const calls: string[] = [];
   const signals: Partial<Record<Op | "smoke", AbortSignal>> = {};
+  /** The options of every engine call, in order (preview's diff/expectNoChanges/policyPacks included). */
+  const engineCalls: { op: Op; options: PreviewRequest }[] = [];
   const written: string[] = [];
   const lines: string[] = [];
   let config: Record<string, { value: string }> | undefined;
@@ -28,7 +36,10 @@ function harness(
     calls.push(op);
     if (op === "setAllConfig") config = arg as typeof config;
     const engine = op === "setAllConfig" ? undefined : (arg as EngineOptions | undefined);
-    if (engine) signals[op] = engine.signal;
+    if (engine) {
+      signals[op] = engine.signal;
+      engineCalls.push({ op, options: engine });
+    }
     return (opts.behave?.[op] ?? fallback)(engine);
   };
   const upResult: { outputs: Record<string, StackOutput> } = { outputs: { appUrl: { value: "http://app.test" } } };
@@ -58,11 +69,19 @@ function harness(
     teardownTimeoutMs: 200,
     smokeReadyTimeoutMs: 0,
   };
-  return { calls, signals, written, lines, deps, config: () => config };
+  return { calls, signals, engineCalls, written, lines, deps, config: () => config };
 }
 
 function args(over: Partial<EphemeralArgs> = {}): EphemeralArgs {
-  return { command: "up", stackName: "ephemeral-test", keep: false, region: "eu-west-1", timeoutMs: 5_000, ...over };
+  return {
+    command: "up",
+    stackName: "ephemeral-test",
+    keep: false,
+    region: "eu-west-1",
+    timeoutMs: 5_000,
+    diff: false,
+    ...over,
+  };
 }
 
 const fail = (message: string) => async () => {
@@ -154,6 +173,15 @@ describe("ephemeral config", () => {
 describe("parseArgs", () => {
   const env = { GITHUB_REF: "refs/pull/9/merge", AWS_REGION: "ap-south-1" };
 
+  it("reads --diff and --policy-pack", () => {
+    expect(parseArgs(["preview", "--diff", "--policy-pack", "policy"], {})).toMatchObject({
+      command: "preview",
+      diff: true,
+      policyPack: "policy",
+    });
+    expect(parseArgs(["preview"], {})).toMatchObject({ diff: false, policyPack: undefined });
+  });
+
   it("derives the name and region from the CI environment", () => {
     const a = parseArgs(["up"], env);
     expect(a).toMatchObject({ command: "up", keep: false, region: "ap-south-1", timeoutMs: 40 * 60_000 });
@@ -183,6 +211,7 @@ describe("parseArgs", () => {
       region: "us-west-2",
       image: "repo:tag",
       timeoutMs: 90_000,
+      diff: false,
     });
   });
 
@@ -202,6 +231,8 @@ describe("parseArgs", () => {
     [["up", "--timeout-minutes", "0"], /--timeout-minutes/],
     [["up", "--timeout-minutes", "soon"], /--timeout-minutes/],
     [["up", "--image", "a b"], /whitespace/],
+    [["up", "--policy-pack", "my policy"], /whitespace/],
+    [["destroy", "--name", "ephemeral-x", "--diff"], /apply to preview and up, not destroy/],
   ])("rejects %j", (argv, message) => {
     expect(() => parseArgs(argv as string[], env)).toThrow(UsageError);
     expect(() => parseArgs(argv as string[], env)).toThrow(message);
@@ -228,6 +259,7 @@ describe("runEphemeral", () => {
       "open ephemeral-test create=true",
       "setAllConfig",
       "up",
+      "preview",
       "smoke http://app.test",
       "destroy",
       "remove",
@@ -239,6 +271,50 @@ describe("runEphemeral", () => {
       "parley:gatewayImage": { value: "img:1" },
     });
     expect(h.written).toEqual(["Updating (ephemeral-test)\n"]);
+  });
+
+  it("up: a second preview right after up expects no changes (idempotency), with a diff", async () => {
+    const h = harness();
+    await runEphemeral(args(), h.deps);
+    expect(h.engineCalls.map((c) => c.op)).toEqual(["up", "preview", "destroy"]);
+    expect(h.engineCalls[1]!.options).toMatchObject({ diff: true, expectNoChanges: true });
+    expect(h.engineCalls[0]!.options.expectNoChanges).toBeUndefined();
+  });
+
+  it("up: a second preview that shows changes fails with exit 9, skips the smoke test, and tears down", async () => {
+    const h = harness({
+      behave: {
+        preview: async (engine) => {
+          if ((engine as PreviewRequest | undefined)?.expectNoChanges) {
+            throw new Error("no changes were expected but changes were proposed: ~ gateway-service update");
+          }
+          return {};
+        },
+      },
+    });
+    const outcome = await runEphemeral(args(), h.deps);
+    expect(h.calls).toEqual(["open ephemeral-test create=true", "setAllConfig", "up", "preview", "destroy", "remove"]);
+    expect(outcome.exitCode).toBe(exitCodes.idempotency);
+    expect(outcome.failures).toEqual([
+      { phase: "idempotency", message: "no changes were expected but changes were proposed: ~ gateway-service update" },
+    ]);
+    expect(outcome.tornDown).toBe(true);
+  });
+
+  it("--diff and --policy-pack reach preview and up; without them preview runs plain", async () => {
+    const plain = harness();
+    await runEphemeral(args({ command: "preview" }), plain.deps);
+    expect(plain.engineCalls[0]!.options).toMatchObject({ diff: false });
+    expect(plain.engineCalls[0]!.options.policyPacks).toBeUndefined();
+
+    const checked = harness();
+    await runEphemeral(args({ diff: true, policyPack: "policy" }), checked.deps);
+    const [up, again] = checked.engineCalls;
+    expect(up).toMatchObject({ op: "up", options: { diff: true, policyPacks: ["policy"] } });
+    expect(again).toMatchObject({
+      op: "preview",
+      options: { diff: true, expectNoChanges: true, policyPacks: ["policy"] },
+    });
   });
 
   it("preview: previews, then removes the stack it created", async () => {
@@ -283,7 +359,7 @@ describe("runEphemeral", () => {
   it("a stack without an appUrl output fails the smoke phase and is torn down", async () => {
     const h = harness({ behave: { up: async () => ({ outputs: { other: { value: 1 } } }) } });
     const outcome = await runEphemeral(args(), h.deps);
-    expect(h.calls).toEqual(["open ephemeral-test create=true", "setAllConfig", "up", "destroy", "remove"]);
+    expect(h.calls).toEqual(["open ephemeral-test create=true", "setAllConfig", "up", "preview", "destroy", "remove"]);
     expect(outcome.exitCode).toBe(exitCodes.smoke);
     expect(outcome.failures[0]?.message).toMatch(/no appUrl output \(outputs: other\)/);
   });
@@ -364,7 +440,13 @@ describe("runEphemeral", () => {
   it("--keep: no teardown after success or failure", async () => {
     const ok = harness();
     expect((await runEphemeral(args({ keep: true }), ok.deps)).exitCode).toBe(0);
-    expect(ok.calls).toEqual(["open ephemeral-test create=true", "setAllConfig", "up", "smoke http://app.test"]);
+    expect(ok.calls).toEqual([
+      "open ephemeral-test create=true",
+      "setAllConfig",
+      "up",
+      "preview",
+      "smoke http://app.test",
+    ]);
     expect(ok.lines.join("\n")).toMatch(/destroy --name ephemeral-test/);
 
     const failed = harness({ behave: { up: fail("boom") } });
