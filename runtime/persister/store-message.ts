@@ -52,10 +52,13 @@ export async function storeMessageOnce(
   lastSeqHint?: number,
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
-  const alreadyStored = async (): Promise<StoreResult | undefined> => {
+  // Found on the first look: a retry or resend, notified as the record says (a crash may have left it unsent).
+  // Found after losing a slot: an attempt running right now stored it since, and that attempt notifies.
+  const alreadyStored = async (attempt: number): Promise<StoreResult | undefined> => {
     const known = await findDedupe(db, dedupeKey, now);
     if (!known) return undefined;
-    return { message: await storedAt(db, inbound.conversationId, known.seq), fresh: false, notified: known.notified };
+    const message = await storedAt(db, inbound.conversationId, known.seq);
+    return { message, fresh: false, notified: attempt > 1 || known.notified };
   };
 
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
@@ -65,7 +68,7 @@ export async function storeMessageOnce(
     const latest = useHint ? undefined : await latestMessage(db, inbound.conversationId);
     const isOurs = latest?.senderId === inbound.senderId && latest.clientMessageId === inbound.clientMessageId;
     if (!isOurs) {
-      const known = await alreadyStored();
+      const known = await alreadyStored(attempt);
       if (known) return known;
     }
     const message: StoredMessage = isOurs

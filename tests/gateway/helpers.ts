@@ -11,6 +11,7 @@ import { env, tableNamesFor, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL, type ServerFr
 import type { LocalStack } from "../../runtime/local/stack";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createUser } from "../../runtime/store/users";
+import { timing } from "../support/timing";
 
 export interface HttpResult<T = any> {
   status: number;
@@ -139,7 +140,7 @@ export class Client {
     const origin = opts.origin === undefined ? baseUrl : opts.origin;
     const ws = new WebSocket(baseUrl.replace(/^http/, "ws") + "/ws", protocols, origin ? { origin } : {});
     const client = new Client(ws, opts.name ?? "client");
-    const ready = client.waitFor((f) => f.type === "ready", 10_000);
+    const ready = client.waitFor((f) => f.type === "ready", timing.ms(10_000));
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -153,7 +154,7 @@ export class Client {
     this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
-  waitFor(pred: (f: Frame) => boolean, timeoutMs = 10_000, what = "frame"): Promise<Frame> {
+  waitFor(pred: (f: Frame) => boolean, timeoutMs = timing.ms(10_000), what = "frame"): Promise<Frame> {
     const existing = this.frames.find(pred);
     if (existing) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
@@ -172,7 +173,7 @@ export class Client {
   }
 
   /** Waits for the next frame matching `pred` that arrives after this call. */
-  next(pred: (f: Frame) => boolean, timeoutMs = 10_000, what = "frame"): Promise<Frame> {
+  next(pred: (f: Frame) => boolean, timeoutMs = timing.ms(10_000), what = "frame"): Promise<Frame> {
     const seen = this.frames.length;
     return this.waitFor((f) => this.frames.indexOf(f) >= seen && pred(f), timeoutMs, what);
   }
@@ -181,7 +182,7 @@ export class Client {
     return this.frames.filter((f) => f.type === "message" && f.conversationId === conversationId);
   }
 
-  async waitForMessages(conversationId: string, count: number, timeoutMs = 20_000): Promise<Frame[]> {
+  async waitForMessages(conversationId: string, count: number, timeoutMs = timing.ms(20_000)): Promise<Frame[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.messages(conversationId).length < count) {
       if (Date.now() > deadline) {
@@ -192,7 +193,7 @@ export class Client {
     return this.messages(conversationId);
   }
 
-  closed(timeoutMs = 10_000): Promise<number> {
+  closed(timeoutMs = timing.ms(10_000)): Promise<number> {
     if (this.closeCode !== undefined) return Promise.resolve(this.closeCode);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: not closed within ${timeoutMs} ms`)), timeoutMs);
@@ -220,7 +221,10 @@ export class UpgradeRefused extends Error {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = timing.ms(10_000),
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -15,6 +15,7 @@ import { LocalSessions, type LocalSession, type MessageRef } from "../../runtime
 import { LoginThrottle } from "../../runtime/gateway/throttle";
 import { parseFrame, Session, TokenBucket } from "../../runtime/gateway/ws-session";
 import type { ConnectionItem } from "../../runtime/store/connections";
+import { timing } from "../support/timing";
 
 const silentLog = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLog } as never;
 
@@ -177,15 +178,17 @@ describe("resolveAdvertiseHost", () => {
   it("prefers the configured host, then the ECS task's private IP, then loopback", async () => {
     const uri = await metadata({ Containers: [{ Networks: [{ IPv4Addresses: ["10.0.3.7"] }] }] });
     expect(await resolveAdvertiseHost("gw.internal", { ECS_CONTAINER_METADATA_URI_V4: uri })).toBe("gw.internal");
-    expect(await resolveAdvertiseHost(undefined, { ECS_CONTAINER_METADATA_URI_V4: uri })).toBe("10.0.3.7");
+    expect(await resolveAdvertiseHost(undefined, { ECS_CONTAINER_METADATA_URI_V4: uri }, timing.ms(15_000))).toBe(
+      "10.0.3.7",
+    );
     expect(await resolveAdvertiseHost(undefined, {})).toBe("127.0.0.1");
   });
 
   it("fails loudly when the metadata has no address", async () => {
     const uri = await metadata({ Containers: [] });
-    await expect(resolveAdvertiseHost(undefined, { ECS_CONTAINER_METADATA_URI_V4: uri })).rejects.toThrow(
-      /IPv4Addresses/,
-    );
+    await expect(
+      resolveAdvertiseHost(undefined, { ECS_CONTAINER_METADATA_URI_V4: uri }, timing.ms(15_000)),
+    ).rejects.toThrow(/IPv4Addresses/);
   });
 });
 

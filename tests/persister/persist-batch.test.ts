@@ -345,3 +345,26 @@ test("a slow duplicate that loses its slot never leaves a hole, whatever the oth
   const seqs = (await notifications()).filter((n) => n.message.conversationId === c).map((n) => n.message.seq);
   expect(seqs.sort()).toEqual([1, 2, 3]);
 });
+
+test("a slow duplicate that finds its message stored by an attempt still running leaves the notification to it", async () => {
+  const c = await newConversation();
+  const tables = e.provisioned.tableNames;
+  const x = record(inbound(c, "x"), c);
+  const slow = gated(isPutTo(tables.messages));
+  const s = persistBatch(batch(x), deps(slow.ddb));
+  await slow.gates[0]!.reached;
+
+  // The runner stores x and y and sends their notifications, but has not yet marked them sent.
+  const isMarkNotified = (cmd: Command) =>
+    cmd.constructor.name === "UpdateCommand" && (cmd.input as { TableName?: string }).TableName === tables.dedupe;
+  const runner = gated(isMarkNotified);
+  const r = persistBatch(batch(x, record(inbound(c, "y"), c)), deps(runner.ddb));
+  await runner.gates[0]!.reached;
+  slow.gates[0]!.release();
+  expect((await s).batchItemFailures).toEqual([]);
+  runner.gates[0]!.release();
+  expect((await r).batchItemFailures).toEqual([]);
+
+  const seqs = (await notifications()).filter((n) => n.message.conversationId === c).map((n) => n.message.seq);
+  expect(seqs.sort()).toEqual([1, 2]);
+});

@@ -12,9 +12,6 @@ const root = path.resolve(__dirname, "../..");
 /** Commands the README names that no test runs as written, and why. Each must still be in the README. */
 const notRunHere: Record<string, string> = {
   "npm run bench": "the full benchmark takes minutes; `npm run bench -- --quick` runs in tests/bench/quick.test.ts",
-  "npm run test:chaos":
-    "every scenario on one long-lived stack; two scenarios crashed waiting for the runner after the DynamoDB " +
-    "outage in one run (open); the same scenarios run in npm test, each bounded on its own stack (tests/chaos)",
   "npm install --no-save amplify-dynamodb-simulator":
     "opt-in: it installs DynamoDB Local, under Amazon's own licence, which the project does not accept for its users",
 };

@@ -129,7 +129,15 @@ export async function stallsAfterFailure(
     // Warm: the first batches of a fresh process load and connect everything, which is not what is measured here.
     const [warm] = await createGroups(db, 1);
     for (let i = 0; i < 5; i++) await send(sqs, inboundUrl, inbound(warm!, `warm-${i}`));
-    await waitFor("the runner warmed up", async () => (await totalStored(db, [warm!])) === 5, waitLimitMs);
+    const faulty = runner;
+    await waitFor("the runner warmed up", async () => (await totalStored(db, [warm!])) === 5, waitLimitMs).catch(
+      (err: Error) => {
+        // What the runner said is the only clue to why it stored nothing (it has failed once, not reproduced).
+        throw new Error(
+          `${err.message}; the runner's last output:\n${faulty.output().split("\n").slice(-30).join("\n")}`,
+        );
+      },
+    );
     const busyStored = storedTimes(db, busy!);
 
     for (let round = 0; round < opts.rounds; round++) {
