@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { LB_HEALTH_PATH } from "../runtime/contracts";
 import { metricAlarm } from "./alerts";
 
 export interface MonitoredQueue {
@@ -195,7 +196,7 @@ export class Monitoring extends pulumi.ComponentResource {
     metricAlarm(
       `${name}-no-healthy-gateways`,
       {
-        description: "No gateway task passes /healthz: the app is down.",
+        description: `No gateway task passes the load balancer health check (${LB_HEALTH_PATH}): the app is down.`,
         namespace: "AWS/ApplicationELB",
         metricName: "HealthyHostCount",
         dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix },

@@ -224,6 +224,8 @@ export function assumeRolePolicyDocument(service: string): string {
 
 /** Services whose actions read or write the program's data (messages, users, secrets, keys). */
 const DATA_SERVICES = "sqs|dynamodb|secretsmanager|ssm|kms|s3";
+/** Actions of those services that touch no data and support no resource-level permission: `*` is their only form. */
+const RESOURCELESS_ACTIONS = new Set(["secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"]);
 
 /**
  * Statements granting data actions (SQS, DynamoDB, Secrets Manager, SSM, KMS, S3) on a wildcard resource —
@@ -233,7 +235,7 @@ export function wildcardDataStatements(doc: PolicyDocument): PolicyStatement[] {
   return doc.Statement.filter(
     (s) =>
       s.Effect === "Allow" &&
-      s.Action.some((a) => a === "*" || new RegExp(`^(${DATA_SERVICES}):`).test(a)) &&
+      s.Action.some((a) => a === "*" || (new RegExp(`^(${DATA_SERVICES}):`).test(a) && !RESOURCELESS_ACTIONS.has(a))) &&
       s.Resource.some(
         (r) =>
           r === "*" ||

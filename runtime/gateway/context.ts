@@ -37,6 +37,11 @@ export interface GatewaySettings {
   readonly notifyWaitSeconds: number;
   readonly notifyReceivers: number;
   readonly peerTimeoutMs: number;
+  /**
+   * An invalidation is best effort and sent while a socket connects, so it waits at most this long (capped by
+   * peerTimeoutMs); a lost one is covered by the directory TTL and the new session's catch-up.
+   */
+  readonly invalidateTimeoutMs: number;
   readonly httpBodyLimitBytes: number;
   readonly internalBodyLimitBytes: number;
   readonly shutdownGraceMs: number;
@@ -66,6 +71,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     notifyWaitSeconds: 3,
     notifyReceivers: 2,
     peerTimeoutMs: 2_000,
+    invalidateTimeoutMs: 500,
     httpBodyLimitBytes: 16 * 1024,
     internalBodyLimitBytes: 8 * 1024 * 1024,
     shutdownGraceMs: 5_000,

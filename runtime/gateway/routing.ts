@@ -197,7 +197,11 @@ export class Router {
     const body = JSON.stringify({ userIds: what.userIds ?? [], contacts: what.contacts ?? [] });
     await Promise.all(
       peerUrls.map((url) =>
-        this.postToPeer(url + internalPaths.invalidate, body, Math.min(500, this.ctx.settings.peerTimeoutMs))
+        this.postToPeer(
+          url + internalPaths.invalidate,
+          body,
+          Math.min(this.ctx.settings.invalidateTimeoutMs, this.ctx.settings.peerTimeoutMs),
+        )
           .then((r) => r.body?.cancel())
           .catch(() => undefined),
       ),

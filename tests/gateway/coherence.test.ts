@@ -96,10 +96,13 @@ describe("a peer's cached empty connection list for a user who just connected", 
   it("is invalidated on a gateway that started after the connecting gateway last read the registry", async () => {
     // Timing-free: the router's cache entry never expires during the test and Bob's gateway never catches up
     // from the table, so the invalidation on connect is the only way seq 2 can reach Bob at all.
+    // The invalidation must not time out either: on a loaded machine the peer can take longer than 500 ms.
     const bobsHome = await startRouter("gw-home-nocatchup", {
       notifyReceivers: 0,
       reaperMs: 600_000,
       catchUpMarginMs: 600_000,
+      peerTimeoutMs: timing.ms(30_000),
+      invalidateTimeoutMs: timing.ms(30_000),
     });
     const router = await startRouter("gw-late", { directoryTtlMs: 600_000 });
     const alice = await signup(router.url, "alice");

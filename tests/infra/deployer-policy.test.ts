@@ -12,12 +12,14 @@ import { ephemeralConfig } from "../../scripts/ephemeral/config";
 import { loadProgram, REGION, type Recorded } from "./mocks";
 import { allowingStatements, allows, parsePolicy, wildcardMatch, type Policy } from "./support/iam-policy";
 import { invokeActions, resourceActions, type TypeActions } from "./support/resource-actions";
+import { timing } from "../support/timing";
 
 // js-yaml arrives with eslint (no types of its own); only `load` is used.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { load } = require("js-yaml") as { load(text: string): unknown };
 
-jest.setTimeout(120_000);
+// Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
+jest.setTimeout(timing.ms(300_000));
 
 const root = path.join(__dirname, "../..");
 const policy: Policy = parsePolicy(JSON.parse(readFileSync(path.join(root, "docs/deployer-policy.json"), "utf8")));

@@ -31,8 +31,10 @@ import {
 import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
 import { loadProgram, type LoadedProgram } from "./mocks";
+import { timing } from "../support/timing";
 
-jest.setTimeout(120_000);
+// Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
+jest.setTimeout(timing.ms(300_000));
 
 const PREFIX = "parley-test";
 const root = path.resolve(__dirname, "../..");

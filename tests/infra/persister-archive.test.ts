@@ -26,8 +26,10 @@ import { startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
 import { createConversation } from "../../runtime/store/conversations";
 import { loadProgram } from "./mocks";
+import { timing } from "../support/timing";
 
-jest.setTimeout(120_000);
+// Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
+jest.setTimeout(timing.ms(300_000));
 
 const run = promisify(execFile);
 const PREFIX = "parley-test";

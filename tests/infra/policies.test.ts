@@ -221,6 +221,9 @@ describe("IAM policy documents", () => {
     expect(wildcardDataStatements(doc(["*"], ["*"]))).toHaveLength(1);
     expect(wildcardDataStatements(doc([arn("t")]))).toEqual([]);
     expect(wildcardDataStatements(doc(["*"], ["logs:CreateLogGroup"]))).toEqual([]);
+    // No resource-level permission exists for it, and it reads no data.
+    expect(wildcardDataStatements(doc(["*"], ["secretsmanager:GetRandomPassword"]))).toEqual([]);
+    expect(wildcardDataStatements(doc(["*"], ["secretsmanager:GetSecretValue"]))).toHaveLength(1);
     expect(wildcardDataStatements(persister)).toEqual([]);
     expect(wildcardDataStatements(gateway)).toEqual([]);
   });

@@ -19,8 +19,10 @@ import {
 import { createTableInput } from "../../runtime/local/provision";
 import { isSupportedNodeRuntime, wildcardDataStatements, type PolicyDocument } from "../../components/policies";
 import { loadProgram, promiseOf, ACCOUNT, REGION, type LoadedProgram, type Recorded } from "./mocks";
+import { timing } from "../support/timing";
 
-jest.setTimeout(60_000);
+// Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
+jest.setTimeout(timing.ms(300_000));
 
 const PREFIX = "parley-test";
 const arnOfQueue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;

@@ -10,8 +10,10 @@ import { checkedTypes, policies } from "../../policy/rules";
 import throwawayStack from "../../policy/throwaway-stack.json";
 import { loadProgram, ACCOUNT, REGION, type LoadedProgram } from "../infra/mocks";
 import { violations } from "./support";
+import { timing } from "../support/timing";
 
-jest.setTimeout(60_000);
+// Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
+jest.setTimeout(timing.ms(300_000));
 
 // js-yaml arrives with eslint (no types of its own); only `load` is used, as in tests/infra/config.test.ts.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -51,6 +51,8 @@ export const resourceActions: Record<string, TypeActions> = {
   "parley:gateway:GatewayService": { actions: [] },
   "parley:monitoring:Alerts": { actions: [] },
   "parley:monitoring:Monitoring": { actions: [] },
+  "parley:network:Network": { actions: [] },
+  "parley:network:VpcEndpoints": { actions: [] },
 
   // ---- SQS
   "aws:sqs/queue:Queue": {
@@ -510,4 +512,5 @@ export const invokeActions: Record<string, readonly string[]> = {
   "aws:secretsmanager/getRandomPassword:getRandomPassword": ["secretsmanager:GetRandomPassword"],
   "aws:index/getCallerIdentity:getCallerIdentity": [],
   "aws:ec2/getAvailabilityZones:getAvailabilityZones": ["ec2:DescribeAvailabilityZones"],
+  "aws:ec2/getRouteTables:getRouteTables": ["ec2:DescribeRouteTables"],
 };
