@@ -298,7 +298,10 @@ describe("HTTP API", () => {
     expect((await api(base, "GET", "/api/nope", undefined, u.token)).status).toBe(404);
     const health = await api(base, "GET", "/healthz");
     // The launcher's per-launch nonce: how it tells its own gateway from another process on the port.
-    expect(health).toEqual({ status: 200, body: { ok: true, gatewayId: "gw-1", nonce: expect.any(String) } });
+    expect(health).toEqual({
+      status: 200,
+      body: { ok: true, draining: false, gatewayId: "gw-1", nonce: expect.any(String) },
+    });
   });
 
   it("searches users by prefix and lists conversations newest first with previews", async () => {
@@ -407,7 +410,7 @@ describe("the gateway process (main.ts)", () => {
     expect(listening.internalUrl).toBe(`http://127.0.0.1:${listening.internalPort}`);
     expect(listening.gatewayId).toMatch(/^gw-[0-9a-f]{12}$/);
     const health = await api(`http://127.0.0.1:${listening.port}`, "GET", "/healthz");
-    expect(health.body).toEqual({ ok: true, gatewayId: listening.gatewayId });
+    expect(health.body).toEqual({ ok: true, draining: false, gatewayId: listening.gatewayId });
     const internal = await fetch(`http://127.0.0.1:${listening.internalPort}/internal/deliver`, { method: "POST" });
     expect(internal.status).toBe(401); // no shared secret
     const exited = once(gw.child, "exit");
