@@ -2,7 +2,7 @@
  * The edges of the protocol against one real gateway process: upgrade refusals, malformed and oversize frames,
  * non-members, rate limits, the connection cap, token expiry, HTTP validation and auth, static hosting, logs.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -370,6 +370,12 @@ describe("static web client and logs", () => {
 });
 
 describe("the gateway process (main.ts)", () => {
+  // A test that fails before its SIGTERM must not leave its gateway running past the suite.
+  const spawned: ChildProcess[] = [];
+  afterEach(() => {
+    for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  });
+
   function spawnGateway(extraEnv: Record<string, string>, dropVars: string[] = []) {
     const envVars: Record<string, string | undefined> = {
       ...process.env,
@@ -383,6 +389,7 @@ describe("the gateway process (main.ts)", () => {
       env: envVars as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    spawned.push(child);
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
