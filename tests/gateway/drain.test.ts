@@ -5,32 +5,22 @@
  * get 1001 with reconnect advice, spread over the drain window, before the (simulated) delay ends; upgrades are
  * refused and /healthz says draining meanwhile; SIGTERM closes whatever remains at once and the process exits 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import WebSocket from "ws";
 import {
   deregistrationDelaySeconds,
-  env,
   GOING_AWAY_REASON,
   LB_HEALTH_PATH,
   WS_AUTH_PROTOCOL_PREFIX,
   WS_PROTOCOL,
   type DrainTiming,
 } from "../../runtime/contracts";
-import type { GatewaySettings } from "../../runtime/gateway/context";
-import { freePort } from "../../runtime/local/emulators";
-import { repoRoot } from "../../runtime/local/processes";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { timing, waitUntil } from "../support/timing";
 import { Client, signup, type TestUser } from "./helpers";
+import { startTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(timing.ms(120_000));
-
-interface TestGateway {
-  readonly url: string;
-  readonly child: ChildProcess;
-  output: string;
-}
 
 let stack: LocalStack;
 const gateways: TestGateway[] = [];
@@ -39,41 +29,8 @@ const checkers: { stop(): number }[] = [];
 let users: TestUser[];
 
 async function startGateway(id: string, drain: DrainTiming): Promise<TestGateway> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const settings: Partial<GatewaySettings> = { drain };
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "tests/gateway/support/gateway-with-settings.ts", JSON.stringify(settings)],
-    {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        NODE_NO_WARNINGS: "1",
-        ...stack.gatewayBaseEnv,
-        [env.port]: String(port),
-        [env.internalPort]: "0",
-        [env.gatewayId]: id,
-        [env.allowedOrigins]: url,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const g: TestGateway = { url, child, output: "" };
-  const keep = (d: Buffer) => (g.output = (g.output + d.toString()).slice(-20_000));
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  const g = await startTestGateway(stack, id, { settings: { drain } });
   gateways.push(g);
-  await waitUntil(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
-      return fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    { timeoutMs: timing.ms(30_000), what: `${id} healthy` },
-  );
   return g;
 }
 

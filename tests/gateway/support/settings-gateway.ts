@@ -9,6 +9,7 @@ import type { GatewaySettings } from "../../../runtime/gateway/context";
 import { freePort } from "../../../runtime/local/emulators";
 import { repoRoot } from "../../../runtime/local/processes";
 import type { LocalStack } from "../../../runtime/local/stack";
+import { timing } from "../../support/timing";
 import { eventually } from "../helpers";
 
 export interface TestGateway {
@@ -60,7 +61,7 @@ export async function startTestGateway(stack: LocalStack, id: string, opts: Test
         (r) => r.ok,
         () => false,
       );
-    }, 30_000);
+    }, timing.ms(30_000));
   } catch (err) {
     child.kill("SIGKILL");
     throw err;
