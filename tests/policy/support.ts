@@ -58,7 +58,8 @@ const notApplicable = (reason?: string): never => {
   throw new NotApplicable(reason);
 };
 
-function resourceArgs(r: AnalyzedResource, getConfig: () => object): ResourceValidationArgs {
+/** What @pulumi/policy gives both a resource rule and a stack rule about one resource. */
+function described(r: AnalyzedResource) {
   const props = unknownCheckingProxy(r.inputs);
   return {
     type: r.type,
@@ -66,29 +67,24 @@ function resourceArgs(r: AnalyzedResource, getConfig: () => object): ResourceVal
     urn: urnOf(r),
     name: r.name,
     opts: optionsOf(r),
+    isType: (cls: Parameters<ResourceValidationArgs["isType"]>[0]) => typeOf(cls) === r.type,
+    asType: (cls: Parameters<ResourceValidationArgs["isType"]>[0]) =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      typeOf(cls) === r.type ? (props as any) : undefined,
+  };
+}
+
+function resourceArgs(r: AnalyzedResource, getConfig: () => object): ResourceValidationArgs {
+  return {
+    ...described(r),
     stackTags: new Map(),
-    isType: (cls) => typeOf(cls) === r.type,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    asType: (cls) => (typeOf(cls) === r.type ? (props as any) : undefined),
     getConfig: getConfig as ResourceValidationArgs["getConfig"],
     notApplicable,
   };
 }
 
 function stackResource(r: AnalyzedResource): PolicyResource {
-  const props = unknownCheckingProxy(r.inputs);
-  return {
-    type: r.type,
-    props,
-    urn: urnOf(r),
-    name: r.name,
-    opts: optionsOf(r),
-    dependencies: [],
-    propertyDependencies: {},
-    isType: (cls) => typeOf(cls) === r.type,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    asType: (cls) => (typeOf(cls) === r.type ? (props as any) : undefined),
-  };
+  return { ...described(r), dependencies: [], propertyDependencies: {} };
 }
 
 /** Every violation the policies report for these resources, each as `<policy>: <message>`. */
