@@ -5,15 +5,11 @@
  * moves them to the DLQ after maxReceiveCount — exactly as in AWS. Like Lambda's mapping, this source never
  * touches a failed record itself: the handler shortens their visibility on the queue before it returns (retry
  * backoff, poison burnt towards the DLQ: runtime/persister/retry.ts), and the queue honours it here as in AWS.
- * So the backoff is one piece of logic, the handler's, wherever it runs.
+ * So the backoff is one piece of logic, the handler's, wherever it runs. The receive loop itself is the shared
+ * queue-consumer lifecycle (runtime/aws/queue-consumer.ts).
  */
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { QueueConsumer } from "../aws/queue-consumer";
 import { MAX_PERSISTER_BATCH } from "../contracts";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../persister/sqs-event";
 
@@ -52,9 +48,7 @@ export function toLambdaRecord(m: Message, queueArn: string, region: string): Sq
 
 export class SqsEventSource {
   private readonly opts: Required<Omit<EventSourceOptions, "onError">> & Pick<EventSourceOptions, "onError">;
-  private readonly abort = new AbortController();
-  private workers: Promise<void>[] = [];
-  private queueArn = "";
+  private consumer?: QueueConsumer;
 
   constructor(options: EventSourceOptions) {
     this.opts = { ...defaults, ...options };
@@ -64,70 +58,29 @@ export class SqsEventSource {
   }
 
   async start(): Promise<void> {
-    const attrs = await this.opts.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.opts.queueUrl, AttributeNames: ["QueueArn"] }),
-    );
-    this.queueArn = attrs.Attributes?.QueueArn ?? this.opts.queueUrl;
-    this.workers = Array.from({ length: this.opts.concurrency }, () => this.poll());
+    const { sqs, queueUrl, region, handler, onError } = this.opts;
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+    const queueArn = attrs.Attributes?.QueueArn ?? queueUrl;
+    this.consumer = new QueueConsumer({
+      sqs,
+      queueUrl,
+      receivers: this.opts.concurrency,
+      maxMessages: this.opts.batchSize,
+      waitTimeSeconds: this.opts.waitTimeSeconds,
+      attributeNames: ["All"],
+      handle: async (messages) => {
+        const records = messages.map((m) => toLambdaRecord(m, queueArn, region));
+        // A thrown handler fails the whole batch, as in Lambda.
+        const failed = new Set((await handler({ Records: records })).batchItemFailures.map((f) => f.itemIdentifier));
+        return messages.filter((m) => !failed.has(m.MessageId!));
+      },
+      onError: (err, phase) => onError?.(err, phase === "handle" ? "handler" : phase),
+    });
+    this.consumer.start();
   }
 
   /** Stops receiving, lets batches in flight finish (their deletes included). */
   async stop(): Promise<void> {
-    this.abort.abort();
-    await Promise.all(this.workers);
-  }
-
-  private async poll(): Promise<void> {
-    let backoffMs = 50;
-    while (!this.abort.signal.aborted) {
-      let messages: Message[];
-      try {
-        const out = await this.opts.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.opts.queueUrl,
-            MaxNumberOfMessages: this.opts.batchSize,
-            WaitTimeSeconds: this.opts.waitTimeSeconds,
-            MessageSystemAttributeNames: ["All"],
-          }),
-          { abortSignal: this.abort.signal },
-        );
-        messages = out.Messages ?? [];
-        backoffMs = 50;
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.opts.onError?.(err, "receive");
-        await new Promise((r) => setTimeout(r, backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 2_000);
-        continue;
-      }
-      if (messages.length) await this.deliver(messages);
-    }
-  }
-
-  private async deliver(messages: Message[]): Promise<void> {
-    const records = messages.map((m) => toLambdaRecord(m, this.queueArn, this.opts.region));
-    let failed: Set<string>;
-    try {
-      const res = await this.opts.handler({ Records: records });
-      failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch (err) {
-      // A thrown handler fails the whole batch, as in Lambda.
-      this.opts.onError?.(err, "handler");
-      return;
-    }
-    const done = records.filter((r) => !failed.has(r.messageId));
-    if (!done.length) return;
-    try {
-      const out = await this.opts.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.opts.queueUrl,
-          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-        }),
-      );
-      if (out.Failed?.length) this.opts.onError?.(new Error(JSON.stringify(out.Failed)), "delete");
-    } catch (err) {
-      // Undeleted records come back after the visibility timeout; the persister's dedupe absorbs them.
-      this.opts.onError?.(err, "delete");
-    }
+    await this.consumer?.stop();
   }
 }

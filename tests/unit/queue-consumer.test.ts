@@ -1,0 +1,160 @@
+/**
+ * The queue-consumer lifecycle (runtime/aws/queue-consumer.ts) against a scripted SQS client: what is deleted,
+ * how failures back off, and how `stop()` treats a long poll in flight.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { backoffMs, QueueConsumer, type QueueConsumerOptions } from "../../runtime/aws/queue-consumer";
+import { setTimeout as delay } from "node:timers/promises";
+import { sleep } from "../support/timing";
+
+type Receive = (signal: AbortSignal | undefined) => Promise<{ Messages?: Message[] }>;
+
+/** An SQS client whose receives follow `script` (then wait, abortably, like an empty long poll). */
+function scriptedSqs(script: Receive[]) {
+  const deleted: string[][] = [];
+  const receives: number[] = [];
+  const client = {
+    async send(cmd: unknown, opts?: { abortSignal?: AbortSignal }) {
+      if (cmd instanceof ReceiveMessageCommand) {
+        receives.push(Date.now());
+        const next = script.shift();
+        if (next) return next(opts?.abortSignal);
+        return longPoll(cmd.input.WaitTimeSeconds! * 1000, [])(opts?.abortSignal);
+      }
+      if (cmd instanceof DeleteMessageBatchCommand) {
+        deleted.push(cmd.input.Entries!.map((e) => e.ReceiptHandle!));
+        return {};
+      }
+      throw new Error(`unexpected command ${String(cmd)}`);
+    },
+  };
+  return { sqs: client as unknown as SQSClient, deleted, receives };
+}
+
+/** A receive that answers after `ms`, or rejects as the SDK does when its abort signal fires. */
+function longPoll(ms: number, messages: Message[]): Receive {
+  return (signal) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ Messages: messages }), ms);
+      signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(Object.assign(new Error("aborted"), { name: "AbortError" }));
+      });
+    });
+}
+
+const msg = (id: string): Message => ({ MessageId: id, ReceiptHandle: `rh-${id}`, Body: id });
+const failing: Receive = () => Promise.reject(new Error("connection reset"));
+
+function consumer(sqs: SQSClient, overrides: Partial<QueueConsumerOptions> = {}) {
+  const errors: string[] = [];
+  const c = new QueueConsumer({
+    sqs,
+    queueUrl: "q",
+    receivers: 1,
+    maxMessages: 10,
+    waitTimeSeconds: 1,
+    handle: async (m) => m,
+    onError: (err, phase) => errors.push(`${phase}: ${(err as Error).message}`),
+    ...overrides,
+  });
+  return { c, errors };
+}
+
+test("deletes exactly the messages the handler returns, in one batch", async () => {
+  const { sqs, deleted } = scriptedSqs([longPoll(0, [msg("a"), msg("b"), msg("c")])]);
+  const { c } = consumer(sqs, { handle: async (m) => m.filter((x) => x.MessageId !== "b") });
+  c.start();
+  await sleep(100);
+  await c.stop();
+  expect(deleted).toEqual([["rh-a", "rh-c"]]);
+});
+
+/** Records each backoff the consumer asks for, and waits only 1 ms. */
+function recordedPauses() {
+  const pauses: number[] = [];
+  return { pauses, sleep: async (ms: number) => void pauses.push(ms) };
+}
+
+test("a handler that throws deletes nothing and backs off before the next receive", async () => {
+  const { sqs, deleted } = scriptedSqs([longPoll(0, [msg("a")]), longPoll(0, [msg("a")])]);
+  const { pauses, sleep: recorded } = recordedPauses();
+  let calls = 0;
+  const { c, errors } = consumer(sqs, {
+    sleep: recorded,
+    handle: async (m) => {
+      if (++calls === 1) throw new Error("poison");
+      return m;
+    },
+  });
+  c.start();
+  await sleep(200);
+  await c.stop();
+  expect(errors).toEqual(["handle: poison"]);
+  expect(deleted).toEqual([["rh-a"]]);
+  expect(pauses).toEqual([50]);
+});
+
+test("failed receives back off exponentially up to 2 s, and a success resets the backoff", async () => {
+  expect([1, 2, 3, 4, 5, 6, 7, 12].map(backoffMs)).toEqual([50, 100, 200, 400, 800, 1600, 2000, 2000]);
+  const { sqs } = scriptedSqs([failing, failing, failing, longPoll(0, []), failing, failing, longPoll(0, [])]);
+  const { pauses, sleep: recorded } = recordedPauses();
+  const { c, errors } = consumer(sqs, { sleep: recorded });
+  c.start();
+  await sleep(200);
+  await c.stop();
+  expect(errors).toEqual(Array(5).fill("receive: connection reset"));
+  expect(pauses).toEqual([50, 100, 200, 50, 100]);
+});
+
+test("stop lets a long poll in flight finish and handles and deletes what it brought", async () => {
+  const { sqs, deleted, receives } = scriptedSqs([longPoll(400, [msg("late")])]);
+  const handled: string[] = [];
+  const { c } = consumer(sqs, {
+    handle: async (m) => {
+      handled.push(...m.map((x) => x.MessageId!));
+      return m;
+    },
+  });
+  c.start();
+  await sleep(50);
+  const t0 = Date.now();
+  await c.stop();
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  expect(handled).toEqual(["late"]);
+  expect(deleted).toEqual([["rh-late"]]);
+  expect(receives).toHaveLength(1);
+});
+
+test("stop aborts a receive that outlasts waitTimeSeconds plus the grace, without reporting an error", async () => {
+  const { sqs, deleted } = scriptedSqs([longPoll(60_000, [msg("never")])]);
+  const { c, errors } = consumer(sqs, { waitTimeSeconds: 0, stopGraceMs: 200 });
+  c.start();
+  const t0 = Date.now();
+  await c.stop();
+  const took = Date.now() - t0;
+  expect(took).toBeGreaterThanOrEqual(190);
+  expect(took).toBeLessThan(5_000);
+  expect(errors).toEqual([]);
+  expect(deleted).toEqual([]);
+});
+
+test("stop cuts a backoff short", async () => {
+  const { sqs, receives } = scriptedSqs([failing]);
+  // Every backoff lasts a minute unless its signal aborts it.
+  const minute = (_ms: number, signal: AbortSignal) => delay(60_000, undefined, { signal }).catch(() => undefined);
+  const { c } = consumer(sqs, { sleep: minute });
+  c.start();
+  await sleep(100);
+  const t0 = Date.now();
+  await c.stop();
+  expect(Date.now() - t0).toBeLessThan(10_000);
+  expect(receives).toHaveLength(1);
+});
+
+test("refuses receivers below 1 and batches outside 1..10", () => {
+  const { sqs } = scriptedSqs([]);
+  expect(() => consumer(sqs, { receivers: 0 })).toThrow("receivers must be ≥ 1, got 0");
+  expect(() => consumer(sqs, { maxMessages: 11 })).toThrow("maxMessages must be between 1 and 10, got 11");
+  expect(() => consumer(sqs, { maxMessages: 0 })).toThrow("maxMessages must be between 1 and 10, got 0");
+});
