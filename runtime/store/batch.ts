@@ -53,20 +53,36 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * The one retry policy for batch calls: `call` does one request for `pending` and returns what DynamoDB left
+ * unprocessed; that is sent again after a backoff, up to BATCH_ATTEMPTS calls, and an error names what is left.
+ */
+async function untilProcessed<T>(
+  pending: T[],
+  call: (pending: T[]) => Promise<T[] | undefined>,
+  leftOver: (count: number) => string,
+): Promise<void> {
+  let rest: T[] | undefined = pending;
+  for (let attempt = 0; rest?.length && attempt < BATCH_ATTEMPTS; attempt++) {
+    if (attempt) await backoff(attempt);
+    rest = await call(rest);
+  }
+  if (rest?.length) throw new Error(leftOver(rest.length));
+}
+
+type WriteRequests = NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string];
+
 /** Deletes every key of `table` (duplicates dropped), 25 per call, retrying unprocessed deletes. */
 export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string, keys: readonly Key[]): Promise<void> {
   for (const chunk of chunks(uniqueKeys(keys), BATCH_WRITE_MAX)) {
-    let requests: NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string] | undefined = chunk.map((Key) => ({
-      DeleteRequest: { Key },
-    }));
-    for (let attempt = 0; requests?.length && attempt < BATCH_ATTEMPTS; attempt++) {
-      if (attempt) await backoff(attempt);
-      const out: BatchWriteCommandOutput = await ddb.send(
-        new BatchWriteCommand({ RequestItems: { [table]: requests } }),
-      );
-      requests = out.UnprocessedItems?.[table];
-    }
-    if (requests?.length) throw new Error(`BatchWrite left ${requests.length} deletes in ${table} unprocessed`);
+    await untilProcessed<WriteRequests[number]>(
+      chunk.map((Key) => ({ DeleteRequest: { Key } })),
+      async (requests) => {
+        const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        return out.UnprocessedItems?.[table];
+      },
+      (n) => `BatchWrite left ${n} deletes in ${table} unprocessed`,
+    );
   }
 }
 
@@ -79,16 +95,17 @@ export async function batchGetAll<T>(
 ): Promise<T[]> {
   const found: T[] = [];
   for (const chunk of chunks(uniqueKeys(keys), BATCH_GET_MAX)) {
-    let pending: Key[] | undefined = chunk;
-    for (let attempt = 0; pending?.length && attempt < BATCH_ATTEMPTS; attempt++) {
-      if (attempt) await backoff(attempt);
-      const out: BatchGetCommandOutput = await ddb.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }),
-      );
-      found.push(...((out.Responses?.[table] ?? []) as T[]));
-      pending = out.UnprocessedKeys?.[table]?.Keys;
-    }
-    if (pending?.length) throw new Error(`BatchGet left ${pending.length} keys of ${table} unprocessed`);
+    await untilProcessed(
+      chunk,
+      async (pending) => {
+        const out: BatchGetCommandOutput = await ddb.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }),
+        );
+        found.push(...((out.Responses?.[table] ?? []) as T[]));
+        return out.UnprocessedKeys?.[table]?.Keys;
+      },
+      (n) => `BatchGet left ${n} keys of ${table} unprocessed`,
+    );
   }
   return found;
 }
