@@ -22,6 +22,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { setTimeout as delay } from "node:timers/promises";
+import { SQS_BATCH_MAX } from "./batches";
 
 export type ConsumerPhase = "receive" | "handle" | "delete";
 
@@ -43,8 +44,6 @@ export interface QueueConsumerOptions {
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** SQS's cap on MaxNumberOfMessages and on DeleteMessageBatch entries. */
-export const SQS_BATCH_MAX = 10;
 export const BACKOFF_MIN_MS = 50;
 export const BACKOFF_MAX_MS = 2_000;
 const DEFAULT_STOP_GRACE_MS = 1_500;

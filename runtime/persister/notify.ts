@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { inSqsBatches } from "../aws/batches";
 import { encodeQueueBody, type Notification } from "../contracts";
 
 export interface PendingNotification {
@@ -18,22 +19,18 @@ export async function publishNotifications(
   pending: readonly PendingNotification[],
 ): Promise<Set<string>> {
   const failed = new Set<string>();
-  const chunks: PendingNotification[][] = [];
-  for (let i = 0; i < pending.length; i += 10) chunks.push(pending.slice(i, i + 10));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      try {
-        const out = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: chunk.map((p, i) => ({ Id: String(i), MessageBody: encodeQueueBody(p.notification) })),
-          }),
-        );
-        for (const f of out.Failed ?? []) failed.add(chunk[Number(f.Id)]!.recordId);
-      } catch {
-        for (const p of chunk) failed.add(p.recordId);
-      }
-    }),
-  );
+  await inSqsBatches(pending, async (chunk) => {
+    try {
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((p, i) => ({ Id: String(i), MessageBody: encodeQueueBody(p.notification) })),
+        }),
+      );
+      for (const f of out.Failed ?? []) failed.add(chunk[Number(f.Id)]!.recordId);
+    } catch {
+      for (const p of chunk) failed.add(p.recordId);
+    }
+  });
   return failed;
 }

@@ -15,6 +15,7 @@
  * out the visibility timeout, as before.
  */
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { inSqsBatches } from "../aws/batches";
 import type { SqsRecord } from "./sqs-event";
 
 /** First retry delay; each further receive doubles it. */
@@ -82,34 +83,30 @@ export async function applyVisibilityChanges(
   changes: readonly VisibilityChange[],
   log: VisibilityLog,
 ): Promise<void> {
-  const chunks: VisibilityChange[][] = [];
-  for (let i = 0; i < changes.length; i += 10) chunks.push(changes.slice(i, i + 10));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      try {
-        const out = await sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: chunk.map((c, i) => ({
-              Id: String(i),
-              ReceiptHandle: c.record.receiptHandle,
-              VisibilityTimeout: c.seconds,
-            })),
-          }),
-        );
-        for (const f of out.Failed ?? []) {
-          const c = chunk[Number(f.Id)];
-          log.warn(
-            { messageId: c?.record.messageId, visibilitySeconds: c?.seconds, code: f.Code, reason: f.Message },
-            "could not shorten a failed record's visibility; it returns after the visibility timeout",
-          );
-        }
-      } catch (err) {
+  await inSqsBatches(changes, async (chunk) => {
+    try {
+      const out = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: chunk.map((c, i) => ({
+            Id: String(i),
+            ReceiptHandle: c.record.receiptHandle,
+            VisibilityTimeout: c.seconds,
+          })),
+        }),
+      );
+      for (const f of out.Failed ?? []) {
+        const c = chunk[Number(f.Id)];
         log.warn(
-          { messageIds: chunk.map((c) => c.record.messageId), reason: String(err) },
-          "could not shorten failed records' visibility; they return after the visibility timeout",
+          { messageId: c?.record.messageId, visibilitySeconds: c?.seconds, code: f.Code, reason: f.Message },
+          "could not shorten a failed record's visibility; it returns after the visibility timeout",
         );
       }
-    }),
-  );
+    } catch (err) {
+      log.warn(
+        { messageIds: chunk.map((c) => c.record.messageId), reason: String(err) },
+        "could not shorten failed records' visibility; they return after the visibility timeout",
+      );
+    }
+  });
 }

@@ -13,6 +13,7 @@ import {
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
+import { chunks } from "../aws/batches";
 import type { Key } from "./paging";
 
 /** AWS limits per call. */
@@ -45,12 +46,6 @@ export function uniqueKeys<K extends Key>(keys: readonly K[]): K[] {
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(1_000, 20 * 2 ** attempt);
   return new Promise((r) => setTimeout(r, ceiling / 2 + (Math.random() * ceiling) / 2));
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /**
