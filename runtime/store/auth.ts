@@ -4,7 +4,7 @@
  * every reader checks it too, because TTL deletes lazily (and dynalite never does).
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { epochSeconds, isConditionalCheckFailed, type Db } from "./db";
+import { epochSeconds, ifConditionHolds, type Db } from "./db";
 
 const expiry = (atMs: number): number => Math.ceil(atMs / 1000);
 
@@ -63,8 +63,8 @@ export async function recordLoginFailure(
   for (let attempt = 0; attempt < 3; attempt++) {
     let failures: number;
     let windowStart: number;
-    try {
-      const out = await db.ddb.send(
+    const counted = await ifConditionHolds(
+      db.ddb.send(
         new UpdateCommand({
           TableName: db.tables.auth,
           Key: { authKey },
@@ -74,16 +74,17 @@ export async function recordLoginFailure(
           ExpressionAttributeValues: { ":one": 1, ":now": now, ":exp": expiry(now + opts.windowMs), ":cutoff": cutoff },
           ReturnValues: "ALL_NEW",
         }),
-      );
-      const item = out.Attributes as LoginAttemptsItem;
+      ),
+    );
+    if (counted) {
+      const item = counted.Attributes as LoginAttemptsItem;
       failures = item.failures;
       windowStart = item.windowStart;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
+    } else {
       // The stored window has passed: start a new one, unless another gateway just did (then count in it) or
       // the key is still locked (a login raced the lock; it is refused anyway).
-      try {
-        await db.ddb.send(
+      const restarted = await ifConditionHolds(
+        db.ddb.send(
           new PutCommand({
             TableName: db.tables.auth,
             Item: { authKey, failures: 1, windowStart: now, expiresAt: expiry(now + opts.windowMs) },
@@ -91,13 +92,11 @@ export async function recordLoginFailure(
               "attribute_not_exists(authKey) OR (windowStart <= :cutoff AND (attribute_not_exists(lockedUntil) OR lockedUntil <= :now))",
             ExpressionAttributeValues: { ":cutoff": cutoff, ":now": now },
           }),
-        );
-        failures = 1;
-        windowStart = now;
-      } catch (putErr) {
-        if (!isConditionalCheckFailed(putErr)) throw putErr;
-        continue;
-      }
+        ),
+      );
+      if (!restarted) continue;
+      failures = 1;
+      windowStart = now;
     }
     if (failures >= opts.maxFailures) {
       const lockedUntil = now + opts.lockMs;

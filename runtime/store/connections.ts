@@ -6,7 +6,7 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
 import { batchDeleteAll, batchGetAll } from "./batch";
-import { epochSeconds, isConditionalCheckFailed, type Db } from "./db";
+import { epochSeconds, ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
 export interface ConnectionItem {
@@ -92,21 +92,16 @@ export async function touchConnection(
   lastSeen: number,
   expiresAt: number,
 ): Promise<boolean> {
-  try {
-    await db.ddb.send(
-      new UpdateCommand({
-        TableName: db.tables.connections,
-        Key: { connectionId },
-        UpdateExpression: "SET lastSeen = :l, expiresAt = :e",
-        ConditionExpression: "attribute_exists(connectionId)",
-        ExpressionAttributeValues: { ":l": lastSeen, ":e": expiresAt },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+  const update = db.ddb.send(
+    new UpdateCommand({
+      TableName: db.tables.connections,
+      Key: { connectionId },
+      UpdateExpression: "SET lastSeen = :l, expiresAt = :e",
+      ConditionExpression: "attribute_exists(connectionId)",
+      ExpressionAttributeValues: { ":l": lastSeen, ":e": expiresAt },
+    }),
+  );
+  return (await ifConditionHolds(update)) !== undefined;
 }
 
 /**
@@ -164,20 +159,15 @@ export async function listGateways(db: Db<"connections">): Promise<GatewayItem[]
  * whether this caller removed it.
  */
 export async function deleteGatewayIfExpired(db: Db<"connections">, gatewayId: string, now: number): Promise<boolean> {
-  try {
-    await db.ddb.send(
-      new DeleteCommand({
-        TableName: db.tables.connections,
-        Key: { connectionId: gatewayKey(gatewayId) },
-        ConditionExpression: "expiresAt <= :now",
-        ExpressionAttributeValues: { ":now": epochSeconds(now) },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+  const remove = db.ddb.send(
+    new DeleteCommand({
+      TableName: db.tables.connections,
+      Key: { connectionId: gatewayKey(gatewayId) },
+      ConditionExpression: "expiresAt <= :now",
+      ExpressionAttributeValues: { ":now": epochSeconds(now) },
+    }),
+  );
+  return (await ifConditionHolds(remove)) !== undefined;
 }
 
 export async function deleteGateway(db: Db<"connections">, gatewayId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
 import { batchGetAll } from "./batch";
-import { isConditionalCheckFailed, type Db } from "./db";
+import { ifConditionHolds, type Db } from "./db";
 import { putMembershipIfAbsent } from "./memberships";
 
 export type ConversationKind = "direct" | "group";
@@ -63,21 +63,15 @@ export async function createConversation(
   input: Omit<ConversationItem, "lastSeq">,
 ): Promise<{ conversation: ConversationItem; created: boolean }> {
   const item: ConversationItem = { ...input, lastSeq: 0 };
-  let conversation = item;
-  let created = true;
-  try {
-    await db.ddb.send(
-      new PutCommand({
-        TableName: db.tables.conversations,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(conversationId)",
-      }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-    created = false;
-    conversation = (await getConversation(db, input.conversationId, true))!;
-  }
+  const put = db.ddb.send(
+    new PutCommand({
+      TableName: db.tables.conversations,
+      Item: item,
+      ConditionExpression: "attribute_not_exists(conversationId)",
+    }),
+  );
+  const created = (await ifConditionHolds(put)) !== undefined;
+  const conversation = created ? item : (await getConversation(db, input.conversationId, true))!;
   await Promise.all(
     conversation.memberIds.map((userId) =>
       putMembershipIfAbsent(db, {
@@ -95,8 +89,8 @@ export async function createConversation(
  * arrive out of order). Returns the members, which the notification needs.
  */
 export async function recordStoredMessage(db: Db<"conversations">, message: StoredMessage): Promise<string[]> {
-  try {
-    const out = await db.ddb.send(
+  const out = await ifConditionHolds(
+    db.ddb.send(
       new UpdateCommand({
         TableName: db.tables.conversations,
         Key: { conversationId: message.conversationId },
@@ -110,12 +104,10 @@ export async function recordStoredMessage(db: Db<"conversations">, message: Stor
         },
         ReturnValues: "ALL_NEW",
       }),
-    );
-    return (out.Attributes as ConversationItem).memberIds;
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-    const existing = await getConversation(db, message.conversationId, true);
-    if (!existing) throw new Error(`conversation ${message.conversationId} does not exist`);
-    return existing.memberIds;
-  }
+    ),
+  );
+  if (out) return (out.Attributes as ConversationItem).memberIds;
+  const existing = await getConversation(db, message.conversationId, true);
+  if (!existing) throw new Error(`conversation ${message.conversationId} does not exist`);
+  return existing.memberIds;
 }

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { DEDUPE_TTL_SECONDS } from "../contracts";
-import { epochSeconds, isConditionalCheckFailed, type Db } from "./db";
+import { epochSeconds, ifConditionHolds, type Db } from "./db";
 
 interface DedupeItem {
   readonly dedupeKey: string;
@@ -46,20 +46,16 @@ export async function claimDedupe(
   seq: number,
   now: number,
 ): Promise<{ claimed: true } | { claimed: false; seq: number }> {
-  try {
-    await db.ddb.send(
-      new PutCommand({
-        TableName: db.tables.dedupe,
-        Item: { dedupeKey, seq, expiresAt: epochSeconds(now) + DEDUPE_TTL_SECONDS } satisfies DedupeItem,
-        ConditionExpression: "attribute_not_exists(dedupeKey) OR expiresAt <= :now",
-        ExpressionAttributeValues: { ":now": epochSeconds(now) },
-      }),
-    );
-    return { claimed: true };
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-    const existing = await findDedupe(db, dedupeKey, now);
-    if (existing === undefined) throw new Error(`dedupe record ${dedupeKey} vanished during claim`);
-    return { claimed: false, seq: existing.seq };
-  }
+  const put = db.ddb.send(
+    new PutCommand({
+      TableName: db.tables.dedupe,
+      Item: { dedupeKey, seq, expiresAt: epochSeconds(now) + DEDUPE_TTL_SECONDS } satisfies DedupeItem,
+      ConditionExpression: "attribute_not_exists(dedupeKey) OR expiresAt <= :now",
+      ExpressionAttributeValues: { ":now": epochSeconds(now) },
+    }),
+  );
+  if (await ifConditionHolds(put)) return { claimed: true };
+  const existing = await findDedupe(db, dedupeKey, now);
+  if (existing === undefined) throw new Error(`dedupe record ${dedupeKey} vanished during claim`);
+  return { claimed: false, seq: existing.seq };
 }

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { isConditionalCheckFailed, type Db } from "./db";
+import { ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
 export interface MembershipItem {
@@ -14,18 +14,16 @@ export async function putMembershipIfAbsent(
   db: Db<"memberships">,
   m: Omit<MembershipItem, "lastReadSeq">,
 ): Promise<void> {
-  try {
-    await db.ddb.send(
+  await ifConditionHolds(
+    db.ddb.send(
       new PutCommand({
         TableName: db.tables.memberships,
         Item: { ...m, lastReadSeq: 0 },
         // Never reset an existing reader's lastReadSeq.
         ConditionExpression: "attribute_not_exists(userId)",
       }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-  }
+    ),
+  );
 }
 
 export async function getMembership(
@@ -52,19 +50,14 @@ export async function advanceLastRead(
   conversationId: string,
   seq: number,
 ): Promise<boolean> {
-  try {
-    await db.ddb.send(
-      new UpdateCommand({
-        TableName: db.tables.memberships,
-        Key: { userId, conversationId },
-        UpdateExpression: "SET lastReadSeq = :seq",
-        ConditionExpression: "attribute_exists(userId) AND lastReadSeq < :seq",
-        ExpressionAttributeValues: { ":seq": seq },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+  const update = db.ddb.send(
+    new UpdateCommand({
+      TableName: db.tables.memberships,
+      Key: { userId, conversationId },
+      UpdateExpression: "SET lastReadSeq = :seq",
+      ConditionExpression: "attribute_exists(userId) AND lastReadSeq < :seq",
+      ExpressionAttributeValues: { ":seq": seq },
+    }),
+  );
+  return (await ifConditionHolds(update)) !== undefined;
 }

@@ -1,25 +1,16 @@
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
-import { isConditionalCheckFailed, type Db } from "./db";
+import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
 
 export const MAX_PAGE = 100;
 
 /** Writes `message` into its seq slot; false when the slot is already taken. */
 export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMessage): Promise<boolean> {
-  try {
-    await db.ddb.send(
-      new PutCommand({
-        TableName: db.tables.messages,
-        Item: message,
-        ConditionExpression: "attribute_not_exists(seq)",
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) return false;
-    throw err;
-  }
+  const put = db.ddb.send(
+    new PutCommand({ TableName: db.tables.messages, Item: message, ConditionExpression: "attribute_not_exists(seq)" }),
+  );
+  return (await ifConditionHolds(put)) !== undefined;
 }
 
 /** The highest-seq message, read consistently: the source of truth for the next seq. */
@@ -43,18 +34,16 @@ export async function deleteMessageIfOwned(
   db: Db<"messages">,
   message: Pick<StoredMessage, "conversationId" | "seq" | "senderId" | "clientMessageId">,
 ): Promise<void> {
-  try {
-    await db.ddb.send(
+  await ifConditionHolds(
+    db.ddb.send(
       new DeleteCommand({
         TableName: db.tables.messages,
         Key: { conversationId: message.conversationId, seq: message.seq },
         ConditionExpression: "senderId = :s AND clientMessageId = :m",
         ExpressionAttributeValues: { ":s": message.senderId, ":m": message.clientMessageId },
       }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-  }
+    ),
+  );
 }
 
 export interface PageQuery {

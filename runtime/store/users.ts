@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
-import { isConditionalCheckFailed, type Db } from "./db";
+import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
 
 export interface UserItem {
@@ -32,18 +32,10 @@ export class UserExistsError extends Error {
 
 export async function createUser(db: Db<"users">, user: Omit<UserItem, "directory" | "lastSeen">): Promise<UserItem> {
   const item: UserItem = { ...user, directory: directoryOf(user.userId) };
-  try {
-    await db.ddb.send(
-      new PutCommand({
-        TableName: db.tables.users,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(userId)",
-      }),
-    );
-  } catch (err) {
-    if (isConditionalCheckFailed(err)) throw new UserExistsError(user.userId);
-    throw err;
-  }
+  const put = db.ddb.send(
+    new PutCommand({ TableName: db.tables.users, Item: item, ConditionExpression: "attribute_not_exists(userId)" }),
+  );
+  if (!(await ifConditionHolds(put))) throw new UserExistsError(user.userId);
   return item;
 }
 
@@ -69,8 +61,8 @@ export async function searchUsers(db: Db<"users">, prefix: string, limit: number
 }
 
 export async function recordLastSeen(db: Db<"users">, userId: string, lastSeen: number): Promise<void> {
-  try {
-    await db.ddb.send(
+  await ifConditionHolds(
+    db.ddb.send(
       new UpdateCommand({
         TableName: db.tables.users,
         Key: { userId },
@@ -78,8 +70,6 @@ export async function recordLastSeen(db: Db<"users">, userId: string, lastSeen: 
         ConditionExpression: "attribute_exists(userId) AND (attribute_not_exists(lastSeen) OR lastSeen < :t)",
         ExpressionAttributeValues: { ":t": lastSeen },
       }),
-    );
-  } catch (err) {
-    if (!isConditionalCheckFailed(err)) throw err;
-  }
+    ),
+  );
 }
