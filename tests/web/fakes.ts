@@ -1,7 +1,7 @@
 import type { ServerFrame } from "../../runtime/contracts/frames";
 import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
 import { ApiError } from "../../web/src/state/api";
-import type { SocketLike } from "../../web/src/state/connection";
+import type { SocketLike } from "../../web/src/state/socket";
 import type { StoredMessage } from "../../web/src/state/messageList";
 
 /** A WebSocket stand-in the test drives: open, receive, close — like the browser, close() is not echoed at once. */

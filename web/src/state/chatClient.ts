@@ -13,14 +13,9 @@ import {
   type Session,
   type User,
 } from "./api";
-import {
-  Connection,
-  type ConnectionSnapshot,
-  type Cursor,
-  type SocketLike,
-  type Timers,
-  defaultTimers,
-} from "./connection";
+import { Connection, type ConnectionSnapshot, type Cursor } from "./connection";
+import type { SocketLike } from "./socket";
+import { defaultTimers, type Timers } from "./timers";
 import {
   addPending,
   emptyMessageList,
