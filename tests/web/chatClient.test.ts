@@ -1,11 +1,7 @@
 import { ChatClient } from "../../web/src/state/chatClient";
 import { unreadCount } from "../../web/src/state/unread";
 import { closeCodes } from "../../runtime/contracts/frames";
-import { CID, FakeApi, FakeSocket, msg, readyFrame, session, summary } from "./fakes";
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
+import { CID, FakeApi, FakeSocket, flush, msg, readyFrame, session, summary } from "./fakes";
 
 function setup(opts: { visible?: boolean } = {}) {
   const api = new FakeApi();
