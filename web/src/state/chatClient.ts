@@ -5,10 +5,10 @@
  * React only reads snapshots (useSyncExternalStore) and calls the methods. No React in here, so tests drive it
  * directly with a fake API and a fake socket.
  */
-import type { ClientFrame, ServerFrame } from "../../../runtime/contracts/frames";
+import type { ServerFrame } from "../../../runtime/contracts/frames";
 import { ApiError, type Api, type NewConversation, type Session, type User } from "./api";
 import { applySyncedCursors, mergeSummaries, noteStored } from "./chatList";
-import { Connection, type ConnectionSnapshot } from "./connection";
+import { Connection, type ConnectionSnapshot, type SendFrame } from "./connection";
 import { MessageHistory } from "./history";
 import { mergeStored, type StoredMessage } from "./messageList";
 import { Names } from "./names";
@@ -59,7 +59,7 @@ export class ChatClient {
     const now = options.now ?? Date.now;
     const isVisible = options.isVisible ?? (() => globalThis.document?.visibilityState !== "hidden");
     const store = new ChatStore(initialChatState(options.session.user));
-    const send = (frame: ClientFrame) => this.connection.send(frame);
+    const send: SendFrame = (frame) => this.connection.send(frame);
     this.store = store;
     this.api = options.api;
     this.names = new Names({ store, api: options.api });

@@ -53,6 +53,12 @@ export interface ConnectionOptions {
   handshakeTimeoutMs?: number;
 }
 
+/**
+ * `Connection.send` as the state modules are given it: true once the frame is on the socket, false when the
+ * socket cannot take it (not open, or not synced yet) — each module says what it does then.
+ */
+export type SendFrame = (frame: ClientFrame) => boolean;
+
 const OPEN = 1;
 
 export class Connection {

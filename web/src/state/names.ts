@@ -10,6 +10,9 @@ export interface NamesDeps {
   api: Pick<Api, "searchUsers">;
 }
 
+/** What a module that meets unknown members needs: ask for their names. */
+export type NameLookup = Pick<Names, "resolve">;
+
 export class Names {
   private readonly lookups = new Set<string>();
 

@@ -6,6 +6,7 @@
  */
 import type { ClientFrame } from "../../../runtime/contracts/frames";
 import { addPending, markAccepted, markFailed, markRetrying, type StoredMessage } from "./messageList";
+import type { SendFrame } from "./connection";
 import { changeList, type ChatStore } from "./store";
 import type { Timers } from "./timers";
 
@@ -21,7 +22,7 @@ export function newClientMessageId(): string {
 export interface OutboxDeps {
   store: ChatStore;
   /** Sends a frame if the socket can take it; false keeps the send pending until `flush`. */
-  send: (frame: ClientFrame) => boolean;
+  send: SendFrame;
   timers: Timers;
   now: () => number;
   newId: () => string;

@@ -3,17 +3,18 @@
  * per change), and `read` frames from the server move the user's own badge (another tab or device) or another
  * member's receipt. The seq rules are the pure parts in unread.ts.
  */
-import type { ClientFrame } from "../../../runtime/contracts/frames";
 import { readUpTo } from "./chatList";
+import type { SendFrame } from "./connection";
+import type { NameLookup } from "./names";
 import type { ChatStore } from "./store";
 import { applyReceipt, readToSend } from "./unread";
 
 export interface ReadReceiptsDeps {
   store: ChatStore;
   /** Sends a frame if the socket can take it; false: try again on the next change or connection. */
-  send: (frame: ClientFrame) => boolean;
+  send: SendFrame;
   /** Looks up the display name of a member whose receipt arrived. */
-  names: { resolve(userIds: readonly string[]): void };
+  names: NameLookup;
   isVisible: () => boolean;
 }
 

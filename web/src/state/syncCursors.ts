@@ -3,8 +3,7 @@
  * chat the client knows; a chat it learns about later (the list arrived after `ready`, or a chat was created) is
  * synced on its own, once per connection, so a message stored in between is not missed.
  */
-import type { ClientFrame } from "../../../runtime/contracts/frames";
-import type { Cursor } from "./connection";
+import type { Cursor, SendFrame } from "./connection";
 import { lastSeqOf } from "./messageList";
 import type { ChatStore } from "./store";
 
@@ -14,7 +13,7 @@ const MAX_SYNC_CURSORS = 500;
 export interface SyncCursorsDeps {
   store: ChatStore;
   /** Sends a frame if the socket can take it; false: the chats stay uncovered and are tried again. */
-  send: (frame: ClientFrame) => boolean;
+  send: SendFrame;
 }
 
 export class SyncCursors {

@@ -3,7 +3,8 @@
  * for a keystroke inside the window), and other members' `typing` frames show until they expire. The throttle
  * and the expiry rule are the pure parts in typing.ts.
  */
-import type { ClientFrame } from "../../../runtime/contracts/frames";
+import type { SendFrame } from "./connection";
+import type { NameLookup } from "./names";
 import type { ChatStore, StateChange } from "./store";
 import type { Timers } from "./timers";
 import { TYPING_SHOW_MS, TypingThrottle, type TypingMap } from "./typing";
@@ -16,9 +17,9 @@ const SWEEP_LATE_MS = 50;
 export interface TypingIndicatorsDeps {
   store: ChatStore;
   /** Sends a frame if the socket can take it (a typing frame that cannot go out is simply dropped). */
-  send: (frame: ClientFrame) => boolean;
+  send: SendFrame;
   /** Looks up the display name of a member seen typing. */
-  names: { resolve(userIds: readonly string[]): void };
+  names: NameLookup;
   timers: Timers;
   now: () => number;
 }
