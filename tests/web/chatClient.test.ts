@@ -1,11 +1,7 @@
-import { ChatClient, mergeSummary, sortConversations } from "../../web/src/state/chatClient";
+import { ChatClient } from "../../web/src/state/chatClient";
 import { unreadCount } from "../../web/src/state/unread";
 import { closeCodes } from "../../runtime/contracts/frames";
-import { CID, FakeApi, FakeSocket, msg, readyFrame, session, summary } from "./fakes";
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
+import { CID, FakeApi, FakeSocket, flush, msg, readyFrame, session, summary } from "./fakes";
 
 function setup(opts: { visible?: boolean } = {}) {
   const api = new FakeApi();
@@ -328,20 +324,5 @@ describe("chat client", () => {
     expect(t.ws().closedByClient).toBeDefined();
     jest.advanceTimersByTime(60_000);
     expect(t.sockets).toHaveLength(1);
-  });
-});
-
-describe("chat list helpers", () => {
-  it("sorts newest activity first, falling back to creation time", () => {
-    const a = summary({ conversationId: "d:a:b", lastMessageAt: 50 });
-    const b = summary({ conversationId: "d:a:c", lastMessageAt: undefined, createdAt: 70 });
-    const c = summary({ conversationId: "d:a:d", lastMessageAt: 90 });
-    expect(sortConversations([a, b, c]).map((x) => x.conversationId)).toEqual(["d:a:d", "d:a:c", "d:a:b"]);
-  });
-
-  it("merges a refetched summary without moving seqs backwards", () => {
-    const local = summary({ lastSeq: 9, lastReadSeq: 9, lastPreview: "newer" });
-    const remote = summary({ lastSeq: 7, lastReadSeq: 5, lastPreview: "older", title: "x" });
-    expect(mergeSummary(local, remote)).toMatchObject({ lastSeq: 9, lastReadSeq: 9, lastPreview: "newer", title: "x" });
   });
 });

@@ -1,13 +1,8 @@
 import fc from "fast-check";
 import { closeCodes } from "../../runtime/contracts/frames";
-import {
-  backoffDelay,
-  bannerOf,
-  Connection,
-  heartbeatPlan,
-  type ConnectionSnapshot,
-  type ConnectionStatus,
-} from "../../web/src/state/connection";
+import { bannerOf } from "../../web/src/state/banner";
+import { Connection, type ConnectionSnapshot, type ConnectionStatus } from "../../web/src/state/connection";
+import { backoffDelay, heartbeatPlan } from "../../web/src/state/reconnectPolicy";
 import { FakeSocket, readyFrame } from "./fakes";
 
 function setup(random = () => 0.5) {

@@ -1,8 +1,10 @@
-import type { ServerFrame } from "../../runtime/contracts/frames";
+import type { ClientFrame, ServerFrame } from "../../runtime/contracts/frames";
 import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
 import { ApiError } from "../../web/src/state/api";
-import type { SocketLike } from "../../web/src/state/connection";
+import type { SocketLike } from "../../web/src/state/socket";
+import type { ConnectionSnapshot } from "../../web/src/state/connection";
 import type { StoredMessage } from "../../web/src/state/messageList";
+import { ChatStore, initialChatState, type ChatState } from "../../web/src/state/store";
 
 /** A WebSocket stand-in the test drives: open, receive, close — like the browser, close() is not echoed at once. */
 export class FakeSocket implements SocketLike {
@@ -117,5 +119,31 @@ export class FakeApi implements Api {
   async presence(userIds: string[]): Promise<Presence[]> {
     this.calls.push("presence");
     return userIds.map((userId) => ({ userId, online: true, lastSeen: 5 }));
+  }
+}
+
+/** Lets pending promise chains (fake API calls and what follows them) run to the end. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+export const liveConnection: ConnectionSnapshot = { status: "live", attempt: 0, wasLive: true };
+
+/** A store for one state module's tests: Alice's initial state with the given parts. */
+export function storeWith(over: Partial<ChatState> = {}): ChatStore {
+  return new ChatStore({ ...initialChatState(session.user), ...over });
+}
+
+/** The `send` a state module is given: records frames while `open`, refuses them (false) otherwise. */
+export class FakeSender {
+  open = true;
+  readonly frames: ClientFrame[] = [];
+  readonly send = (frame: ClientFrame): boolean => {
+    if (!this.open) return false;
+    this.frames.push(frame);
+    return true;
+  };
+  ofType<T extends ClientFrame["type"]>(type: T): Extract<ClientFrame, { type: T }>[] {
+    return this.frames.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type);
   }
 }

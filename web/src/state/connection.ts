@@ -8,14 +8,16 @@
  * `offline` (the browser says so) drops the socket at once and then only probes every `maxDelayMs` until the
  * `online` event (navigator.onLine can be wrong, so it never waits for that event alone); close code 4001
  * ends in `unauthorized` (log in again) and 4029 in `blocked` (too many tabs): retrying those blindly cannot help.
- * Everything time- or network-related is injected so tests drive it with fake timers and a fake socket.
+ * Everything time- or network-related is injected so tests drive it with fake timers and a fake socket; the
+ * decisions themselves (backoff, heartbeat, close codes) are pure functions in reconnectPolicy.ts.
  */
-import { closeCodes, type ClientFrame, type ServerFrame } from "../../../runtime/contracts/frames";
+import type { ClientFrame, ServerFrame } from "../../../runtime/contracts/frames";
+import { backoffDelay, closeAction, heartbeatPlan } from "./reconnectPolicy";
+import { parseServerFrame, type SocketLike } from "./socket";
+import { defaultTimers, type Timers } from "./timers";
 
 export type ConnectionStatus =
   "idle" | "connecting" | "open" | "syncing" | "live" | "backoff" | "offline" | "unauthorized" | "blocked" | "stopped";
-
-export type Banner = "offline" | "reconnecting" | "blocked" | null;
 
 export interface ConnectionSnapshot {
   status: ConnectionStatus;
@@ -32,24 +34,6 @@ export interface ConnectionSnapshot {
 export interface Cursor {
   conversationId: string;
   afterSeq: number;
-}
-
-/** The subset of the browser WebSocket this module uses. */
-export interface SocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: Event) => unknown) | null;
-  onmessage: ((ev: MessageEvent) => unknown) | null;
-  onclose: ((ev: CloseEvent) => unknown) | null;
-  onerror: ((ev: Event) => unknown) | null;
-}
-
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
 }
 
 export interface ConnectionOptions {
@@ -69,63 +53,13 @@ export interface ConnectionOptions {
   handshakeTimeoutMs?: number;
 }
 
+/**
+ * `Connection.send` as the state modules are given it: true once the frame is on the socket, false when the
+ * socket cannot take it (not open, or not synced yet) — each module says what it does then.
+ */
+export type SendFrame = (frame: ClientFrame) => boolean;
+
 const OPEN = 1;
-
-export const defaultTimers: Timers = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
-  setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
-  clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>),
-};
-
-/** Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)). Spreads a herd of reconnects. */
-export function backoffDelay(attempt: number, random: () => number, baseMs = 500, capMs = 10_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
-}
-
-/** How often to ping and when silence means the link is dead, from the server's advertised heartbeat. */
-export function heartbeatPlan(heartbeatMs: number): { pingEveryMs: number; deadAfterMs: number } {
-  const pingEveryMs = Math.max(1000, Math.min(10_000, Math.floor((heartbeatMs > 0 ? heartbeatMs : 20_000) / 2)));
-  return { pingEveryMs, deadAfterMs: pingEveryMs * 2 + 1000 };
-}
-
-/** What a close code means for the next step. */
-export function closeAction(code: number): "retry" | "unauthorized" | "blocked" {
-  if (code === closeCodes.authExpired) return "unauthorized";
-  if (code === closeCodes.tooManyConnections) return "blocked";
-  return "retry";
-}
-
-export function bannerOf(s: ConnectionSnapshot): Banner {
-  if (s.offline && s.status !== "live" && s.status !== "stopped" && s.status !== "unauthorized") return "offline";
-  switch (s.status) {
-    case "offline":
-      return "offline";
-    case "blocked":
-      return "blocked";
-    case "live":
-    case "idle":
-    case "stopped":
-    case "unauthorized":
-      return null;
-    default:
-      return s.wasLive || s.attempt > 0 ? "reconnecting" : null;
-  }
-}
-
-export function parseServerFrame(data: unknown): ServerFrame | undefined {
-  if (typeof data !== "string") return undefined;
-  try {
-    const value: unknown = JSON.parse(data);
-    if (typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string") {
-      return value as ServerFrame;
-    }
-  } catch {
-    // A frame we cannot parse is dropped; the server never sends one on purpose.
-  }
-  return undefined;
-}
 
 export class Connection {
   private readonly opts: Required<

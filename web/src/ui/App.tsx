@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "../../../runtime/contracts/frames";
 import { HttpApi, clearSession, loadSession, saveSession, type Session } from "../state/api";
 import { ChatClient } from "../state/chatClient";
-import type { SocketLike } from "../state/connection";
+import type { SocketLike } from "../state/socket";
 import { AuthScreen } from "./AuthScreen";
 import { ChatScreen } from "./ChatScreen";
 

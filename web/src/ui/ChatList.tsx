@@ -1,5 +1,5 @@
 import type { ChatState } from "../state/chatClient";
-import { sortConversations } from "../state/chatClient";
+import { sortConversations } from "../state/chatList";
 import { unreadCount } from "../state/unread";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
 

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../state/chatClient";
-import { bannerOf } from "../state/connection";
+import { bannerOf } from "../state/banner";
 import { ChatList } from "./ChatList";
 import { ConversationView } from "./ConversationView";
 import { NewChat } from "./NewChat";

@@ -1,0 +1,29 @@
+import { emptyMessageList } from "../../web/src/state/messageList";
+import { SyncCursors } from "../../web/src/state/syncCursors";
+import { CID, FakeSender, liveConnection, msg, storeWith, summary } from "./fakes";
+
+describe("sync cursors", () => {
+  it("covers every known chat from the highest seq the client has, then syncs only chats learned later", () => {
+    const store = storeWith({
+      conversations: { [CID]: summary({ lastSeq: 2 }) },
+      messages: { "g:team": { ...emptyMessageList, stored: [msg(7, "bob", "c7", "g:team")] } },
+    });
+    const sender = new FakeSender();
+    const sync = new SyncCursors({ store, send: sender.send });
+    expect(sync.forNewConnection()).toEqual([
+      { conversationId: CID, afterSeq: 2 },
+      { conversationId: "g:team", afterSeq: 7 },
+    ]);
+    const added = summary({ conversationId: "g:new", lastSeq: 4 });
+    store.update((s) => ({ ...s, conversations: { ...s.conversations, "g:new": added } }));
+    sync.syncUncovered(); // not connected yet
+    expect(sender.frames).toEqual([]);
+    store.update((s) => ({ ...s, connection: liveConnection }));
+    sender.open = false;
+    sync.syncUncovered(); // refused: still uncovered
+    sender.open = true;
+    sync.syncUncovered();
+    sync.syncUncovered();
+    expect(sender.ofType("sync")).toEqual([{ type: "sync", cursors: [{ conversationId: "g:new", afterSeq: 4 }] }]);
+  });
+});

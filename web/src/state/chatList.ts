@@ -1,0 +1,89 @@
+/**
+ * The chat list: one summary per conversation, merged from HTTP lists, `synced` cursors, live messages and read
+ * positions. Seqs only grow, so every merge keeps the larger one and a late or repeated input never moves a chat
+ * backwards. Pure functions: the client applies them to its store.
+ */
+import type { ConversationSummary } from "./api";
+import type { StoredMessage } from "./messageList";
+import type { StateChange } from "./store";
+
+const PREVIEW_CHARS = 140;
+
+/** Newest activity first; a chat without messages sorts by when it was created. */
+export function sortConversations(all: Iterable<ConversationSummary>): ConversationSummary[] {
+  return [...all].sort(
+    (a, b) =>
+      (b.lastMessageAt ?? b.createdAt) - (a.lastMessageAt ?? a.createdAt) ||
+      a.conversationId.localeCompare(b.conversationId),
+  );
+}
+
+/** Keeps whichever side knows more: seqs only grow, so the larger one is the newer truth. */
+export function mergeSummary(local: ConversationSummary | undefined, remote: ConversationSummary): ConversationSummary {
+  if (!local) return remote;
+  const remoteNewer = remote.lastSeq >= local.lastSeq;
+  const newest = remoteNewer ? remote : local;
+  return {
+    ...remote,
+    lastSeq: newest.lastSeq,
+    lastMessageAt: newest.lastMessageAt,
+    lastPreview: newest.lastPreview,
+    lastSenderId: newest.lastSenderId,
+    lastReadSeq: Math.max(local.lastReadSeq, remote.lastReadSeq),
+  };
+}
+
+/** Summaries fetched over HTTP (the list, or one created chat) merged into what the client knows. */
+export function mergeSummaries(remote: readonly ConversationSummary[]): StateChange {
+  return (s) => {
+    const conversations: Record<string, ConversationSummary> = { ...s.conversations };
+    for (const c of remote) conversations[c.conversationId] = mergeSummary(conversations[c.conversationId], c);
+    return { ...s, conversations };
+  };
+}
+
+/** A `synced` frame's cursors: the server's last seq per chat, which may be ahead of the list. */
+export function applySyncedCursors(cursors: readonly { conversationId: string; lastSeq: number }[]): StateChange {
+  return (s) => {
+    let conversations = s.conversations;
+    for (const c of cursors) {
+      const known = conversations[c.conversationId];
+      if (known && c.lastSeq > known.lastSeq) {
+        conversations = { ...conversations, [c.conversationId]: { ...known, lastSeq: c.lastSeq } };
+      }
+    }
+    return conversations === s.conversations ? s : { ...s, conversations };
+  };
+}
+
+/** Preview, time and unread from stored messages; writing a message means having read the chat up to it. */
+export function noteStored(conversationId: string, messages: readonly StoredMessage[], selfId: string): StateChange {
+  if (messages.length === 0) return (s) => s;
+  const newest = messages.reduce((a, b) => (b.seq > a.seq ? b : a));
+  const ownNewest = messages.filter((m) => m.senderId === selfId).reduce((a, m) => Math.max(a, m.seq), 0);
+  return (s) => {
+    const known = s.conversations[conversationId];
+    if (!known) return s;
+    let c = known;
+    if (newest.seq > c.lastSeq) {
+      c = {
+        ...c,
+        lastSeq: newest.seq,
+        lastMessageAt: newest.sentAt,
+        lastPreview: newest.body.slice(0, PREVIEW_CHARS),
+        lastSenderId: newest.senderId,
+      };
+    }
+    if (ownNewest > c.lastReadSeq) c = { ...c, lastReadSeq: ownNewest };
+    return c === known ? s : { ...s, conversations: { ...s.conversations, [conversationId]: c } };
+  };
+}
+
+/** The user has read a chat up to `seq` (here or on another device); read positions only move forward. */
+export function readUpTo(conversationId: string, seq: number): StateChange {
+  return (s) => {
+    const c = s.conversations[conversationId];
+    if (!c || seq <= c.lastReadSeq) return s;
+    return { ...s, conversations: { ...s.conversations, [conversationId]: { ...c, lastReadSeq: seq } } };
+  };
+}

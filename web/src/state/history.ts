@@ -1,0 +1,93 @@
+/**
+ * History over HTTP: the latest page when a chat is opened, one older page at a time for infinite scroll, and the
+ * pages that fill a hole between the messages shown and a newer one that arrived live.
+ */
+import type { Api } from "./api";
+import { noteStored } from "./chatList";
+import { firstSeqOf, lastSeqOf, mergeHistoryPage, type MessageList, type StoredMessage } from "./messageList";
+import { changeList, type ChatStore } from "./store";
+
+/** Gap pages are read in larger steps than scroll pages: they are shown all at once. */
+const GAP_PAGE_SIZE = 100;
+
+export interface MessageHistoryDeps {
+  store: ChatStore;
+  api: Pick<Api, "messages">;
+  pageSize: number;
+  /** Messages a gap fill found: they take the same path as live pushes. */
+  onGapPage: (conversationId: string, messages: StoredMessage[]) => void;
+  onError: (err: unknown) => void;
+}
+
+export class MessageHistory {
+  private readonly gapFills = new Set<string>();
+
+  constructor(private readonly deps: MessageHistoryDeps) {}
+
+  /** An opened chat shows its latest page, fetched once (live pushes alone do not count). */
+  loadLatestOnce(conversationId: string): void {
+    if (!this.deps.store.getState().messages[conversationId]?.historyLoaded) void this.loadLatest(conversationId);
+  }
+
+  /** Infinite scroll upward: one page before the oldest message shown. */
+  async loadOlder(conversationId: string): Promise<void> {
+    const state = this.deps.store.getState();
+    const list = state.messages[conversationId];
+    const before = list && firstSeqOf(list);
+    if (!list?.hasMoreBefore || before === undefined || state.loadingOlder[conversationId]) return;
+    this.setLoadingOlder(conversationId, true);
+    try {
+      const page = await this.deps.api.messages(conversationId, { before, limit: this.deps.pageSize });
+      this.applyPage(conversationId, page);
+    } catch (err) {
+      this.deps.onError(err);
+    } finally {
+      this.setLoadingOlder(conversationId, false);
+    }
+  }
+
+  /** Live messages arrived: if they start past what the loaded list ends with, fetch the hole rather than show it. */
+  fillGapBefore(conversationId: string, before: MessageList | undefined, arrived: readonly StoredMessage[]): void {
+    const beforeLast = before ? lastSeqOf(before) : 0;
+    const first = Math.min(...arrived.map((m) => m.seq));
+    if (before?.historyLoaded && beforeLast > 0 && first > beforeLast + 1)
+      void this.fillGap(conversationId, beforeLast);
+  }
+
+  private async loadLatest(conversationId: string): Promise<void> {
+    try {
+      const page = await this.deps.api.messages(conversationId, { limit: this.deps.pageSize });
+      this.applyPage(conversationId, page);
+      this.deps.store.update(noteStored(conversationId, page.messages, this.deps.store.getState().me.userId));
+    } catch (err) {
+      this.deps.onError(err);
+    }
+  }
+
+  private async fillGap(conversationId: string, afterSeq: number): Promise<void> {
+    if (this.gapFills.has(conversationId)) return;
+    this.gapFills.add(conversationId);
+    try {
+      let after = afterSeq;
+      for (;;) {
+        const page = await this.deps.api.messages(conversationId, { after, limit: GAP_PAGE_SIZE });
+        this.deps.onGapPage(conversationId, page.messages);
+        if (!page.hasMore || page.messages.length === 0) break;
+        after = Math.max(...page.messages.map((m) => m.seq));
+      }
+    } catch (err) {
+      this.deps.onError(err);
+    } finally {
+      this.gapFills.delete(conversationId);
+    }
+  }
+
+  private applyPage(conversationId: string, page: { messages: StoredMessage[]; hasMore: boolean }): void {
+    const me = this.deps.store.getState().me.userId;
+    this.deps.store.update(changeList(conversationId, (l) => mergeHistoryPage(l, page.messages, page.hasMore, me)));
+  }
+
+  private setLoadingOlder(conversationId: string, value: boolean): void {
+    this.deps.store.update((s) => ({ ...s, loadingOlder: { ...s.loadingOlder, [conversationId]: value } }));
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The client's state and who listens to it. React reads snapshots (`subscribe`/`getState` for
+ * useSyncExternalStore); the state modules change it only through `update`, with a pure function from the old
+ * state to the new one. A change that returns the same object changed nothing, and no listener runs.
+ */
+import type { ConversationSummary, Presence, User } from "./api";
+import type { ConnectionSnapshot } from "./connection";
+import { emptyMessageList, type MessageList } from "./messageList";
+import type { TypingMap } from "./typing";
+
+export interface ChatState {
+  me: User;
+  connection: ConnectionSnapshot;
+  conversations: Readonly<Record<string, ConversationSummary>>;
+  conversationsLoaded: boolean;
+  messages: Readonly<Record<string, MessageList>>;
+  loadingOlder: Readonly<Record<string, boolean>>;
+  /** conversationId → userId → show "typing" until (epoch ms). */
+  typing: Readonly<Record<string, TypingMap>>;
+  /** conversationId → userId → highest seq that user has read. */
+  receipts: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  presence: Readonly<Record<string, Presence>>;
+  /** userId → display name, filled lazily. */
+  names: Readonly<Record<string, string>>;
+  openConversationId: string | null;
+  /** Last HTTP failure worth showing (cleared by the next success). */
+  notice?: string;
+}
+
+/** A pure state transition; returning the given state means "no change". */
+export type StateChange = (s: ChatState) => ChatState;
+
+export function initialChatState(me: User): ChatState {
+  return {
+    me,
+    connection: { status: "idle", attempt: 0, wasLive: false },
+    conversations: {},
+    conversationsLoaded: false,
+    messages: {},
+    loadingOlder: {},
+    typing: {},
+    receipts: {},
+    presence: {},
+    names: { [me.userId]: me.displayName },
+    openConversationId: null,
+  };
+}
+
+/** Changes one conversation's message list (an absent one starts empty). */
+export function changeList(conversationId: string, change: (l: MessageList) => MessageList): StateChange {
+  return (s) => {
+    const current = s.messages[conversationId] ?? emptyMessageList;
+    const next = change(current);
+    return next === current ? s : { ...s, messages: { ...s.messages, [conversationId]: next } };
+  };
+}
+
+export class ChatStore {
+  private state: ChatState;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(initial: ChatState) {
+    this.state = initial;
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): ChatState => this.state;
+
+  update(change: StateChange): void {
+    const next = change(this.state);
+    if (next === this.state) return;
+    this.state = next;
+    for (const l of this.listeners) l();
+  }
+}
