@@ -139,18 +139,15 @@ export class Outbox {
     const stopped = () => this.owner.closed;
     for (let attempt = 0; attempt < 3 && after < upTo && !stopped(); attempt++) {
       if (attempt) await sleep(150 * attempt);
-      for await (const page of historyPages(
-        this.ctx.db,
-        conversationId,
-        { after, upTo },
-        { consistent: true, stopped },
-      )) {
+      const pages = historyPages(this.ctx.db, conversationId, { after, upTo }, { consistent: true, stopped });
+      for await (const page of pages) {
         for (const m of page) {
           if (m.seq > upTo || m.seq !== after + 1) break;
           this.sendMessage(m);
           after = m.seq;
         }
         await this.writer.drain();
+        // A hole: the next attempt reads again from the seq before it.
         if (after < (page.at(-1)?.seq ?? 0)) break;
       }
     }
