@@ -1,6 +1,8 @@
 /**
- * What every gateway part shares: config, clients, the local session table and derived settings.
- * Built once in server.ts; parts receive it instead of reaching for globals, so tests can build their own.
+ * What every gateway part shares: config, derived settings, the DynamoDB and SQS clients, the logger, the token
+ * service, the clock and this gateway's identity. Built once in server.ts; parts receive it instead of reaching
+ * for globals, so tests can build their own. The local session table is not in it: the parts that need it are
+ * given it in their constructors.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { drainTiming, type DrainTiming, type GatewayConfig, type gatewayTables } from "../contracts";
@@ -44,7 +46,6 @@ export interface GatewaySettings {
   readonly invalidateTimeoutMs: number;
   readonly httpBodyLimitBytes: number;
   readonly internalBodyLimitBytes: number;
-  readonly shutdownGraceMs: number;
   /**
    * The deregistration watchdog (contracts/drain.ts): once the load balancer has health-checked this gateway,
    * `missedHealthChecks` intervals of silence mean it was deregistered; the gateway then closes its sockets
@@ -74,7 +75,6 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     invalidateTimeoutMs: 500,
     httpBodyLimitBytes: 16 * 1024,
     internalBodyLimitBytes: 8 * 1024 * 1024,
-    shutdownGraceMs: 5_000,
     drain: drainTiming,
     ...overrides,
   };

@@ -23,9 +23,9 @@ import {
   type VerifiedToken,
 } from "./auth";
 import type { GatewayContext } from "./context";
-import type { ConnectionDirectory, MemberCache } from "./directory";
+import type { ConnectionDirectory, MemberCache } from "./delivery/directory";
 import { BodyError, readBody, sendError, sendJson } from "./http-util";
-import type { Presence } from "./presence";
+import type { Contacts as Presence } from "./presence/contacts";
 import type { ConversationSummary } from "../contracts/api";
 
 export function summarize(

@@ -15,16 +15,19 @@ import { isTokenRevoked } from "../store/auth";
 import { LB_HEALTH_PATH, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
 import { AuthError, TokenService } from "./auth";
 import { deriveSettings, type GatewayContext, type GatewaySettings } from "./context";
-import { ConnectionDirectory, MemberCache } from "./directory";
+import { NotificationConsumer } from "./delivery/consumer";
+import { ConnectionDirectory, MemberCache } from "./delivery/directory";
+import { createInternalHandler } from "./delivery/internal";
+import { PeerClient } from "./delivery/peer";
+import { Router } from "./delivery/routing";
 import { closeGoingAway, DeregistrationWatchdog, SpreadDrain } from "./drain";
-import { NotificationConsumer } from "./fanout";
 import { createApi } from "./http-api";
 import { httpTimeouts } from "./http-timeouts";
 import { sendJson } from "./http-util";
-import { createInternalHandler } from "./internal";
 import { createLogger, type Logger } from "./logger";
-import { Presence } from "./presence";
-import { Router } from "./routing";
+import { Contacts } from "./presence/contacts";
+import { Presence } from "./presence/presence";
+import { GatewayRegistry, PeerList } from "./presence/registry";
 import { LocalSessions } from "./sessions";
 import { applySecurityHeaders, securityHeaders } from "./security-headers";
 import { createStaticHandler } from "./static";
@@ -134,17 +137,26 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     ),
     now: Date.now,
   };
-  const sessions = new LocalSessions();
+  const sessions = new LocalSessions<Session>();
   const directory = new ConnectionDirectory(ctx);
   const members = new MemberCache(ctx);
-  const router = new Router(ctx, sessions, directory);
-  const presence = new Presence(ctx, sessions, directory, router);
-  const consumer = new NotificationConsumer(ctx, directory, router, presence);
-  const handleApi = createApi(ctx, { directory, members, presence });
+  const peerClient = new PeerClient(ctx);
+  const peers = new PeerList(ctx);
+  const contacts = new Contacts(ctx, { peers, peerClient });
+  // Records the router finds stale are removed there; presence decides whether their users went offline.
+  const router = new Router(ctx, sessions, directory, {
+    peers: peerClient,
+    onRecordsRemoved: (userIds, removed) => presence.recordsRemoved(userIds, removed),
+  });
+  const presence = new Presence(ctx, { sessions, directory, router, contacts, peers, peerClient });
+  const registry = new GatewayRegistry(ctx, { directory, peers, connections: presence });
+  const consumer = new NotificationConsumer(ctx, directory, router, contacts);
+  const handleApi = createApi(ctx, { directory, members, presence: contacts });
   const serveStatic = createStaticHandler(config.webDir);
-  internal.handle = createInternalHandler(ctx, { sessions, directory, presence });
+  internal.handle = createInternalHandler(ctx, { sessions, directory, contacts });
 
-  await presence.start();
+  await registry.start();
+  presence.start();
 
   // Draining: new upgrades are refused, /healthz says 503, open sockets are being closed with 1001.
   let draining = false;
@@ -235,7 +247,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   consumer.start();
 
   const pinger = setInterval(() => {
-    for (const s of sessions.all()) (s as Session).heartbeat();
+    for (const s of sessions.all()) s.heartbeat();
   }, settings.heartbeatMs);
   pinger.unref();
 
@@ -256,7 +268,9 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       // Give clients a moment to answer the close handshake; Session terminates stragglers itself.
       for (let i = 0; i < 40 && sessions.size > 0; i++) await new Promise((r) => setTimeout(r, 25));
       await consumerStopped;
+      await registry.stop();
       await presence.stop();
+      await registry.deregister();
       server.closeAllConnections();
       await closed;
       await new Promise<void>((r) => {

@@ -16,9 +16,10 @@ export interface LocalSession {
   close(code: number, reason: string): void;
 }
 
-export class LocalSessions {
-  private readonly byId = new Map<string, LocalSession>();
-  private readonly byUserId = new Map<string, Set<LocalSession>>();
+/** `S` is what the table holds: the server's table holds full sessions, so it needs no cast to heartbeat them. */
+export class LocalSessions<S extends LocalSession = LocalSession> {
+  private readonly byId = new Map<string, S>();
+  private readonly byUserId = new Map<string, Set<S>>();
   private readonly userLocks = new Map<string, Promise<void>>();
 
   /**
@@ -40,7 +41,7 @@ export class LocalSessions {
     }
   }
 
-  add(s: LocalSession): void {
+  add(s: S): void {
     this.byId.set(s.connectionId, s);
     let set = this.byUserId.get(s.userId);
     if (!set) this.byUserId.set(s.userId, (set = new Set()));
@@ -48,7 +49,7 @@ export class LocalSessions {
   }
 
   /** Returns false when it was already gone (close handlers may race). */
-  remove(s: LocalSession): boolean {
+  remove(s: S): boolean {
     if (this.byId.get(s.connectionId) !== s) return false;
     this.byId.delete(s.connectionId);
     const set = this.byUserId.get(s.userId);
@@ -57,15 +58,15 @@ export class LocalSessions {
     return true;
   }
 
-  get(connectionId: string): LocalSession | undefined {
+  get(connectionId: string): S | undefined {
     return this.byId.get(connectionId);
   }
 
-  ofUser(userId: string): ReadonlySet<LocalSession> {
+  ofUser(userId: string): ReadonlySet<S> {
     return this.byUserId.get(userId) ?? new Set();
   }
 
-  all(): LocalSession[] {
+  all(): S[] {
     return [...this.byId.values()];
   }
 

@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { env, loadGatewayConfig } from "../../runtime/contracts";
 import { deriveSettings, type GatewayContext } from "../../runtime/gateway/context";
-import { ConnectionDirectory } from "../../runtime/gateway/directory";
+import { ConnectionDirectory } from "../../runtime/gateway/delivery/directory";
 import { createLogger } from "../../runtime/gateway/logger";
-import { Router } from "../../runtime/gateway/routing";
+import { Router } from "../../runtime/gateway/delivery/routing";
 import { LocalSessions } from "../../runtime/gateway/sessions";
 import { localEnv } from "../../runtime/local/provision";
 import { deleteConnections, getConnections, putConnection, type ConnectionItem } from "../../runtime/store/connections";
@@ -86,9 +86,10 @@ describe("routing", () => {
     const ctx = context();
     const stale = record(`stale-${Date.now()}`, ctx.gatewayId);
     await putConnection(em.db, stale);
-    const router = new Router(ctx, new LocalSessions(), new ConnectionDirectory(ctx));
     const removed: string[][] = [];
-    router.onRecordsRemoved = (_users, ids) => removed.push(ids);
+    const router = new Router(ctx, new LocalSessions(), new ConnectionDirectory(ctx), {
+      onRecordsRemoved: (_users, ids) => removed.push(ids),
+    });
     // Three notifications for a member whose only record is on this gateway, with no socket behind it.
     const stats = await router.routeToConnections(
       [1, 2, 3].map((seq) => ({

@@ -18,9 +18,11 @@ import {
 } from "../../runtime/contracts";
 import { AuthError, TokenService } from "../../runtime/gateway/auth";
 import { deriveSettings, type GatewayContext } from "../../runtime/gateway/context";
-import { ConnectionDirectory } from "../../runtime/gateway/directory";
-import { createInternalHandler, INTERNAL_SECRET_HEADER, internalPaths } from "../../runtime/gateway/internal";
-import { Router } from "../../runtime/gateway/routing";
+import { ConnectionDirectory } from "../../runtime/gateway/delivery/directory";
+import { createInternalHandler } from "../../runtime/gateway/delivery/internal";
+import { PeerClient } from "../../runtime/gateway/delivery/peer";
+import { INTERNAL_SECRET_HEADER, internalPaths } from "../../runtime/gateway/delivery/peer-protocol";
+import { Router } from "../../runtime/gateway/delivery/routing";
 import { LocalSessions, type LocalSession } from "../../runtime/gateway/sessions";
 
 const OLD = "o".repeat(40);
@@ -205,7 +207,7 @@ async function peer(internalSecret: string) {
   const handle = createInternalHandler(ctx, {
     sessions,
     directory: new ConnectionDirectory(ctx),
-    presence: { forgetContacts() {} },
+    contacts: { forget() {} },
   });
   const offered: unknown[] = [];
   const server = createServer((req, res) => {
@@ -220,10 +222,13 @@ async function peer(internalSecret: string) {
 
 function routerWith(internalSecret: string) {
   const ctx = contextOf(configWith(OLD, internalSecret), "gw-sender");
-  const router = new Router(ctx, new LocalSessions(), new ConnectionDirectory(ctx));
   const removed: string[][] = [];
-  router.onRecordsRemoved = (userIds) => removed.push(userIds);
-  return { router, removed };
+  const peerClient = new PeerClient(ctx);
+  const router = new Router(ctx, new LocalSessions(), new ConnectionDirectory(ctx), {
+    peers: peerClient,
+    onRecordsRemoved: (userIds) => removed.push(userIds),
+  });
+  return { router, peerClient, removed };
 }
 
 const bobOn = (internalUrl: string) => ({
@@ -288,8 +293,8 @@ describe("internal delivery between gateways holding different generations of th
 
   it("invalidations reach a peer started before the rotation too", async () => {
     const p = await peer(OLD);
-    const { router } = routerWith(rotated(NEW, OLD));
-    await router.invalidatePeers([p.url], { userIds: ["bob"] });
+    const { peerClient } = routerWith(rotated(NEW, OLD));
+    await peerClient.invalidatePeers([p.url], { userIds: ["bob"] });
     expect(p.offered).toEqual([NEW, OLD]);
   });
 

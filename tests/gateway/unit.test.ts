@@ -8,12 +8,15 @@ import type { GatewayConfig } from "../../runtime/contracts";
 import { resolveAdvertiseHost } from "../../runtime/gateway/advertise";
 import { httpTimeouts } from "../../runtime/gateway/http-timeouts";
 import { deriveSettings, type GatewayContext } from "../../runtime/gateway/context";
-import { ConnectionDirectory } from "../../runtime/gateway/directory";
-import { INTERNAL_SECRET_HEADER, secretMatches } from "../../runtime/gateway/internal";
-import { Router } from "../../runtime/gateway/routing";
+import { ConnectionDirectory } from "../../runtime/gateway/delivery/directory";
+import { secretMatches } from "../../runtime/gateway/delivery/internal";
+import { INTERNAL_SECRET_HEADER } from "../../runtime/gateway/delivery/peer-protocol";
+import { Router } from "../../runtime/gateway/delivery/routing";
+import { parseFrame } from "../../runtime/gateway/frames";
+import { TokenBucket } from "../../runtime/gateway/rate-limit";
 import { LocalSessions, type LocalSession, type MessageRef } from "../../runtime/gateway/sessions";
 import { LoginThrottle } from "../../runtime/gateway/throttle";
-import { parseFrame, Session, TokenBucket } from "../../runtime/gateway/ws-session";
+import { Session } from "../../runtime/gateway/ws-session";
 import type { ConnectionItem } from "../../runtime/store/connections";
 import { timing } from "../support/timing";
 
@@ -241,9 +244,10 @@ describe("Router.routeToConnections", () => {
     sessions.add(local);
     const b = await peer(() => ({ missing: ["c-gone"] }));
     const c = await peer(() => ({ missing: [] }));
-    const router = new Router(ctx, sessions, new ConnectionDirectory(ctx));
     const removed: string[][] = [];
-    router.onRecordsRemoved = (u) => removed.push(u);
+    const router = new Router(ctx, sessions, new ConnectionDirectory(ctx), {
+      onRecordsRemoved: (u) => removed.push(u),
+    });
     const conns = [
       record("c-local", "alice", "gw-a", ctx.internalUrl),
       record("c-local", "alice", "gw-a", ctx.internalUrl), // listed twice: delivered once

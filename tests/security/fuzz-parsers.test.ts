@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { clientFrameSchema, errorCodes, inboundMessageSchema } from "../../runtime/contracts";
-import { parseFrame } from "../../runtime/gateway/ws-session";
+import { parseFrame } from "../../runtime/gateway/frames";
 import { PoisonMessageError } from "../../runtime/persister/errors";
 import { parseInbound } from "../../runtime/persister/persist-batch";
 import { frameText } from "./support/arbitraries";

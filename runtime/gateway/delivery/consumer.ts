@@ -1,17 +1,17 @@
 /**
- * The notification consumer: every gateway long-polls the notification queue (competing consumers), routes each
- * stored message to the live connections of its members, and deletes the notifications only after routing.
- * Delivery is at-least-once; sessions drop repeats by (conversationId, seq), and so do clients.
+ * The first hop of the return path: every gateway long-polls the notification queue (competing consumers),
+ * turns each batch of stored-message notifications into outgoing frames for the live connections of the
+ * members, routes them (routing.ts), and deletes the notifications only after routing. Delivery is
+ * at-least-once; outboxes drop repeats by (conversationId, seq), and so do clients.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
-import { notificationSchema, type Notification, type ServerFrame } from "../contracts";
-import type { ConnectionItem } from "../store/connections";
-import { advanceLastRead } from "../store/memberships";
-import type { GatewayContext } from "./context";
+import { notificationSchema, type Notification, type ServerFrame } from "../../contracts";
+import { advanceLastRead } from "../../store/memberships";
+import type { GatewayContext } from "../context";
+import type { Contacts } from "../presence/contacts";
+import { errorMessage, mapLimit, sleep } from "../util";
 import type { ConnectionDirectory } from "./directory";
-import type { Presence } from "./presence";
 import type { Outgoing, Router } from "./routing";
-import { errorMessage, mapLimit, sleep } from "./util";
 
 export class NotificationConsumer {
   private readonly abort = new AbortController();
@@ -22,7 +22,7 @@ export class NotificationConsumer {
     private readonly ctx: GatewayContext,
     private readonly directory: ConnectionDirectory,
     private readonly router: Router,
-    private readonly presence?: Pick<Presence, "noteConversationMembers">,
+    private readonly contacts?: Pick<Contacts, "noteConversationMembers">,
   ) {}
 
   start(): void {
@@ -65,7 +65,8 @@ export class NotificationConsumer {
       }
       if (!messages.length) continue;
       try {
-        await this.handleBatch(messages);
+        const handled = await this.handleBatch(messages);
+        if (handled.length) await this.deleteHandled(handled);
       } catch (err) {
         // Not deleted: the notifications come back after the visibility timeout (then to the DLQ).
         this.ctx.log.error({ err: errorMessage(err), count: messages.length }, "notification batch failed");
@@ -74,21 +75,35 @@ export class NotificationConsumer {
     }
   }
 
-  async handleBatch(messages: readonly Message[]): Promise<void> {
+  /**
+   * Everything a batch needs but its deletion: routes the valid notifications and answers their messages, the
+   * ones to delete. An unparseable notification is left alone: redelivery moves it to the DLQ, where the alarm
+   * fires.
+   */
+  async handleBatch(messages: readonly Message[]): Promise<Message[]> {
     const valid: { sqs: Message; n: Notification }[] = [];
     for (const m of messages) {
-      const parsed = safeParse(m.Body);
+      const parsed = parseNotification(m.Body);
       if (parsed) valid.push({ sqs: m, n: parsed });
-      // An unparseable notification is left alone: redelivery moves it to the DLQ, where the alarm fires.
       else this.ctx.log.error({ messageId: m.MessageId }, "invalid notification body");
     }
-    if (!valid.length) return;
+    if (!valid.length) return [];
+    const notifications = valid.map((v) => v.n);
     // A member whose cached contacts predate this conversation would miss presence of its co-members.
-    for (const { n } of valid) this.presence?.noteConversationMembers(n.message.conversationId, n.memberIds);
-    const users = [...new Set(valid.flatMap((v) => v.n.memberIds))];
-    const lists = await mapLimit(users, 16, (u) => this.directory.ofUser(u));
-    const byUser = new Map<string, ConnectionItem[]>(users.map((u, i) => [u, lists[i]!]));
-    const outgoing: Outgoing[] = valid.map(({ n }) => {
+    for (const n of notifications) this.contacts?.noteConversationMembers(n.message.conversationId, n.memberIds);
+    const stats = await this.router.routeToConnections(await this.toOutgoing(notifications));
+    this.ctx.log.debug(
+      { messages: notifications.map((n) => `${n.message.conversationId}#${n.message.seq}`), ...stats },
+      "routed notifications",
+    );
+    await advanceSenderReadPositions(this.ctx, notifications);
+    return valid.map((v) => v.sqs);
+  }
+
+  /** One frame per notification, serialized once, addressed to the live connections of its members. */
+  private async toOutgoing(notifications: readonly Notification[]): Promise<Outgoing[]> {
+    const byUser = await this.directory.byUser(notifications.flatMap((n) => n.memberIds));
+    return notifications.map((n) => {
       const frame: ServerFrame = { type: "message", ...n.message };
       return {
         frame: JSON.stringify(frame),
@@ -96,30 +111,37 @@ export class NotificationConsumer {
         connections: n.memberIds.flatMap((u) => byUser.get(u) ?? []),
       };
     });
-    const stats = await this.router.routeToConnections(outgoing);
-    this.ctx.log.debug(
-      { messages: valid.map((v) => `${v.n.message.conversationId}#${v.n.message.seq}`), ...stats },
-      "routed notifications",
-    );
-    // Sending a message means having read the conversation up to it (best effort: a hint, not a guarantee).
-    const readUpTo = new Map<string, { senderId: string; conversationId: string; seq: number }>();
-    for (const { n } of valid) {
-      const key = `${n.message.senderId}|${n.message.conversationId}`;
-      if ((readUpTo.get(key)?.seq ?? 0) < n.message.seq) readUpTo.set(key, n.message);
-    }
-    await mapLimit([...readUpTo.values()], 8, (m) =>
-      advanceLastRead(this.ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false),
-    );
+  }
+
+  private async deleteHandled(handled: readonly Message[]): Promise<void> {
     await this.ctx.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: this.ctx.config.notifyQueueUrl,
-        Entries: valid.map((v, i) => ({ Id: String(i), ReceiptHandle: v.sqs.ReceiptHandle! })),
+        Entries: handled.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
       }),
     );
   }
 }
 
-function safeParse(body: string | undefined): Notification | undefined {
+/**
+ * Sending a message means having read the conversation up to it: each sender's read position moves to the
+ * highest seq it sent in the batch (best effort: a hint, not a guarantee, so failures are ignored).
+ */
+export async function advanceSenderReadPositions(
+  ctx: Pick<GatewayContext, "db">,
+  notifications: readonly Notification[],
+): Promise<void> {
+  const readUpTo = new Map<string, { senderId: string; conversationId: string; seq: number }>();
+  for (const { message } of notifications) {
+    const key = `${message.senderId}|${message.conversationId}`;
+    if ((readUpTo.get(key)?.seq ?? 0) < message.seq) readUpTo.set(key, message);
+  }
+  await mapLimit([...readUpTo.values()], 8, (m) =>
+    advanceLastRead(ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false),
+  );
+}
+
+function parseNotification(body: string | undefined): Notification | undefined {
   if (!body) return undefined;
   try {
     const r = notificationSchema.safeParse(JSON.parse(body));

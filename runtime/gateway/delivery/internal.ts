@@ -1,46 +1,18 @@
 /**
- * The peer delivery endpoint on the internal port: other gateways hand over frames for sockets this gateway
- * holds. Guarded by the shared internal secret — any value in force during a rotation (secrets.ts) — and, in AWS,
- * by a security group that admits only gateways.
+ * The receiving side of the internal port: other gateways hand over frames for sockets this gateway holds
+ * (delivered by local.ts) and ask it to forget cached state. Guarded by the shared internal secret — any value
+ * in force during a rotation (secrets.ts) — and, in AWS, by a security group that admits only gateways.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { z } from "zod";
-import { conversationIdSchema, seqSchema, userIdSchema } from "../contracts";
-import type { GatewayContext } from "./context";
+import type { GatewayContext } from "../context";
+import { readBody, sendJson, BodyError } from "../http-util";
+import type { Contacts } from "../presence/contacts";
+import { acceptedSecrets } from "../secrets";
+import type { LocalSessions } from "../sessions";
 import type { ConnectionDirectory } from "./directory";
-import { readBody, sendJson, BodyError } from "./http-util";
-import type { Presence } from "./presence";
-import { acceptedSecrets } from "./secrets";
-import type { LocalSessions } from "./sessions";
-
-export const INTERNAL_SECRET_HEADER = "x-parley-internal-secret";
-export const internalPaths = { deliver: "/internal/deliver", invalidate: "/internal/invalidate" } as const;
-
-export const deliverRequestSchema = z.object({
-  deliveries: z
-    .array(
-      z.object({
-        /** The serialized frame, pushed as is. */
-        frame: z.string(),
-        connectionIds: z.array(z.string().max(128)).max(10_000),
-        /** Set for `message` frames so the owning session can order and dedupe them. */
-        message: z.object({ conversationId: conversationIdSchema, seq: seqSchema }).optional(),
-      }),
-    )
-    .max(10_000),
-});
-export type DeliverRequest = z.infer<typeof deliverRequestSchema>;
-export type Delivery = DeliverRequest["deliveries"][number];
-
-export const deliverResponseSchema = z.object({ missing: z.array(z.string()) });
-
-export const invalidateRequestSchema = z.object({
-  /** Forget these users' cached live connections (they just connected somewhere). */
-  userIds: z.array(userIdSchema).max(1000).default([]),
-  /** Forget these users' cached co-member lists (a conversation including them was just created). */
-  contacts: z.array(userIdSchema).max(1000).default([]),
-});
+import { deliverLocally } from "./local";
+import { deliverRequestSchema, INTERNAL_SECRET_HEADER, internalPaths, invalidateRequestSchema } from "./peer-protocol";
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -56,26 +28,12 @@ export function secretMatches(given: string | string[] | undefined, secrets: str
   return matched;
 }
 
-/** Pushes each delivery to the local sockets it names; answers the ids this gateway does not hold. */
-export function deliverLocally(sessions: LocalSessions, deliveries: readonly Delivery[]): string[] {
-  const missing: string[] = [];
-  for (const d of deliveries) {
-    for (const id of d.connectionIds) {
-      const s = sessions.get(id);
-      if (!s) missing.push(id);
-      else if (d.message) s.pushMessage(d.message, d.frame);
-      else s.push(d.frame);
-    }
-  }
-  return missing;
-}
-
 export function createInternalHandler(
   ctx: GatewayContext,
   parts: {
     sessions: LocalSessions;
     directory: ConnectionDirectory;
-    presence: Pick<Presence, "forgetContacts">;
+    contacts: Pick<Contacts, "forget">;
   },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -105,7 +63,7 @@ export function createInternalHandler(
           return sendJson(res, 400, { error: { code: "VALIDATION", message: parsed.error.message } });
         }
         for (const u of parsed.data.userIds) parts.directory.invalidate(u);
-        parts.presence.forgetContacts(parsed.data.contacts);
+        parts.contacts.forget(parsed.data.contacts);
         res.writeHead(204).end();
         return;
       }

@@ -1,19 +1,20 @@
 /**
  * Who is connected where: members → live connection records through the byUser index (never a scan), cached
  * briefly. Local connects and disconnects invalidate at once, and a gateway tells its peers when a user connects
- * so their cached "no connections" does not hide the new socket.
+ * so their cached "no connections" does not hide the new socket. Also who is a member of a conversation
+ * (MemberCache), which every frame naming a conversation is checked against.
  */
-import { conversationIdSchema } from "../contracts";
-import { getConversation, type ConversationItem } from "../store/conversations";
+import { conversationIdSchema } from "../../contracts";
+import { getConversation, type ConversationItem } from "../../store/conversations";
 import {
   deleteConnections,
   getConnections,
   isLive,
   listConnectionsByUser,
   type ConnectionItem,
-} from "../store/connections";
-import type { GatewayContext } from "./context";
-import { mapLimit, TtlCache } from "./util";
+} from "../../store/connections";
+import type { GatewayContext } from "../context";
+import { mapLimit, TtlCache } from "../util";
 
 export class ConnectionDirectory {
   private readonly cache: TtlCache<string, ConnectionItem[]>;
@@ -34,15 +35,20 @@ export class ConnectionDirectory {
 
   /** Live connections of each user (fresh read when `fresh`). Expired records found on the way are removed. */
   async liveConnections(userIds: Iterable<string>, fresh = false): Promise<ConnectionItem[]> {
+    return [...(await this.byUser(userIds, fresh)).values()].flat();
+  }
+
+  /** The same lookup, answered per user: for frames that go to different users' connections. */
+  async byUser(userIds: Iterable<string>, fresh = false): Promise<Map<string, ConnectionItem[]>> {
     const unique = [...new Set(userIds)];
     const lists = await mapLimit(unique, 16, (u) => this.ofUser(u, fresh));
-    return lists.flat();
+    return new Map(unique.map((u, i) => [u, lists[i]!]));
   }
 
   /**
    * An answer is never used more than `directoryTtlMs` after the read behind it started — cached entries expire
    * counted from the query's start, and a slow query in flight is not joined once that much time has passed.
-   * That is the bound a new connection relies on (Session.catchUpAfterDirectoryTtl): once the TTL (+ index
+   * That is the bound a new connection relies on (Outbox.catchUpAfterDirectoryTtl): once the TTL (+ index
    * lag) has passed since its record was written, no gateway routes with an answer that predates it.
    */
   async ofUser(userId: string, fresh = false): Promise<ConnectionItem[]> {

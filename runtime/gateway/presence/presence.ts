@@ -1,0 +1,225 @@
+/**
+ * Presence: this gateway's connection records (written on connect, refreshed every heartbeat, removed on
+ * disconnect), and `presence` frames to everyone who shares a conversation with a user who came online or went
+ * offline, batched. The registry's reaper and the router report records they removed; presence decides who
+ * went offline.
+ */
+import type { ServerFrame } from "../../contracts";
+import {
+  deleteConnection,
+  deleteConnections,
+  putConnection,
+  touchConnection,
+  type ConnectionItem,
+} from "../../store/connections";
+import { recordLastSeen } from "../../store/users";
+import type { GatewayContext } from "../context";
+import type { ConnectionDirectory } from "../delivery/directory";
+import type { PeerClient } from "../delivery/peer";
+import type { Router } from "../delivery/routing";
+import type { LocalSession, LocalSessions } from "../sessions";
+import { errorMessage, mapLimit } from "../util";
+import type { Contacts } from "./contacts";
+import { expiry, type ConnectionRecordOwner, type PeerList } from "./registry";
+
+/** Presence changes within this window go out together. */
+const PRESENCE_BATCH_MS = 100;
+
+type PresenceFrame = Extract<ServerFrame, { type: "presence" }>;
+
+export interface PresenceDeps {
+  readonly sessions: LocalSessions;
+  readonly directory: ConnectionDirectory;
+  readonly router: Pick<Router, "routeToConnections">;
+  readonly contacts: Pick<Contacts, "contactsOf">;
+  readonly peers: Pick<PeerList, "refreshPeers">;
+  readonly peerClient: Pick<PeerClient, "invalidatePeers">;
+}
+
+export class Presence implements ConnectionRecordOwner {
+  private readonly records = new Map<string, ConnectionItem>();
+  private heartbeatTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private beating?: Promise<void>;
+  private readonly pendingChanges = new Map<string, PresenceFrame>();
+  private flushing?: Promise<void>;
+  private readonly background = new Set<Promise<void>>();
+  /** Users whose "went offline?" check failed; the next reaper pass checks them again. */
+  private readonly offlineRecheck = new Set<string>();
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: PresenceDeps,
+  ) {}
+
+  /** Refreshes this gateway's connection records every heartbeat. */
+  start(): void {
+    this.heartbeatTimer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    }, this.ctx.settings.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Keeps background presence work visible to stop(), so shutdown does not cut an offline notice short. */
+  private track(work: Promise<void>): Promise<void> {
+    const p = work
+      .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "presence update failed"))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+    return p;
+  }
+
+  /**
+   * Records a new connection. `othersLive` are the user's live connections read just before (the session's
+   * connection-cap check): none means the user just came online.
+   */
+  async connected(session: LocalSession, othersLive: readonly ConnectionItem[]): Promise<void> {
+    const now = this.ctx.now();
+    const record: ConnectionItem = {
+      connectionId: session.connectionId,
+      userId: session.userId,
+      gatewayId: this.ctx.gatewayId,
+      internalUrl: this.ctx.internalUrl,
+      connectedAt: session.connectedAt,
+      lastSeen: now,
+      expiresAt: expiry(now + this.ctx.settings.presenceTtlMs),
+    };
+    this.records.set(session.connectionId, record);
+    await putConnection(this.ctx.db, record);
+    const written = this.ctx.now();
+    this.deps.directory.invalidate(session.userId);
+    // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
+    // peer list is read after the record was written: a gateway missing from it registered later and so reads
+    // the record itself. A lost request is covered by the session's catch-up after the directory TTL.
+    const peers = await this.deps.peers.refreshPeers(written);
+    await this.deps.peerClient.invalidatePeers(peers, { userIds: [session.userId] });
+    if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
+      void this.announce(session.userId, true, now);
+    }
+  }
+
+  async disconnected(session: LocalSession): Promise<void> {
+    await this.track(
+      (async () => {
+        this.records.delete(session.connectionId);
+        await deleteConnection(this.ctx.db, session.connectionId);
+        this.deps.directory.invalidate(session.userId);
+        await this.afterUserLostConnections([session.userId], new Set([session.connectionId]));
+      })(),
+    );
+  }
+
+  /** The router's removal listener: records it found stale are gone (`removed`: those deleted for certain). */
+  recordsRemoved(userIds: readonly string[], removed: readonly string[]): void {
+    void this.track(this.afterUserLostConnections(userIds, new Set(removed)));
+  }
+
+  holds(connectionId: string): boolean {
+    return this.records.has(connectionId) || this.deps.sessions.get(connectionId) !== undefined;
+  }
+
+  /**
+   * For users who may have lost their last connection: record lastSeen and tell their contacts. `removed` are
+   * the records the caller just deleted: the byUser index may still list them (it lags writes in AWS), so they
+   * do not count, and whatever else it lists is confirmed against the base table (directory.confirmedLive).
+   * A user whose check fails is checked again on the next reaper pass.
+   */
+  async afterUserLostConnections(userIds: readonly string[], removed: ReadonlySet<string> = new Set()): Promise<void> {
+    const now = this.ctx.now();
+    await mapLimit(userIds, 8, async (userId) => {
+      this.offlineRecheck.delete(userId);
+      try {
+        // A socket of this gateway counts even if its record is not in the index yet.
+        if ([...this.deps.sessions.ofUser(userId)].some((s) => !removed.has(s.connectionId))) return;
+        const live = await this.deps.directory.confirmedLive(userId, removed);
+        if (live.length) return;
+      } catch (err) {
+        this.offlineRecheck.add(userId);
+        throw err;
+      }
+      await recordLastSeen(this.ctx.db, userId, now).catch((err) =>
+        this.ctx.log.warn({ err: errorMessage(err), userId }, "could not record lastSeen"),
+      );
+      await this.announce(userId, false, now);
+    });
+  }
+
+  async recheckOffline(): Promise<void> {
+    if (this.offlineRecheck.size) await this.afterUserLostConnections([...this.offlineRecheck]);
+  }
+
+  /**
+   * Queues a presence change; changes are sent in batches (one lookup of the union of contacts, one request per
+   * peer), because a burst of connects in a big group is otherwise quadratic. Never rejects: presence is
+   * ephemeral and must never fail the connection path.
+   */
+  announce(userId: string, online: boolean, lastSeen: number): Promise<void> {
+    this.pendingChanges.set(userId, { type: "presence", userId, online, lastSeen });
+    this.flushing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.flushing = undefined;
+        const changes = [...this.pendingChanges.values()];
+        this.pendingChanges.clear();
+        this.sendPresence(changes).then(resolve, (err) => {
+          this.ctx.log.warn({ err: errorMessage(err), users: changes.length }, "presence announce failed");
+          resolve();
+        });
+      }, PRESENCE_BATCH_MS);
+      timer.unref();
+    });
+    return this.flushing;
+  }
+
+  private async sendPresence(changes: PresenceFrame[]): Promise<void> {
+    const contacts = await mapLimit(changes, 8, (c) => this.deps.contacts.contactsOf(c.userId));
+    const byUser = await this.deps.directory.byUser(contacts.flat());
+    await this.deps.router.routeToConnections(
+      changes.map((change, i) => ({
+        frame: JSON.stringify(change),
+        connections: contacts[i]!.flatMap((u) => byUser.get(u) ?? []),
+      })),
+    );
+  }
+
+  /** One pass over every local connection record (a record a peer removed is put back). */
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.ctx.now();
+    const expiresAt = expiry(now + this.ctx.settings.presenceTtlMs);
+    await mapLimit([...this.records.values()], 16, async (r) => {
+      try {
+        const touched = await touchConnection(this.ctx.db, r.connectionId, now, expiresAt);
+        if (!touched && this.records.has(r.connectionId) && !this.stopped) {
+          await putConnection(this.ctx.db, { ...r, lastSeen: now, expiresAt });
+          this.deps.directory.invalidate(r.userId);
+        }
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err), connectionId: r.connectionId }, "connection heartbeat failed");
+      }
+    });
+  }
+
+  /**
+   * Shutdown (after the registry stopped reaping): remove this gateway's connection records so peers stop
+   * routing here at once, and tell contacts who went offline.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    await Promise.allSettled([this.beating, ...this.background]);
+    const ids = [...this.records.keys()];
+    const users = [...new Set([...this.records.values()].map((r) => r.userId))];
+    this.records.clear();
+    const removed = await deleteConnections(this.ctx.db, ids).then(
+      () => new Set(ids),
+      (err) => {
+        this.ctx.log.warn({ err: errorMessage(err) }, "could not remove connection records on shutdown");
+        return new Set<string>();
+      },
+    );
+    for (const u of users) this.deps.directory.invalidate(u);
+    // Every socket here is closed: `removed` keeps the lagging index from showing them as still online.
+    await this.afterUserLostConnections(users, removed).catch(() => undefined);
+    await Promise.allSettled([...this.background]);
+  }
+}
