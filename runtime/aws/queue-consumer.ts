@@ -29,7 +29,7 @@ export type ConsumerPhase = "receive" | "handle" | "delete";
 export interface QueueConsumerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
-  /** Receive loops running at once. */
+  /** Receive loops running at once; 0 consumes nothing (a gateway whose notification path is turned off). */
   readonly receivers: number;
   /** Messages per receive, 1 to 10 (the SQS limit). */
   readonly maxMessages: number;
@@ -59,17 +59,19 @@ export class QueueConsumer {
   /** Aborted once the stop grace has passed: receives still in flight are cut. */
   private readonly cancel = new AbortController();
   private loops: Promise<void>[] = [];
+  private started = false;
 
   constructor(private readonly opts: QueueConsumerOptions) {
     const { receivers, maxMessages } = opts;
-    if (!Number.isInteger(receivers) || receivers < 1) throw new Error(`receivers must be ≥ 1, got ${receivers}`);
+    if (!Number.isInteger(receivers) || receivers < 0) throw new Error(`receivers must be ≥ 0, got ${receivers}`);
     if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > SQS_BATCH_MAX) {
       throw new Error(`maxMessages must be between 1 and ${SQS_BATCH_MAX}, got ${maxMessages}`);
     }
   }
 
   start(): void {
-    if (this.loops.length) throw new Error("queue consumer already started");
+    if (this.started) throw new Error("queue consumer already started");
+    this.started = true;
     for (let i = 0; i < this.opts.receivers; i++) this.loops.push(this.poll());
   }
 

@@ -152,9 +152,14 @@ test("stop cuts a backoff short", async () => {
   expect(receives).toHaveLength(1);
 });
 
-test("refuses receivers below 1 and batches outside 1..10", () => {
-  const { sqs } = scriptedSqs([]);
-  expect(() => consumer(sqs, { receivers: 0 })).toThrow("receivers must be ≥ 1, got 0");
+test("refuses negative receivers and batches outside 1..10; 0 receivers receive nothing", async () => {
+  const { sqs, receives } = scriptedSqs([]);
+  expect(() => consumer(sqs, { receivers: -1 })).toThrow("receivers must be ≥ 0, got -1");
+  expect(() => consumer(sqs, { receivers: 1.5 })).toThrow("receivers must be ≥ 0, got 1.5");
+  const { c } = consumer(sqs, { receivers: 0 });
+  c.start();
+  await c.stop();
+  expect(receives).toEqual([]);
   expect(() => consumer(sqs, { maxMessages: 11 })).toThrow("maxMessages must be between 1 and 10, got 11");
   expect(() => consumer(sqs, { maxMessages: 0 })).toThrow("maxMessages must be between 1 and 10, got 0");
 });

@@ -1,78 +1,52 @@
 /**
  * The first hop of the return path: every gateway long-polls the notification queue (competing consumers),
  * turns each batch of stored-message notifications into outgoing frames for the live connections of the
- * members, routes them (routing.ts), and deletes the notifications only after routing. Delivery is
- * at-least-once; outboxes drop repeats by (conversationId, seq), and so do clients.
+ * members, routes them (routing.ts), and deletes the notifications only after routing. Delivery is at-least-once;
+ * outboxes drop repeats by (conversationId, seq), and so do clients. The receive loop is the shared queue-consumer
+ * lifecycle (runtime/aws/queue-consumer.ts).
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
+import { SQS_BATCH_MAX } from "../../aws/batches";
+import { QueueConsumer } from "../../aws/queue-consumer";
 import { notificationSchema, type Notification, type ServerFrame } from "../../contracts";
 import { advanceLastRead } from "../../store/memberships";
 import type { GatewayContext } from "../context";
 import type { Contacts } from "../presence/contacts";
-import { errorMessage, mapLimit, sleep } from "../util";
+import { errorMessage, mapLimit } from "../util";
 import type { ConnectionDirectory } from "./directory";
 import type { Outgoing, Router } from "./routing";
 
 export class NotificationConsumer {
-  private readonly abort = new AbortController();
-  private stopping = false;
-  private loops: Promise<void>[] = [];
+  private readonly queue: QueueConsumer;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly directory: ConnectionDirectory,
     private readonly router: Router,
     private readonly contacts?: Pick<Contacts, "noteConversationMembers">,
-  ) {}
+  ) {
+    this.queue = new QueueConsumer({
+      sqs: ctx.sqs,
+      queueUrl: ctx.config.notifyQueueUrl,
+      receivers: ctx.settings.notifyReceivers,
+      maxMessages: SQS_BATCH_MAX,
+      waitTimeSeconds: ctx.settings.notifyWaitSeconds,
+      handle: (messages) => this.handleBatch(messages),
+      onError: (err, phase, count) => {
+        if (phase === "receive") ctx.log.warn({ err: errorMessage(err) }, "notification receive failed; retrying");
+        // Not deleted: the notifications come back after the visibility timeout (then to the DLQ).
+        else ctx.log.error({ err: errorMessage(err), count, phase }, "notification batch failed");
+      },
+    });
+  }
 
   start(): void {
-    for (let i = 0; i < this.ctx.settings.notifyReceivers; i++) this.loops.push(this.poll());
+    this.queue.start();
   }
 
-  /**
-   * Stops polling. The receives in flight are allowed to finish (at most notifyWaitSeconds) and their messages are
-   * routed and deleted: aborting a long poll can leave SQS handing messages to a closed connection, where they
-   * stay invisible for the visibility timeout. Only if that takes too long are the receives aborted.
-   */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    const all = Promise.allSettled(this.loops);
-    const grace = new Promise((r) => setTimeout(r, this.ctx.settings.notifyWaitSeconds * 1000 + 1_500).unref());
-    await Promise.race([all, grace]);
-    this.abort.abort();
-    await all;
-  }
-
-  private async poll(): Promise<void> {
-    const signal = this.abort.signal;
-    while (!this.stopping && !signal.aborted) {
-      let messages: Message[];
-      try {
-        const out = await this.ctx.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.ctx.config.notifyQueueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: this.ctx.settings.notifyWaitSeconds,
-          }),
-          { abortSignal: signal },
-        );
-        messages = out.Messages ?? [];
-      } catch (err) {
-        if (signal.aborted) break;
-        this.ctx.log.warn({ err: errorMessage(err) }, "notification receive failed; retrying");
-        await sleep(1_000, signal);
-        continue;
-      }
-      if (!messages.length) continue;
-      try {
-        const handled = await this.handleBatch(messages);
-        if (handled.length) await this.deleteHandled(handled);
-      } catch (err) {
-        // Not deleted: the notifications come back after the visibility timeout (then to the DLQ).
-        this.ctx.log.error({ err: errorMessage(err), count: messages.length }, "notification batch failed");
-        await sleep(500, signal);
-      }
-    }
+  /** Stops polling; receives in flight finish and their notifications are routed and deleted (queue-consumer.ts). */
+  stop(): Promise<void> {
+    return this.queue.stop();
   }
 
   /**
@@ -111,15 +85,6 @@ export class NotificationConsumer {
         connections: n.memberIds.flatMap((u) => byUser.get(u) ?? []),
       };
     });
-  }
-
-  private async deleteHandled(handled: readonly Message[]): Promise<void> {
-    await this.ctx.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.ctx.config.notifyQueueUrl,
-        Entries: handled.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }),
-    );
   }
 }
 
