@@ -3,6 +3,7 @@
  * snapshots (useSyncExternalStore) and calls the methods. No React in here, so tests drive it directly with a
  * fake API and a fake socket.
  */
+import { previewOf } from "../../../runtime/contracts/api";
 import type { ClientFrame, ServerFrame } from "../../../runtime/contracts/frames";
 import {
   ApiError,
@@ -72,7 +73,6 @@ export interface ChatClientOptions {
   pageSize?: number;
 }
 
-const PREVIEW_CHARS = 140;
 const TYPING_ARRIVAL_MARGIN_MS = 250;
 /** Presence frames are pushed, but a missed one would leave a dot wrong forever; re-read it now and then. */
 const PRESENCE_REFRESH_MS = 30_000;
@@ -540,7 +540,7 @@ export class ChatClient {
           ...c,
           lastSeq: newest.seq,
           lastMessageAt: newest.sentAt,
-          lastPreview: newest.body.slice(0, PREVIEW_CHARS),
+          lastPreview: previewOf(newest.body),
           lastSenderId: newest.senderId,
         };
       }
