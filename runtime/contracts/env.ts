@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { queues, type QueueKey } from "./queues";
 import { tables, tableKeys, type TableKey, type TableNames } from "./tables";
+import { describeZodError } from "./validation";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -239,8 +240,7 @@ export function parseRotatingSecret(name: string, raw: string): RotatingSecret {
   }
   const parsed = rotatingSecretSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${name}: ${issue.path.join(".") || "value"}: ${issue.message}`);
+    throw new ConfigError(`${name}: ${describeZodError(parsed.error, { root: "value" })}`);
   }
   const { current, previous, previousUntil, next } = parsed.data;
   if ((previous === undefined) !== (previousUntil === undefined)) {

@@ -5,3 +5,4 @@ export * from "./ids";
 export * from "./messages";
 export * from "./queues";
 export * from "./tables";
+export * from "./validation";

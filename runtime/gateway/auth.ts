@@ -6,26 +6,10 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
-import { z } from "zod";
 import { userIdSchema, type SecretRotation } from "../contracts";
 import { acceptedSecrets } from "./secrets";
 
 export { addressThrottle, defaultThrottle, LoginThrottle, type ThrottleOptions } from "./throttle";
-
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
-
-export const passwordSchema = z
-  .string()
-  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
-  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
-
-/** Usernames are case-insensitive: the lowercase form is the immutable userId. */
-export const usernameSchema = z
-  .string()
-  .max(64)
-  .transform((s) => s.trim().toLowerCase())
-  .pipe(userIdSchema);
 
 // OWASP's scrypt floor (N=2^17 is recommended for new systems; 2^15 keeps signup bursts on a 2-core box fast
 // while staying well above the 2^14 minimum). maxmem must cover 128 * N * r bytes.

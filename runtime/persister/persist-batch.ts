@@ -4,7 +4,14 @@
  * runtime/local/runner.ts for the laptop.
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { dedupeKeyOf, inboundMessageSchema, queues, type InboundMessage, type Notification } from "../contracts";
+import {
+  dedupeKeyOf,
+  describeZodError,
+  inboundMessageSchema,
+  queues,
+  type InboundMessage,
+  type Notification,
+} from "../contracts";
 import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
 import type { Db } from "../store/db";
 import { markNotified } from "../store/dedupe";
@@ -56,9 +63,7 @@ export function parseInbound(body: string): InboundMessage {
   }
   const parsed = inboundMessageSchema.safeParse(json);
   if (!parsed.success) {
-    throw new PoisonMessageError(
-      parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
-    );
+    throw new PoisonMessageError(describeZodError(parsed.error, { root: "body", all: true }));
   }
   return parsed.data;
 }

@@ -1,4 +1,5 @@
 /** JSON over HTTP with a deadline per request, speaking the error envelope of docs/api. */
+import { errorOfBody } from "../contracts/api";
 import { describeError, HttpStatusError, SmokeTimeoutError } from "./errors";
 
 export interface RequestOptions {
@@ -51,21 +52,10 @@ export async function requestJson(
     }
   }
   if (!res.ok) {
-    const envelope = errorEnvelope(body);
-    const detail = envelope?.message ?? text.replace(/\s+/g, " ").trim().slice(0, 200);
-    throw new HttpStatusError(label, res.status, envelope?.code, detail);
+    const envelope = errorOfBody(body);
+    const detail = envelope.message ?? text.replace(/\s+/g, " ").trim().slice(0, 200);
+    throw new HttpStatusError(label, res.status, envelope.code, detail);
   }
   if (body === undefined) throw new Error(`${label} → HTTP ${res.status} with a body that is not JSON`);
   return { status: res.status, body };
-}
-
-function errorEnvelope(body: unknown): { code?: string; message?: string } | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const error = (body as { error?: unknown }).error;
-  if (typeof error !== "object" || error === null) return undefined;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return {
-    code: typeof code === "string" ? code : undefined,
-    message: typeof message === "string" ? message : undefined,
-  };
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { directConversationId, type ServerFrame } from "../contracts";
+import { describeZodError, directConversationId, type ServerFrame } from "../contracts";
 import { describeError, SmokeStepError, SmokeTimeoutError, type SmokeStepName } from "./errors";
 import { requestJson } from "./http";
 import { SmokeSocket } from "./socket";
@@ -123,8 +123,7 @@ export async function runSmoke(baseUrl: string, options: SmokeOptions = {}): Pro
     }
     const parsed = schema.safeParse(res.body);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`${label} returned an unexpected body: ${issue?.path.join(".") || "(root)"} ${issue?.message}`);
+      throw new Error(`${label} returned an unexpected body: ${describeZodError(parsed.error, { root: "(root)" })}`);
     }
     return parsed.data;
   };

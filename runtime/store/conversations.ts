@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
+import { previewOf } from "../contracts/api";
 import { batchGetAll } from "./batch";
 import { ifConditionHolds, type Db } from "./db";
 import { putMembershipIfAbsent } from "./memberships";
@@ -18,15 +19,6 @@ export interface ConversationItem {
   readonly lastMessageAt?: number;
   readonly lastPreview?: string;
   readonly lastSenderId?: string;
-}
-
-export const PREVIEW_CHARS = 120;
-
-/** The first PREVIEW_CHARS UTF-16 units of a body, never ending inside a surrogate pair (emoji, astral CJK). */
-export function previewOf(body: string): string {
-  const cut = body.slice(0, PREVIEW_CHARS);
-  const last = cut.charCodeAt(cut.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
 export async function getConversation(

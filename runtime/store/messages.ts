@@ -1,9 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
+import { MAX_PAGE } from "../contracts/api";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
-
-export const MAX_PAGE = 100;
 
 /** Writes `message` into its seq slot; false when the slot is already taken. */
 export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMessage): Promise<boolean> {

@@ -6,7 +6,8 @@
  */
 import { MAX_BODY_CHARS, type StoredMessage } from "../../runtime/contracts";
 import { createConversation } from "../../runtime/store/conversations";
-import { latestMessage, MAX_PAGE, pageMessages, putMessageIfSlotFree } from "../../runtime/store/messages";
+import { MAX_PAGE } from "../../runtime/contracts/api";
+import { latestMessage, pageMessages, putMessageIfSlotFree } from "../../runtime/store/messages";
 import { listConnectionsByGateway, listConnectionsByUser, putConnection } from "../../runtime/store/connections";
 import { listMemberships } from "../../runtime/store/memberships";
 import { createUser, searchUsers } from "../../runtime/store/users";

@@ -4,7 +4,7 @@
  */
 import type { StoredMessage } from "../../runtime/contracts";
 import { historyPages, type HistoryRange, type HistoryReads } from "../../runtime/gateway/delivery/history";
-import { MAX_PAGE } from "../../runtime/store/messages";
+import { MAX_PAGE } from "../../runtime/contracts/api";
 
 const conv = "g:abcdefgh12";
 

@@ -6,6 +6,7 @@ import {
   readUpTo,
   sortConversations,
 } from "../../web/src/state/chatList";
+import { PREVIEW_CHARS } from "../../runtime/contracts/api";
 import { CID, msg, storeWith, summary } from "./fakes";
 
 describe("chat list helpers", () => {
@@ -39,7 +40,7 @@ describe("chat list changes", () => {
     const long = { ...msg(4, "alice"), body: "x".repeat(200) };
     const c = noteStored(CID, [msg(3), long], "alice")(s).conversations[CID]!;
     expect(c).toMatchObject({ lastSeq: 4, lastSenderId: "alice", lastMessageAt: 1004, lastReadSeq: 4 });
-    expect(c.lastPreview).toHaveLength(140);
+    expect(c.lastPreview).toHaveLength(PREVIEW_CHARS); // the store's cut (contracts), 120
   });
 
   it("moves a read position forward only", () => {

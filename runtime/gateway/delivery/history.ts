@@ -5,7 +5,8 @@
  */
 import type { StoredMessage } from "../../contracts";
 import type { Db } from "../../store/db";
-import { MAX_PAGE, pageMessages } from "../../store/messages";
+import { MAX_PAGE } from "../../contracts/api";
+import { pageMessages } from "../../store/messages";
 
 export type HistoryRange =
   /** Pages going forward from `after`; with `upTo`, no read asks for seqs beyond it and the walk ends there. */

@@ -1,24 +1,35 @@
-/** The HTTP API (same origin as the page, so relative URLs). The token goes in a header, never in a URL. */
-import type {
-  ConversationSummary,
-  LogoutResponse,
-  NewConversation,
-  PresenceStatus as Presence,
-  User,
+/**
+ * The HTTP API (same origin as the page, so relative URLs), called through the route table of
+ * runtime/contracts/api.ts: the path, method and whether a token goes along come from there, as do the request
+ * and response types and the error body. The token goes in a header, never in a URL.
+ */
+import {
+  apiRoutes,
+  errorOfBody,
+  fillPath,
+  type ApiResponses,
+  type BodyInput,
+  type ConversationSummary,
+  type HistoryPage,
+  type NewConversation,
+  type PathParams,
+  type PresenceStatus as Presence,
+  type QueryInput,
+  type RouteName,
+  type SessionResponse,
+  type User,
 } from "../../../runtime/contracts/api";
-import type { StoredMessage } from "./messageList";
 
 export type { ConversationSummary, NewConversation, User } from "../../../runtime/contracts/api";
 export type { PresenceStatus as Presence } from "../../../runtime/contracts/api";
 
-export interface Session {
-  token: string;
-  user: User;
-}
+/** The signed-in user and their token, as signup and login answer it. */
+export type Session = SessionResponse;
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
+    /** The server's HttpErrorCode, or NETWORK (no answer) or HTTP_<status> (an answer without an error body). */
     readonly code: string,
     message: string,
   ) {
@@ -29,22 +40,24 @@ export class ApiError extends Error {
 
 /** Everything the app asks the server over HTTP; an interface so tests can hand in a fake. */
 export interface Api {
-  signup(input: { username: string; password: string; displayName?: string }): Promise<Session>;
-  login(input: { username: string; password: string }): Promise<Session>;
+  signup(input: BodyInput<"signup">): Promise<Session>;
+  login(input: BodyInput<"login">): Promise<Session>;
   /** Revokes the current token server-side (every gateway refuses it from then on). */
   logout(): Promise<void>;
   me(): Promise<User>;
   searchUsers(prefix: string, limit?: number): Promise<User[]>;
   listConversations(): Promise<ConversationSummary[]>;
   createConversation(input: NewConversation): Promise<ConversationSummary>;
-  messages(
-    conversationId: string,
-    page: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
+  messages(conversationId: string, page: QueryInput<"history">): Promise<HistoryPage>;
   presence(userIds: string[]): Promise<Presence[]>;
 }
 
 type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** What a call of route K carries: path parameters, query and body, each only where the route has one. */
+type CallInput<K extends RouteName> = (keyof PathParams<K> extends never ? unknown : { params: PathParams<K> }) &
+  (QueryInput<K> extends undefined ? unknown : { query: QueryInput<K> }) &
+  (BodyInput<K> extends undefined ? unknown : { body: BodyInput<K> });
 
 export class HttpApi implements Api {
   constructor(
@@ -53,68 +66,61 @@ export class HttpApi implements Api {
     private readonly base = "",
   ) {}
 
-  signup(input: { username: string; password: string; displayName?: string }): Promise<Session> {
-    return this.request<Session>("POST", "/api/signup", input, false);
+  signup(input: BodyInput<"signup">): Promise<Session> {
+    return this.call("signup", { body: input });
   }
 
-  login(input: { username: string; password: string }): Promise<Session> {
-    return this.request<Session>("POST", "/api/login", input, false);
+  login(input: BodyInput<"login">): Promise<Session> {
+    return this.call("login", { body: input });
   }
 
   async logout(): Promise<void> {
-    await this.request<LogoutResponse>("POST", "/api/logout");
+    await this.call("logout", {});
   }
 
   async me(): Promise<User> {
-    return (await this.request<{ user: User }>("GET", "/api/me")).user;
+    return (await this.call("me", {})).user;
   }
 
   async searchUsers(prefix: string, limit = 20): Promise<User[]> {
-    const q = new URLSearchParams({ prefix, limit: String(limit) });
-    return (await this.request<{ users: User[] }>("GET", `/api/users?${q}`)).users;
+    return (await this.call("searchUsers", { query: { prefix, limit } })).users;
   }
 
   async listConversations(): Promise<ConversationSummary[]> {
-    return (await this.request<{ conversations: ConversationSummary[] }>("GET", "/api/conversations")).conversations;
+    return (await this.call("listConversations", {})).conversations;
   }
 
   async createConversation(input: NewConversation): Promise<ConversationSummary> {
-    return (await this.request<{ conversation: ConversationSummary }>("POST", "/api/conversations", input))
-      .conversation;
+    return (await this.call("createConversation", { body: input })).conversation;
   }
 
-  messages(
-    conversationId: string,
-    page: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
-    const q = new URLSearchParams();
-    if (page.before !== undefined) q.set("before", String(page.before));
-    if (page.after !== undefined) q.set("after", String(page.after));
-    if (page.limit !== undefined) q.set("limit", String(page.limit));
-    const qs = q.toString();
-    return this.request(
-      "GET",
-      `/api/conversations/${encodeURIComponent(conversationId)}/messages${qs ? `?${qs}` : ""}`,
-    );
+  messages(conversationId: string, page: QueryInput<"history">): Promise<HistoryPage> {
+    return this.call("history", { params: { conversationId }, query: page });
   }
 
   async presence(userIds: string[]): Promise<Presence[]> {
     if (userIds.length === 0) return [];
-    const q = new URLSearchParams({ userIds: userIds.join(",") });
-    return (await this.request<{ presence: Presence[] }>("GET", `/api/presence?${q}`)).presence;
+    return (await this.call("presence", { query: { userIds: userIds.join(",") } })).presence;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+  private async call<K extends RouteName>(name: K, input: CallInput<K>): Promise<ApiResponses[K]> {
+    const route = apiRoutes[name];
+    const { params, query, body } = input as { params?: Record<string, string>; query?: object; body?: unknown };
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (auth) {
+    if (route.auth) {
       const token = this.getToken();
       if (token) headers.Authorization = `Bearer ${token}`;
     }
+    const q = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) q.set(key, String(value));
+    }
+    const qs = q.toString();
     let res: Response;
     try {
-      res = await this.fetchImpl(this.base + path, {
-        method,
+      res = await this.fetchImpl(this.base + fillPath(route.path, params ?? {}) + (qs ? `?${qs}` : ""), {
+        method: route.method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
@@ -129,14 +135,10 @@ export class HttpApi implements Api {
       json = undefined;
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiError(
-        res.status,
-        err?.code ?? `HTTP_${res.status}`,
-        err?.message ?? `Request failed (${res.status})`,
-      );
+      const err = errorOfBody(json);
+      throw new ApiError(res.status, err.code ?? `HTTP_${res.status}`, err.message ?? `Request failed (${res.status})`);
     }
-    return json as T;
+    return json as ApiResponses[K];
   }
 }
 

@@ -3,11 +3,10 @@
  * positions. Seqs only grow, so every merge keeps the larger one and a late or repeated input never moves a chat
  * backwards. Pure functions: the client applies them to its store.
  */
+import { previewOf } from "../../../runtime/contracts/api";
 import type { ConversationSummary } from "./api";
 import type { StoredMessage } from "./messageList";
 import type { StateChange } from "./store";
-
-const PREVIEW_CHARS = 140;
 
 /** Newest activity first; a chat without messages sorts by when it was created. */
 export function sortConversations(all: Iterable<ConversationSummary>): ConversationSummary[] {
@@ -70,7 +69,7 @@ export function noteStored(conversationId: string, messages: readonly StoredMess
         ...c,
         lastSeq: newest.seq,
         lastMessageAt: newest.sentAt,
-        lastPreview: newest.body.slice(0, PREVIEW_CHARS),
+        lastPreview: previewOf(newest.body),
         lastSenderId: newest.senderId,
       };
     }
