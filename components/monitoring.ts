@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LB_HEALTH_PATH } from "../runtime/contracts";
 import { metricAlarm } from "./alerts";
+import type { AlarmActions, Tags } from "./types";
 
 export interface MonitoredQueue {
   readonly label: string;
@@ -18,8 +19,8 @@ export interface MonitoringArgs {
   readonly loadBalancerArnSuffix: pulumi.Input<string>;
   readonly targetGroupArnSuffix: pulumi.Input<string>;
   /** SNS topics the gateway alarms notify (queue and persister alarms live in their components). */
-  readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly alarmActions?: AlarmActions;
+  readonly tags?: Tags;
 }
 
 export interface DashboardInputs {
@@ -134,7 +135,7 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("parley:monitoring:Monitoring", name, {}, opts);
     if (args.queues.length === 0) throw new Error(`Monitoring ${name}: queues must not be empty`);
-    const a = { alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>, ...args };
+    const a = { alarmActions: [] as AlarmActions, ...args };
     const region = aws.getRegionOutput({}, { parent: this }).region;
 
     const queueNames = pulumi.all(

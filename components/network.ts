@@ -1,13 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkChoice } from "./config";
-
-export type { NetworkChoice } from "./config";
+import type { NetworkChoice, Tags } from "./types";
 
 export interface NetworkArgs {
   readonly choice: NetworkChoice;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /**
@@ -78,7 +76,7 @@ export interface VpcEndpointsArgs {
   readonly sqsPolicy: pulumi.Input<string>;
   /** The only group whose members may reach the interface endpoint (HTTPS). */
   readonly clientSecurityGroupId: pulumi.Input<string>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /**

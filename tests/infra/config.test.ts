@@ -1,7 +1,8 @@
 /** `parley:*` config: defaults, cross-checks that name the key, and Pulumi.yaml / Pulumi.dev.yaml in step. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { configKeys, parseConfig, type ConfigKey, type RawConfig } from "../../components/config";
+import { parseConfig, type RawConfig } from "../../components/config";
+import { configKeys, type ConfigKey } from "../../components/config-keys";
 
 // js-yaml arrives with eslint (no types of its own); only `load` is used.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
