@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
+import { groupRule } from "./network";
 import type { Tags } from "./types";
 
 export interface GatewaySecurityGroupsArgs {
@@ -19,26 +20,6 @@ export interface GatewaySecurityGroupsArgs {
 export interface GatewaySecurityGroups {
   readonly albSg: aws.ec2.SecurityGroup;
   readonly taskSg: aws.ec2.SecurityGroup;
-}
-
-/** One TCP port, into or out of `group`, from or to the members of `peer` (which may be `group` itself). */
-function peerRule(
-  direction: "in" | "out",
-  name: string,
-  group: aws.ec2.SecurityGroup,
-  port: number,
-  peer: aws.ec2.SecurityGroup,
-  parent: pulumi.Resource,
-): void {
-  const args = {
-    securityGroupId: group.id,
-    ipProtocol: "tcp",
-    fromPort: port,
-    toPort: port,
-    referencedSecurityGroupId: peer.id,
-  };
-  if (direction === "in") new aws.vpc.SecurityGroupIngressRule(name, args, { parent });
-  else new aws.vpc.SecurityGroupEgressRule(name, args, { parent });
 }
 
 export function gatewaySecurityGroups(
@@ -69,11 +50,11 @@ export function gatewaySecurityGroups(
       );
     }
   }
-  peerRule("out", `${name}-alb-out-tasks`, albSg, a.port, taskSg, parent);
-  peerRule("in", `${name}-task-in-alb`, taskSg, a.port, albSg, parent);
+  groupRule("out", `${name}-alb-out-tasks`, albSg.id, a.port, taskSg.id, parent);
+  groupRule("in", `${name}-task-in-alb`, taskSg.id, a.port, albSg.id, parent);
   // Peer delivery: only members of this very group (other gateway tasks) reach the internal port.
-  peerRule("in", `${name}-task-in-peers`, taskSg, a.internalPort, taskSg, parent);
-  peerRule("out", `${name}-task-out-peers`, taskSg, a.internalPort, taskSg, parent);
+  groupRule("in", `${name}-task-in-peers`, taskSg.id, a.internalPort, taskSg.id, parent);
+  groupRule("out", `${name}-task-out-peers`, taskSg.id, a.internalPort, taskSg.id, parent);
   // AWS APIs (SQS, DynamoDB, ECR, Logs, Secrets Manager) over HTTPS; DNS and task metadata are not filtered.
   new aws.vpc.SecurityGroupEgressRule(
     `${name}-task-out-https`,
