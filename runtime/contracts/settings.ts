@@ -23,7 +23,7 @@ export function presenceTtlFloorSeconds(heartbeatMs: number): number {
 
 const heartbeatMs = { default: 25_000, min: 1_000, max: 300_000 } as const satisfies IntSetting;
 
-/** The gateway process (PARLEY_* env vars, runtime/contracts/env.ts `loadGatewayConfig`). */
+/** The gateway process (PARLEY_* env vars, `loadGatewayConfig` in runtime/contracts/gateway-config.ts). */
 export const gatewaySettings = {
   /** 0 lets the OS pick a free port (tests, several gateways on one machine). */
   port: { default: 8080, min: 0, max: 65535 },
