@@ -11,6 +11,7 @@ import { Monitoring } from "./components/monitoring";
 import { Persister } from "./components/persister";
 import { QueueWithDlq } from "./components/queue-with-dlq";
 import { Tables } from "./components/tables";
+import type { QueueRef, TableRef } from "./components/types";
 import { gatewayTables, persisterTables, queueNamesFor, queues, tableKeys, type TableKey } from "./runtime/contracts";
 
 const config = loadConfig();
@@ -36,16 +37,18 @@ const notify = new QueueWithDlq("notify", {
 });
 
 const data = new Tables("tables", { namePrefix: prefix, deletionProtection: config.deletionProtection, tags });
-const tableRef = (k: TableKey) => ({ name: data.tables[k].name, arn: data.tables[k].arn });
+const tableRef = (k: TableKey): TableRef => ({ name: data.tables[k].name, arn: data.tables[k].arn });
 const pick = <K extends TableKey>(keys: readonly K[]) =>
-  Object.fromEntries(keys.map((k) => [k, tableRef(k)])) as Record<K, ReturnType<typeof tableRef>>;
+  Object.fromEntries(keys.map((k) => [k, tableRef(k)])) as Record<K, TableRef>;
+const inboundQueue: QueueRef = { arn: inbound.queue.arn, url: inbound.queue.url };
+const notifyQueue: QueueRef = { arn: notify.queue.arn, url: notify.queue.url };
 
 const persister = new Persister("persister", {
   namePrefix: prefix,
   handlerEntry: path.join(__dirname, "runtime/persister/lambda.ts"),
-  inboundQueue: { arn: inbound.queue.arn, url: inbound.queue.url },
+  inboundQueue,
   inboundVisibilityTimeoutSeconds: queues.inbound.visibilityTimeoutSeconds,
-  notifyQueue: { arn: notify.queue.arn, url: notify.queue.url },
+  notifyQueue,
   tables: pick(persisterTables),
   memoryMb: config.persister.memoryMb,
   timeoutSeconds: config.persister.timeoutSeconds,
@@ -62,8 +65,8 @@ const gateway = new GatewayService("gateway", {
   ...config.gateway,
   deletionProtection: config.deletionProtection,
   logRetentionDays: config.logRetentionDays,
-  inboundQueue: { arn: inbound.queue.arn, url: inbound.queue.url },
-  notifyQueue: { arn: notify.queue.arn, url: notify.queue.url },
+  inboundQueue,
+  notifyQueue,
   tables: pick(gatewayTables),
   tags,
 });

@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AlarmActions, Tags } from "./types";
 
 export interface AlertsArgs {
   readonly namePrefix: string;
   /** Subscribed by email when set (the recipient must confirm the subscription). */
   readonly email?: pulumi.Input<string>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /** The SNS topic every Parley alarm notifies, with an optional email subscription. */
@@ -80,8 +81,8 @@ export interface MathAlarmSpec extends AlarmSpecBase {
 
 export interface AlarmTarget {
   /** Notified on ALARM and on OK. */
-  readonly actions: pulumi.Input<pulumi.Input<string>[]>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly actions: AlarmActions;
+  readonly tags?: Tags;
 }
 
 function alarmArgs(spec: AlarmSpecBase, target: AlarmTarget) {

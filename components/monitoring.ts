@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { LB_HEALTH_PATH } from "../runtime/contracts";
-import { metricAlarm } from "./alerts";
+import { metricAlarm, type MetricAlarmSpec } from "./alerts";
+import type { AlarmActions, Tags } from "./types";
 
 export interface MonitoredQueue {
   readonly label: string;
@@ -18,8 +19,8 @@ export interface MonitoringArgs {
   readonly loadBalancerArnSuffix: pulumi.Input<string>;
   readonly targetGroupArnSuffix: pulumi.Input<string>;
   /** SNS topics the gateway alarms notify (queue and persister alarms live in their components). */
-  readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly alarmActions?: AlarmActions;
+  readonly tags?: Tags;
 }
 
 export interface DashboardInputs {
@@ -134,7 +135,7 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("parley:monitoring:Monitoring", name, {}, opts);
     if (args.queues.length === 0) throw new Error(`Monitoring ${name}: queues must not be empty`);
-    const a = { alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>, ...args };
+    const a = { alarmActions: [] as AlarmActions, ...args };
     const region = aws.getRegionOutput({}, { parent: this }).region;
 
     const queueNames = pulumi.all(
@@ -165,53 +166,39 @@ export class Monitoring extends pulumi.ComponentResource {
     this.dashboardUrl = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${dashboard.dashboardName}`;
 
     const target = { actions: a.alarmActions, tags: args.tags };
-    metricAlarm(
-      `${name}-alb-5xx`,
-      {
+    const lb = { LoadBalancer: args.loadBalancerArnSuffix };
+    const targetGroup = { ...lb, TargetGroup: args.targetGroupArnSuffix };
+    const alarms: Record<string, MetricAlarmSpec> = {
+      "alb-5xx": {
         description: "The load balancer answers 5xx itself: no healthy gateway, or gateways resetting or timing out.",
         namespace: "AWS/ApplicationELB",
         metricName: "HTTPCode_ELB_5XX_Count",
-        dimensions: { LoadBalancer: args.loadBalancerArnSuffix },
+        dimensions: lb,
         statistic: "Sum",
         evaluationPeriods: 5,
         threshold: 10,
       },
-      target,
-      { parent: this },
-    );
-    metricAlarm(
-      `${name}-target-5xx`,
-      {
+      "target-5xx": {
         description: "The gateways answer 5xx: an API handler or a store call is failing.",
         namespace: "AWS/ApplicationELB",
         metricName: "HTTPCode_Target_5XX_Count",
-        dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix },
+        dimensions: targetGroup,
         statistic: "Sum",
         evaluationPeriods: 5,
         threshold: 10,
       },
-      target,
-      { parent: this },
-    );
-    metricAlarm(
-      `${name}-no-healthy-gateways`,
-      {
+      "no-healthy-gateways": {
         description: `No gateway task passes the load balancer health check (${LB_HEALTH_PATH}): the app is down.`,
         namespace: "AWS/ApplicationELB",
         metricName: "HealthyHostCount",
-        dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix },
+        dimensions: targetGroup,
         statistic: "Minimum",
         evaluationPeriods: 2,
         threshold: 1,
         comparisonOperator: "LessThanThreshold",
         treatMissingData: "breaching",
       },
-      target,
-      { parent: this },
-    );
-    metricAlarm(
-      `${name}-gateway-cpu`,
-      {
+      "gateway-cpu": {
         description: "Gateway CPU stays high: autoscaling is at its ceiling or too slow.",
         namespace: "AWS/ECS",
         metricName: "CPUUtilization",
@@ -220,9 +207,9 @@ export class Monitoring extends pulumi.ComponentResource {
         evaluationPeriods: 10,
         threshold: 85,
       },
-      target,
-      { parent: this },
-    );
+    };
+    for (const [suffix, spec] of Object.entries(alarms))
+      metricAlarm(`${name}-${suffix}`, spec, target, { parent: this });
 
     this.registerOutputs({ dashboardUrl: this.dashboardUrl });
   }

@@ -1,13 +1,38 @@
+/**
+ * Where the gateway runs (a new awsx VPC or an existing one's subnets), the VPC endpoints that keep the hot path
+ * off NAT, and `groupRule`, the one shape of a security group rule between groups.
+ */
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkChoice } from "./config";
+import type { NetworkChoice, Tags } from "./types";
 
-export type { NetworkChoice } from "./config";
+/**
+ * One TCP port into or out of a security group, from or to the members of `peerGroupId` (which may be the group
+ * itself: then only its own members).
+ */
+export function groupRule(
+  direction: "in" | "out",
+  name: string,
+  groupId: pulumi.Input<string>,
+  port: number,
+  peerGroupId: pulumi.Input<string>,
+  parent: pulumi.Resource,
+): void {
+  const args = {
+    securityGroupId: groupId,
+    ipProtocol: "tcp",
+    fromPort: port,
+    toPort: port,
+    referencedSecurityGroupId: peerGroupId,
+  };
+  if (direction === "in") new aws.vpc.SecurityGroupIngressRule(name, args, { parent });
+  else new aws.vpc.SecurityGroupEgressRule(name, args, { parent });
+}
 
 export interface NetworkArgs {
   readonly choice: NetworkChoice;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /**
@@ -78,7 +103,7 @@ export interface VpcEndpointsArgs {
   readonly sqsPolicy: pulumi.Input<string>;
   /** The only group whose members may reach the interface endpoint (HTTPS). */
   readonly clientSecurityGroupId: pulumi.Input<string>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /**
@@ -91,6 +116,23 @@ export class VpcEndpoints extends pulumi.ComponentResource {
     super("parley:network:VpcEndpoints", name, {}, opts);
     const region = aws.getRegionOutput({}, { parent: this }).region;
     const tags = args.tags;
+    /** An endpoint of one AWS service in this region, its policy limiting it to this stack's resources. */
+    const endpoint = (
+      service: "dynamodb" | "sqs",
+      policy: pulumi.Input<string>,
+      specific: Omit<aws.ec2.VpcEndpointArgs, "vpcId" | "serviceName" | "policy" | "tags">,
+    ) =>
+      new aws.ec2.VpcEndpoint(
+        `${name}-${service}`,
+        {
+          vpcId: args.vpcId,
+          serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
+          policy,
+          tags,
+          ...specific,
+        },
+        { parent: this },
+      );
 
     if (args.dynamodbGateway) {
       // awsx does not expose which route table is whose; ask EC2 for the tables associated with these subnets.
@@ -99,18 +141,7 @@ export class VpcEndpoints extends pulumi.ComponentResource {
         { vpcId: args.vpcId, filters: [{ name: "association.subnet-id", values: args.subnetIds }] },
         { parent: this },
       );
-      new aws.ec2.VpcEndpoint(
-        `${name}-dynamodb`,
-        {
-          vpcId: args.vpcId,
-          serviceName: pulumi.interpolate`com.amazonaws.${region}.dynamodb`,
-          vpcEndpointType: "Gateway",
-          routeTableIds: routeTables.ids,
-          policy: args.dynamodbPolicy,
-          tags,
-        },
-        { parent: this },
-      );
+      endpoint("dynamodb", args.dynamodbPolicy, { vpcEndpointType: "Gateway", routeTableIds: routeTables.ids });
     }
 
     if (args.sqsInterface) {
@@ -119,32 +150,14 @@ export class VpcEndpoints extends pulumi.ComponentResource {
         { vpcId: args.vpcId, description: "Parley SQS endpoint: HTTPS from the gateway tasks only", tags },
         { parent: this },
       );
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-sqs-in-tasks`,
-        {
-          securityGroupId: sg.id,
-          ipProtocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          referencedSecurityGroupId: args.clientSecurityGroupId,
-        },
-        { parent: this },
-      );
-      new aws.ec2.VpcEndpoint(
-        `${name}-sqs`,
-        {
-          vpcId: args.vpcId,
-          serviceName: pulumi.interpolate`com.amazonaws.${region}.sqs`,
-          vpcEndpointType: "Interface",
-          subnetIds: args.subnetIds,
-          securityGroupIds: [sg.id],
-          // The SDK keeps using sqs.<region>.amazonaws.com (the queue URLs' host); private DNS points it here.
-          privateDnsEnabled: true,
-          policy: args.sqsPolicy,
-          tags,
-        },
-        { parent: this },
-      );
+      groupRule("in", `${name}-sqs-in-tasks`, sg.id, 443, args.clientSecurityGroupId, this);
+      endpoint("sqs", args.sqsPolicy, {
+        vpcEndpointType: "Interface",
+        subnetIds: args.subnetIds,
+        securityGroupIds: [sg.id],
+        // The SDK keeps using sqs.<region>.amazonaws.com (the queue URLs' host); private DNS points it here.
+        privateDnsEnabled: true,
+      });
     }
 
     this.registerOutputs({});

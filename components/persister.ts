@@ -1,17 +1,22 @@
+/**
+ * The Persister component: the bundled runtime/persister handler as a Lambda function fed by the inbound FIFO
+ * queue, with its role, log group and alarms. Arg defaults and ranges are the stack config's
+ * (components/config-keys.ts).
+ */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { mathAlarm, metricAlarm } from "./alerts";
 import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
+import { argDefaults, intArgErrors, type IntArgKeys } from "./config-keys";
 import {
   assumeRolePolicyDocument,
   iamRoleName,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   visibilityCoversRetries,
-  type PersisterTableKey,
 } from "./policies";
-
-export type { PersisterTableKey } from "./policies";
+import { tableArnsOf } from "./refs";
+import type { AlarmActions, PersisterTableKey, QueueRef, TableRef, Tags } from "./types";
 
 /** Failed invocations, in percent of all in 5 minutes, above which the error-rate alarm fires. */
 export const PERSISTER_ERROR_RATE_PERCENT = 5;
@@ -24,16 +29,6 @@ export interface SqsBatchResult {
 /** The persister handler as Lambda calls it (event shape left to the runtime module). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PersisterHandler = (event: any, context?: any) => Promise<SqsBatchResult>;
-
-export interface QueueRef {
-  readonly arn: pulumi.Input<string>;
-  readonly url: pulumi.Input<string>;
-}
-
-export interface TableRef {
-  readonly name: pulumi.Input<string>;
-  readonly arn: pulumi.Input<string>;
-}
 
 export interface PersisterArgs {
   readonly namePrefix: string;
@@ -56,9 +51,20 @@ export interface PersisterArgs {
   readonly maxConcurrency?: number;
   readonly runtime?: string;
   readonly logRetentionDays?: number;
-  readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly alarmActions?: AlarmActions;
+  readonly tags?: Tags;
 }
+
+/** Each integer arg and the stack config key it mirrors (its default and range). */
+const persisterArgKeys = {
+  memoryMb: "persisterMemoryMb",
+  timeoutSeconds: "persisterTimeoutSeconds",
+  batchSize: "persisterBatchSize",
+  maxConcurrency: "persisterMaxConcurrency",
+  logRetentionDays: "logRetentionDays",
+} as const satisfies IntArgKeys<string>;
+/** The timeout's bound is the visibility timeout passed in, not the stack's inbound queue: checked on its own. */
+const { timeoutSeconds: _checkedAgainstVisibility, ...rangedPersisterArgKeys } = persisterArgKeys;
 
 /**
  * Bundles the handler module and everything it imports (contracts, store, zod, the AWS SDK v3 clients)
@@ -114,24 +120,16 @@ export class Persister extends pulumi.ComponentResource {
     super("parley:persister:Persister", name, {}, opts);
 
     const a = {
-      memoryMb: 512,
-      timeoutSeconds: 30,
-      batchSize: 10,
-      maxConcurrency: 2,
+      ...argDefaults(persisterArgKeys),
       runtime: aws.lambda.Runtime.NodeJS22dX as string,
-      logRetentionDays: 30,
-      alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>,
+      alarmActions: [] as AlarmActions,
       ...args,
     };
     if (!isSupportedNodeRuntime(a.runtime)) {
       throw new Error(`Persister ${name}: runtime must be nodejs22.x or newer, got "${a.runtime}"`);
     }
-    if (!Number.isInteger(a.batchSize) || a.batchSize < 1 || a.batchSize > 10) {
-      throw new Error(`Persister ${name}: batchSize must be in [1, 10] for a FIFO source, got ${a.batchSize}`);
-    }
-    if (!Number.isInteger(a.maxConcurrency) || a.maxConcurrency < 2 || a.maxConcurrency > 1000) {
-      throw new Error(`Persister ${name}: maxConcurrency must be in [2, 1000], got ${a.maxConcurrency}`);
-    }
+    const [rangeError] = intArgErrors(rangedPersisterArgKeys, a);
+    if (rangeError) throw new Error(`Persister ${name}: ${rangeError}`);
     if (!visibilityCoversRetries(a.inboundVisibilityTimeoutSeconds, a.timeoutSeconds)) {
       throw new Error(
         `Persister ${name}: inboundVisibilityTimeoutSeconds (${a.inboundVisibilityTimeoutSeconds}) must be at least 6 x timeoutSeconds (${a.timeoutSeconds})`,
@@ -162,25 +160,14 @@ export class Persister extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const tableArns = persisterTables.map((key) => pulumi.output(args.tables[key].arn));
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
         policy: pulumi
-          .all([args.inboundQueue.arn, args.notifyQueue.arn, logGroup.arn, pulumi.all(tableArns)])
-          .apply(([inboundQueueArn, notifyQueueArn, logGroupArn, arns]) =>
-            JSON.stringify(
-              persisterPolicyDocument({
-                inboundQueueArn,
-                notifyQueueArn,
-                logGroupArn,
-                tableArns: Object.fromEntries(persisterTables.map((key, i) => [key, arns[i]!])) as Record<
-                  PersisterTableKey,
-                  string
-                >,
-              }),
-            ),
+          .all([args.inboundQueue.arn, args.notifyQueue.arn, logGroup.arn, tableArnsOf(persisterTables, args.tables)])
+          .apply(([inboundQueueArn, notifyQueueArn, logGroupArn, tableArns]) =>
+            JSON.stringify(persisterPolicyDocument({ inboundQueueArn, notifyQueueArn, logGroupArn, tableArns })),
           ),
       },
       { parent: this },

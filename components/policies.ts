@@ -1,17 +1,10 @@
 /**
- * Pure helpers the components share: IAM policy documents that name exact ARNs, the DynamoDB table
- * shape derived from the contracts, and small derivations. No Pulumi resources here, so the unit
- * tests need no mocks.
+ * IAM for the components: policy documents that name exact ARNs (each role's table access traced from the
+ * store calls it makes), role names, and the checks the tests and the policy pack run on every recorded policy
+ * (wildcards on data, supported Lambda runtimes). No Pulumi resources here, so the unit tests need no mocks.
  */
-import type * as pulumi from "@pulumi/pulumi";
-import {
-  keyAttributesOf,
-  type gatewayTables,
-  type persisterTables,
-  type TableDefinition,
-  type TableKey,
-  type tables,
-} from "../runtime/contracts";
+import type { TableKey, tables } from "../runtime/contracts";
+import type { GatewayTableKey, PersisterTableKey } from "./types";
 
 export interface PolicyStatement {
   readonly Sid?: string;
@@ -43,9 +36,6 @@ export interface TableAccess<I extends string = string> {
 }
 
 export type TableAccessMap<K extends TableKey> = { readonly [T in K]: TableAccess<IndexOf<T>> };
-
-export type GatewayTableKey = (typeof gatewayTables)[number];
-export type PersisterTableKey = (typeof persisterTables)[number];
 
 /**
  * The gateway task's table access, traced from the store calls runtime/gateway makes (runtime/store function in
@@ -136,22 +126,24 @@ export interface PersisterPolicyArgs {
   readonly logGroupArn: string;
 }
 
+/** An identity policy of these statements. */
+function policyDocument(statements: readonly PolicyStatement[]): PolicyDocument {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Allow `actions` on exactly one resource. */
+function allowOn(sid: string, actions: readonly string[], resource: string): PolicyStatement {
+  return { Sid: sid, Effect: "Allow", Action: [...actions], Resource: [resource] };
+}
+
 /** The persister's own policy: consume inbound, publish notify, its table access, its log group. */
 export function persisterPolicyDocument(a: PersisterPolicyArgs): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "ConsumeInbound", Effect: "Allow", Action: [...sqsConsumeActions], Resource: [a.inboundQueueArn] },
-      { Sid: "PublishNotify", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.notifyQueueArn] },
-      ...tableStatements(persisterTableAccess, a.tableArns),
-      {
-        Sid: "Logs",
-        Effect: "Allow",
-        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [`${a.logGroupArn}:*`],
-      },
-    ],
-  };
+  return policyDocument([
+    allowOn("ConsumeInbound", sqsConsumeActions, a.inboundQueueArn),
+    allowOn("PublishNotify", sqsSendActions, a.notifyQueueArn),
+    ...tableStatements(persisterTableAccess, a.tableArns),
+    allowOn("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], `${a.logGroupArn}:*`),
+  ]);
 }
 
 export interface GatewayPolicyArgs {
@@ -162,14 +154,11 @@ export interface GatewayPolicyArgs {
 
 /** The gateway task role: enqueue inbound, poll notify, its table access. */
 export function gatewayTaskPolicyDocument(a: GatewayPolicyArgs): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "EnqueueInbound", Effect: "Allow", Action: [...sqsSendActions], Resource: [a.inboundQueueArn] },
-      { Sid: "PollNotify", Effect: "Allow", Action: [...sqsPollActions], Resource: [a.notifyQueueArn] },
-      ...tableStatements(gatewayTableAccess, a.tableArns),
-    ],
-  };
+  return policyDocument([
+    allowOn("EnqueueInbound", sqsSendActions, a.inboundQueueArn),
+    allowOn("PollNotify", sqsPollActions, a.notifyQueueArn),
+    ...tableStatements(gatewayTableAccess, a.tableArns),
+  ]);
 }
 
 /**
@@ -245,43 +234,6 @@ export function wildcardDataStatements(doc: PolicyDocument): PolicyStatement[] {
   );
 }
 
-/** aws.dynamodb.Table arguments derived from a contract, mirroring runtime/local/provision.ts. */
-export interface TableShape {
-  readonly attributes: { name: string; type: string }[];
-  readonly hashKey: string;
-  readonly rangeKey?: string;
-  readonly globalSecondaryIndexes?: {
-    name: string;
-    keySchemas: { attributeName: string; keyType: "HASH" | "RANGE" }[];
-    projectionType: "ALL" | "INCLUDE";
-    nonKeyAttributes?: string[];
-  }[];
-  readonly ttl?: { attributeName: string; enabled: true };
-}
-
-export function tableShape(def: TableDefinition): TableShape {
-  return {
-    attributes: keyAttributesOf(def),
-    hashKey: def.partitionKey.name,
-    ...(def.sortKey ? { rangeKey: def.sortKey.name } : {}),
-    ...(def.indexes.length
-      ? {
-          globalSecondaryIndexes: def.indexes.map((gsi) => ({
-            name: gsi.name,
-            keySchemas: [
-              { attributeName: gsi.partitionKey.name, keyType: "HASH" as const },
-              ...(gsi.sortKey ? [{ attributeName: gsi.sortKey.name, keyType: "RANGE" as const }] : []),
-            ],
-            ...(gsi.nonKeyAttributes
-              ? { projectionType: "INCLUDE" as const, nonKeyAttributes: [...gsi.nonKeyAttributes] }
-              : { projectionType: "ALL" as const }),
-          })),
-        }
-      : {}),
-    ...(def.ttlAttribute ? { ttl: { attributeName: def.ttlAttribute, enabled: true as const } } : {}),
-  };
-}
-
 /** Lambda runtimes this program accepts: Node.js 22 or newer (older ones are deprecated; Lambda.2). */
 export function isSupportedNodeRuntime(runtime: string): boolean {
   const m = /^nodejs(\d+)\.x$/.exec(runtime);
@@ -291,29 +243,4 @@ export function isSupportedNodeRuntime(runtime: string): boolean {
 /** Lambda's advice for SQS sources: visibility timeout at least six times the function timeout. */
 export function visibilityCoversRetries(visibilityTimeoutSeconds: number, functionTimeoutSeconds: number): boolean {
   return visibilityTimeoutSeconds >= 6 * functionTimeoutSeconds;
-}
-
-/** Application Auto Scaling's id for an ECS service. */
-export function ecsServiceResourceId(clusterName: string, serviceName: string): string {
-  return `service/${clusterName}/${serviceName}`;
-}
-
-/** ALBRequestCountPerTarget's resource label: `<lb arn suffix>/<target group arn suffix>`. */
-export function albRequestCountLabel(loadBalancerArnSuffix: string, targetGroupArnSuffix: string): string {
-  return `${loadBalancerArnSuffix}/${targetGroupArnSuffix}`;
-}
-
-/**
- * A `transforms` entry for the awsx FargateService: once autoscaling owns the service's desired count,
- * `pulumi up` must not reset it (that would scale a loaded fleet back). The service itself is a child of the
- * remote component, which component options never reach; transforms do.
- */
-export function ignoreAutoscaledDesiredCount(
-  args: pulumi.ResourceTransformArgs,
-): pulumi.ResourceTransformResult | undefined {
-  if (args.type !== "aws:ecs/service:Service") return undefined;
-  return {
-    props: args.props,
-    opts: { ...args.opts, ignoreChanges: [...(args.opts.ignoreChanges ?? []), "desiredCount"] },
-  };
 }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { metricAlarm } from "./alerts";
 import type { QueueDefinition, QueueNames } from "../runtime/contracts";
+import type { AlarmActions, Tags } from "./types";
 
 export interface QueueWithDlqArgs {
   /** The contract entry (FIFO, timeouts, retention, maxReceiveCount); decides which attributes exist. */
@@ -13,8 +14,8 @@ export interface QueueWithDlqArgs {
   /** Alarm when the oldest message waiting in the main queue is older than this. */
   readonly maxMessageAgeSeconds?: pulumi.Input<number>;
   /** SNS topic ARNs notified by both alarms. */
-  readonly alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly alarmActions?: AlarmActions;
+  readonly tags?: Tags;
 }
 
 /**
@@ -51,7 +52,7 @@ export class QueueWithDlq extends pulumi.ComponentResource {
     const a = {
       visibilityTimeoutSeconds: def.visibilityTimeoutSeconds as pulumi.Input<number>,
       maxMessageAgeSeconds: 300 as pulumi.Input<number>,
-      alarmActions: [] as pulumi.Input<pulumi.Input<string>[]>,
+      alarmActions: [] as AlarmActions,
       ...args,
     };
 

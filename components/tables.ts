@@ -1,14 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { tableKeys, tableNamesFor, tables, type TableKey } from "../runtime/contracts";
-import { tableShape } from "./policies";
+import { configKeys } from "./config-keys";
+import { tableShape } from "./table-shape";
+import type { Tags } from "./types";
 
 export interface TablesArgs {
   /** Deployment prefix; physical names are `${namePrefix}-${suffix}` from the contracts. */
   readonly namePrefix: string;
   /** DynamoDB deletion protection on every table. */
   readonly deletionProtection?: pulumi.Input<boolean>;
-  readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  readonly tags?: Tags;
 }
 
 /**
@@ -23,7 +25,7 @@ export class Tables extends pulumi.ComponentResource {
   constructor(name: string, args: TablesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("parley:tables:Tables", name, {}, opts);
     if (!args.namePrefix) throw new Error(`Tables ${name}: namePrefix is required`);
-    const a = { deletionProtection: true as pulumi.Input<boolean>, ...args };
+    const a = { deletionProtection: configKeys.deletionProtection.default as pulumi.Input<boolean>, ...args };
 
     const names = tableNamesFor(args.namePrefix);
     const out = {} as Record<TableKey, aws.dynamodb.Table>;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { GATEWAY_CONTAINER_USER, GATEWAY_WEB_DIR } from "../components/gateway-service";
+import { GATEWAY_CONTAINER_USER, GATEWAY_WEB_DIR } from "../components/gateway-task";
 import { freePort, startEmulators } from "../runtime/local/emulators";
 import { localEnv, provision } from "../runtime/local/provision";
 import { checkImage, type RunningContainer } from "./ephemeral/image-check";

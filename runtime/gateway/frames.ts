@@ -3,7 +3,7 @@
  * code the client gets back. Also which failures are a dependency's (UNAVAILABLE) rather than ours (INTERNAL).
  */
 import type { RawData } from "ws";
-import { clientFrameSchema, type ClientFrame, type ErrorCode, type ServerFrame } from "../contracts";
+import { clientFrameSchema, describeZodError, type ClientFrame, type ErrorCode, type ServerFrame } from "../contracts";
 
 const knownTypes = new Set<string>(clientFrameSchema.options.map((o) => o.shape.type.value));
 
@@ -53,9 +53,7 @@ export function parseFrame(raw: unknown): ClientFrame {
   }
   const parsed = clientFrameSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join(".") : type;
-    throw new FrameError("VALIDATION", `${where}: ${issue?.message ?? "invalid"}`);
+    throw new FrameError("VALIDATION", describeZodError(parsed.error, { root: type }));
   }
   return parsed.data;
 }

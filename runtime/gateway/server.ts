@@ -23,7 +23,7 @@ import { Router } from "./delivery/routing";
 import { closeGoingAway, DeregistrationWatchdog, SpreadDrain } from "./drain";
 import { createApi } from "./http-api";
 import { httpTimeouts } from "./http-timeouts";
-import { sendJson } from "./http-util";
+import { sendError, sendJson } from "./http-util";
 import { createLogger, type Logger } from "./logger";
 import { Contacts } from "./presence/contacts";
 import { Presence } from "./presence/presence";
@@ -107,7 +107,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   // The handler needs the context, which needs the internal port this server is about to get.
   const internal: { handle?: ReturnType<typeof createInternalHandler> } = {};
   const internalServer = createServer((req, res) => {
-    if (!internal.handle) return sendJson(res, 503, { error: { code: "UNAVAILABLE", message: "starting" } });
+    if (!internal.handle) return sendError(res, 503, "UNAVAILABLE", "starting");
     void internal.handle(req, res);
   });
   const internalPort = await listen(internalServer, config.internalPort, bindHost);
@@ -185,7 +185,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     try {
       url = new URL(req.url ?? "/", "http://gateway");
     } catch {
-      return sendJson(res, 400, { error: { code: "VALIDATION", message: "malformed URL" } });
+      return sendError(res, 400, "VALIDATION", "malformed URL");
     }
     // No keep-alive while draining: the ALB finishes deregistering as soon as no connection is left open.
     if (draining) res.setHeader("connection", "close");

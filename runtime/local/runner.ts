@@ -3,6 +3,7 @@
  * stack; killed with SIGKILL by the crash tests.
  */
 import { env, intVar, loadQueueUrl } from "../contracts/env";
+import { runnerSettings } from "../contracts/settings";
 import { persisterFromEnv } from "../persister/from-env";
 import { SqsEventSource } from "./event-source";
 
@@ -13,8 +14,8 @@ async function main(): Promise<void> {
     sqs,
     queueUrl: inboundQueueUrl,
     region: config.aws.region,
-    concurrency: intVar(process.env, env.runnerConcurrency, 4, 1, 64),
-    batchSize: intVar(process.env, env.runnerBatchSize, 10, 1, 10),
+    concurrency: intVar(process.env, env.runnerConcurrency, runnerSettings.concurrency),
+    batchSize: intVar(process.env, env.runnerBatchSize, runnerSettings.batchSize),
     handler: (event) => persist(event),
     onError: (err, context) => log.error({ context, reason: String(err) }, "event source error"),
   });

@@ -2,7 +2,7 @@
  * Why a dead letter died, when it can be told from the message alone (and, for inbound messages, from the
  * conversations table): the same checks the persister makes, so the reason matches what it logged.
  */
-import { notificationSchema, type QueueKey } from "../../runtime/contracts";
+import { describeZodError, notificationSchema, type QueueKey } from "../../runtime/contracts";
 import { PoisonMessageError } from "../../runtime/persister/errors";
 import { parseInbound } from "../../runtime/persister/persist-batch";
 import { getConversation } from "../../runtime/store/conversations";
@@ -21,7 +21,7 @@ export async function deadLetterReason(key: QueueKey, body: string, db?: Db<"con
     }
     const parsed = notificationSchema.safeParse(json);
     if (!parsed.success) {
-      return parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+      return describeZodError(parsed.error, { root: "body", all: true });
     }
     return "body is valid: no gateway could deliver it before maxReceiveCount (all gateways down?) — redrive it";
   }

@@ -1,8 +1,8 @@
 /**
  * The stack config an ephemeral stack runs with: small, cheap, quick to create and to delete. Keys
- * are typed against the program's own table (components/config.ts), so a renamed key fails tsc here.
+ * are typed against the program's own table (components/config-keys.ts), so a renamed key fails tsc here.
  */
-import type { ConfigKey } from "../../components/config";
+import type { ConfigKey } from "../../components/config-keys";
 import { namePrefixFor } from "./names";
 
 export interface StackConfigValue {

@@ -1,7 +1,18 @@
 /** `parley:*` config: defaults, cross-checks that name the key, and Pulumi.yaml / Pulumi.dev.yaml in step. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { configKeys, parseConfig, type ConfigKey, type RawConfig } from "../../components/config";
+import { parseConfig, type RawConfig } from "../../components/config";
+import { configKeys, type ConfigKey } from "../../components/config-keys";
+import {
+  DEFAULT_LOG_LEVEL,
+  env,
+  gatewaySettings,
+  gatewayTables,
+  loadGatewayConfig,
+  persisterSettings,
+  queues,
+  tables,
+} from "../../runtime/contracts";
 
 // js-yaml arrives with eslint (no types of its own); only `load` is used.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,6 +107,43 @@ describe("parseConfig", () => {
       (Object.keys(configKeys) as ConfigKey[]).filter((k) => !("default" in configKeys[k])).map((k) => [k, ""]),
     );
     expect(parseHttp(raw, ctx)).toEqual(parseHttp({}, ctx));
+  });
+});
+
+describe("one source with the runtime (runtime/contracts/settings.ts)", () => {
+  test("keys a process reads again take the runtime's numbers", () => {
+    expect(configKeys.heartbeatMs).toMatchObject(gatewaySettings.heartbeatMs);
+    expect(configKeys.gatewayPort.default).toBe(gatewaySettings.port.default);
+    expect(configKeys.gatewayInternalPort.default).toBe(gatewaySettings.internalPort.default);
+    expect(configKeys.albIdleTimeoutSeconds).toMatchObject({
+      min: gatewaySettings.albIdleTimeoutSeconds.min,
+      max: gatewaySettings.albIdleTimeoutSeconds.max,
+    });
+    expect(configKeys.persisterBatchSize).toMatchObject(persisterSettings.batchSize);
+    expect(configKeys.persisterTimeoutSeconds).toMatchObject(persisterSettings.timeoutSeconds);
+    expect(configKeys.logLevel.default).toBe(DEFAULT_LOG_LEVEL);
+  });
+
+  test("the gateway's env is parsed against the same settings", () => {
+    const secret = "s".repeat(32);
+    const base = {
+      [env.allowedOrigins]: "https://chat.example",
+      [env.jwtSecret]: secret,
+      [env.internalSecret]: secret,
+      [queues.inbound.envVar]: "https://sqs.us-east-1.amazonaws.com/1/inbound.fifo",
+      [queues.notify.envVar]: "https://sqs.us-east-1.amazonaws.com/1/notify",
+      ...Object.fromEntries(gatewayTables.map((k) => [tables[k].envVar, `t-${k}`])),
+    };
+    const c = loadGatewayConfig(base);
+    expect(c.port).toBe(gatewaySettings.port.default);
+    expect(c.limits.heartbeatMs).toBe(gatewaySettings.heartbeatMs.default);
+    expect(() => loadGatewayConfig({ ...base, [env.heartbeatMs]: "500" })).toThrow(
+      `${env.heartbeatMs} must be an integer in [1000, 300000], got "500"`,
+    );
+    // Presence outlives three heartbeats: a longer heartbeat raises the floor of the TTL.
+    expect(() => loadGatewayConfig({ ...base, [env.heartbeatMs]: "60000", [env.presenceTtlSeconds]: "90" })).toThrow(
+      `${env.presenceTtlSeconds} must be an integer in [180, 3600], got "90"`,
+    );
   });
 });
 

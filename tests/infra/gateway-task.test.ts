@@ -16,7 +16,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { buildContextTag } from "../../components/image-tag";
 import { bundleHandler } from "../../components/persister";
-import { GATEWAY_CONTAINER_USER, GATEWAY_IMAGES_KEPT } from "../../components/gateway-service";
+import { GATEWAY_IMAGES_KEPT } from "../../components/gateway-image";
+import { GATEWAY_CONTAINER_USER } from "../../components/gateway-task";
 import {
   CLOSE_HANDSHAKE_MS,
   deregistrationDelaySeconds,

@@ -10,23 +10,21 @@ import {
   type TableDefinition,
 } from "../../runtime/contracts";
 import { createTableInput } from "../../runtime/local/provision";
+import { albRequestCountLabel, ecsServiceResourceId, ignoreAutoscaledDesiredCount } from "../../components/ecs-names";
 import {
-  albRequestCountLabel,
-  ecsServiceResourceId,
   gatewayTaskPolicyDocument,
   iamRoleName,
-  ignoreAutoscaledDesiredCount,
   isSupportedNodeRuntime,
   persisterPolicyDocument,
   gatewayTableAccess,
   persisterTableAccess,
   secretsReadPolicyDocument,
-  tableShape,
   tableStatements,
   visibilityCoversRetries,
   wildcardDataStatements,
   type PolicyDocument,
 } from "../../components/policies";
+import { tableShape } from "../../components/table-shape";
 
 const arn = (t: string) => `arn:aws:dynamodb:eu-west-1:111122223333:table/${t}`;
 const q = (n: string) => `arn:aws:sqs:eu-west-1:111122223333:${n}`;

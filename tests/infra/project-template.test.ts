@@ -1,11 +1,11 @@
 /**
  * `pulumi new`-ready: Pulumi.yaml's `template:` section prompts for every key the program reads
- * (components/config.ts) with the same description and default as the top-level `config:` block, and
+ * (components/config-keys.ts) with the same description and default as the top-level `config:` block, and
  * docs/deploy.md's table lists every key with that default.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { configKeys, type ConfigKeySpec } from "../../components/config";
+import { configKeys, type ConfigKeySpec } from "../../components/config-keys";
 
 // js-yaml arrives with eslint (no types of its own); only `load` is used.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -6,7 +6,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { GatewayContext } from "../context";
-import { readBody, sendJson, BodyError } from "../http-util";
+import { describeZodError } from "../../contracts";
+import { readBody, sendError, sendJson, BodyError } from "../http-util";
 import type { Contacts } from "../presence/contacts";
 import { acceptedSecrets } from "../secrets";
 import type { LocalSessions } from "../sessions";
@@ -43,36 +44,35 @@ export function createInternalHandler(
     }
     const accepted = acceptedSecrets(ctx.config.internalSecret, ctx.config.internalSecretRotation, ctx.now());
     if (!secretMatches(req.headers[INTERNAL_SECRET_HEADER], accepted)) {
-      return sendJson(res, 401, { error: { code: "UNAUTHENTICATED", message: "internal secret required" } });
+      return sendError(res, 401, "UNAUTHENTICATED", "internal secret required");
     }
     if (req.method !== "POST") {
-      return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "no such route" } });
+      return sendError(res, 404, "NOT_FOUND", "no such route");
     }
     try {
       const body = await readBody(req, ctx.settings.internalBodyLimitBytes);
       if (path === internalPaths.deliver) {
         const parsed = deliverRequestSchema.safeParse(body);
         if (!parsed.success) {
-          return sendJson(res, 400, { error: { code: "VALIDATION", message: parsed.error.message } });
+          return sendError(res, 400, "VALIDATION", describeZodError(parsed.error));
         }
         return sendJson(res, 200, { missing: deliverLocally(parts.sessions, parsed.data.deliveries) });
       }
       if (path === internalPaths.invalidate) {
         const parsed = invalidateRequestSchema.safeParse(body);
         if (!parsed.success) {
-          return sendJson(res, 400, { error: { code: "VALIDATION", message: parsed.error.message } });
+          return sendError(res, 400, "VALIDATION", describeZodError(parsed.error));
         }
         for (const u of parsed.data.userIds) parts.directory.invalidate(u);
         parts.contacts.forget(parsed.data.contacts);
         res.writeHead(204).end();
         return;
       }
-      return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "no such route" } });
+      return sendError(res, 404, "NOT_FOUND", "no such route");
     } catch (err) {
-      if (err instanceof BodyError)
-        return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      if (err instanceof BodyError) return sendError(res, err.status, err.code, err.message);
       ctx.log.error({ err }, "internal request failed");
-      return sendJson(res, 500, { error: { code: "INTERNAL", message: "internal error" } });
+      return sendError(res, 500, "INTERNAL", "internal error");
     }
   };
 }
