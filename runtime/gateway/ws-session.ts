@@ -11,13 +11,13 @@ import {
   CLOSE_HANDSHAKE_MS,
   closeCodes,
   encodeQueueBody,
-  inboundDeduplicationId,
   type ClientFrame,
   type ErrorCode,
   type InboundMessage,
   type ServerFrame,
   type StoredMessage,
 } from "../contracts";
+import { inboundDeduplicationId } from "../aws/dedup-id";
 import { permanentSqsRefusal } from "../aws/errors";
 import { getConversation, getConversations } from "../store/conversations";
 import { advanceLastRead, listMemberships } from "../store/memberships";
