@@ -1,6 +1,6 @@
 /**
  * Heap snapshot diff by constructor: what the JS heap gained between two snapshots of one process, so memory
- * per connection can be attributed (`--heap` in bench/run.ts takes one before and one after the second half of
+ * per connection can be attributed (`--heap`: bench/memory.ts takes one before and one after the second half of
  * the clients connects).
  */
 import { readFileSync } from "node:fs";

@@ -1,5 +1,10 @@
 /** Per-process CPU and memory from /proc, so every process of a system is metered the same way. */
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { repoRoot } from "../runtime/local/processes";
+
+/** GC on SIGWINCH and the SIGUSR2 profiler, in every metered process (`node --import PRELOAD`). */
+export const PRELOAD = path.join(repoRoot, "bench/preload.mjs");
 
 /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream distribution. */
 const CLOCK_TICKS = 100;

@@ -6,7 +6,8 @@
  * Each rule checks the AWS resources a deploy creates, including the children of the awsx components
  * (their load balancer, listeners, task definition and service). It also checks the awsx components' own
  * inputs when the engine has them (the mocked program records them); awsx registers its components without
- * inputs, and then the children carry the check.
+ * inputs, and then the children carry the check. resources.ts maps each check to the resource types that carry
+ * its setting; iam.ts reads IAM documents.
  */
 import type {
   Policies,
@@ -17,19 +18,11 @@ import type {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import {
-  isSupportedNodeRuntime,
-  wildcardDataStatements,
-  type PolicyDocument,
-  type PolicyStatement,
-} from "../components/policies";
+import { isSupportedNodeRuntime } from "../components/policies";
+import { BROAD_MANAGED_POLICIES, onPolicyDocument, wildcardProblems } from "./iam";
+import { albChecks, containerChecks, listenerChecks, type Check, type Props } from "./resources";
 
-// Resource inputs as the engine hands them: untyped JSON.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Props = Record<string, any>;
-
-/** Problems with one resource, each a sentence that follows the resource's name. */
-type Check = (props: Props, args: ResourceValidationArgs) => string[];
+export { normalizePolicyDocument } from "./iam";
 
 interface RuleSpec {
   readonly name: string;
@@ -59,82 +52,6 @@ function resourceRule(spec: RuleSpec): ResourceValidationPolicy {
   };
 }
 
-// ---- where the settings live: AWS resources and the awsx components that create them
-
-const AWSX_NO_INPUTS = "awsx registers its components without inputs; their AWS children are checked instead";
-
-/** The awsx component's inputs, or "not applicable" when the engine registered it without them. */
-function componentInputs(props: Props, args: ResourceValidationArgs): Props {
-  return Object.keys(props).length > 0 ? props : args.notApplicable(AWSX_NO_INPUTS);
-}
-
-const LOAD_BALANCER_TYPES = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"];
-const AWSX_ALB = "awsx:lb:ApplicationLoadBalancer";
-
-/** The same ALB check on an aws.lb.LoadBalancer (application type) and on the awsx ALB's inputs. */
-function albChecks(check: Check): Record<string, Check> {
-  const onLoadBalancer: Check = (p, args) =>
-    (p.loadBalancerType ?? "application") === "application" ? check(p, args) : [];
-  return {
-    ...Object.fromEntries(LOAD_BALANCER_TYPES.map((t) => [t, onLoadBalancer])),
-    [AWSX_ALB]: (p, args) => check(componentInputs(p, args), args),
-  };
-}
-
-interface Listener {
-  readonly label: string;
-  readonly protocol: string;
-  // Listener actions as written: untyped JSON.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly defaultActions: readonly any[];
-}
-
-function listenerOf(label: string, l: Props): Listener {
-  return { label, protocol: l.protocol ?? "HTTP", defaultActions: l.defaultActions ?? [] };
-}
-
-/** The same listener check on an aws.lb.Listener and on each listener of the awsx ALB's inputs. */
-function listenerChecks(check: (l: Listener, args: ResourceValidationArgs) => string[]): Record<string, Check> {
-  const onListener: Check = (p, args) => check(listenerOf("", p), args);
-  return {
-    "aws:lb/listener:Listener": onListener,
-    "aws:alb/listener:Listener": onListener,
-    [AWSX_ALB]: (p, args) => {
-      const inputs = componentInputs(p, args);
-      // awsx's default is one HTTP listener on port 80 that forwards to the default target group.
-      const listeners: Props[] = inputs.listeners ?? (inputs.listener ? [inputs.listener] : [{ port: 80 }]);
-      return listeners.flatMap((l) => check(listenerOf(`listener :${l.port ?? "?"} `, l), args));
-    },
-  };
-}
-
-interface Container {
-  readonly name?: string;
-  readonly privileged?: boolean;
-  readonly readonlyRootFilesystem?: boolean;
-}
-
-/** Containers of awsx task definition args: `container` and/or the `containers` map. */
-function awsxContainers(taskArgs: Props | undefined): Container[] {
-  if (!taskArgs) return [];
-  return [...(taskArgs.container ? [taskArgs.container] : []), ...Object.values<Container>(taskArgs.containers ?? {})];
-}
-
-/** The same container check on an ECS task definition and on the awsx task definitions and services. */
-function containerChecks(check: (c: Container) => string[]): Record<string, Check> {
-  const each = (containers: Container[]) => containers.flatMap((c) => check(c).map((m) => `container ${c.name} ${m}`));
-  const onService: Check = (p, args) => each(awsxContainers(componentInputs(p, args).taskDefinitionArgs));
-  const onTaskDefinition: Check = (p, args) => each(awsxContainers(componentInputs(p, args)));
-  return {
-    "aws:ecs/taskDefinition:TaskDefinition": (p) =>
-      each(typeof p.containerDefinitions === "string" ? JSON.parse(p.containerDefinitions) : []),
-    "awsx:ecs:FargateService": onService,
-    "awsx:ecs:EC2Service": onService,
-    "awsx:ecs:FargateTaskDefinition": onTaskDefinition,
-    "awsx:ecs:EC2TaskDefinition": onTaskDefinition,
-  };
-}
-
 // ---- config: the same choices the stack makes with parley:deletionProtection and parley:allowInsecureHttp
 
 const deletionProtectionSchema: PolicyConfigSchema = {
@@ -152,43 +69,6 @@ const requiresDeletionProtection = (args: ResourceValidationArgs) =>
 
 const NO_DELETION_PROTECTION =
   "has no deletion protection; set parley:deletionProtection true (a throwaway stack sets this policy's deletionProtection false)";
-
-// ---- IAM documents, as IAM accepts them (a string or a list for Action, Resource and Statement)
-
-const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
-
-/** An IAM policy (JSON text or object) with every statement in the list form the program writes. */
-export function normalizePolicyDocument(policy: unknown): PolicyDocument {
-  const doc = (typeof policy === "string" ? JSON.parse(policy) : policy) as Props;
-  const statements: Props[] = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
-  return {
-    Version: "2012-10-17",
-    Statement: statements.map((s): PolicyStatement => ({
-      ...(s.Sid ? { Sid: s.Sid } : {}),
-      Effect: s.Effect,
-      // NotAction on * grants every other action, data actions included.
-      Action: s.NotAction !== undefined ? ["*"] : asList(s.Action),
-      Resource: s.NotResource !== undefined ? ["*"] : asList(s.Resource),
-    })),
-  };
-}
-
-/** AWS managed policies that grant data actions on every resource. */
-const BROAD_MANAGED_POLICIES = [
-  "AdministratorAccess",
-  "PowerUserAccess",
-  "AmazonSQSFullAccess",
-  "AmazonDynamoDBFullAccess",
-  "AmazonDynamoDBReadOnlyAccess",
-  "SecretsManagerReadWrite",
-];
-
-const wildcardProblems = (policy: unknown, where = ""): string[] =>
-  wildcardDataStatements(normalizePolicyDocument(policy)).map(
-    (s) => `${where}grants ${s.Action.join(", ")} on ${s.Resource.join(", ")}; name the exact ARNs`,
-  );
-
-const onPolicyDocument: Check = (p) => wildcardProblems(p.policy);
 
 // ---- the rules
 

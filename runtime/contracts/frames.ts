@@ -30,7 +30,6 @@ export const clientFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ping") }).strict(),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
-export type ClientFrameType = ClientFrame["type"];
 
 export const errorCodes = [
   "BAD_FRAME", // not JSON, or not an object with a known `type`

@@ -1,13 +1,5 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
-import {
-  clientMessageIdSchema,
-  dedupeKeyOf,
-  conversationIdSchema,
-  messageBodySchema,
-  seqSchema,
-  userIdSchema,
-} from "./ids";
+import { clientMessageIdSchema, conversationIdSchema, messageBodySchema, seqSchema, userIdSchema } from "./ids";
 
 /** Body of a message on the inbound FIFO queue (the write-ahead log). Group id = conversationId. */
 export const inboundMessageSchema = z
@@ -46,11 +38,3 @@ export const notificationSchema = z
   })
   .strict();
 export type Notification = z.infer<typeof notificationSchema>;
-
-/** FIFO dedupe id: SQS drops a resend of the same client message within its 5-minute window. */
-export function inboundDeduplicationId(
-  m: Pick<InboundMessage, "conversationId" | "senderId" | "clientMessageId">,
-): string {
-  // The raw key can exceed SQS's 128-character limit; a digest always fits.
-  return createHash("sha256").update(dedupeKeyOf(m)).digest("hex");
-}

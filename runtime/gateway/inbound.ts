@@ -3,7 +3,8 @@
  * (grouped by conversation, deduplicated by sender and clientMessageId), where the persister picks it up.
  */
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { encodeQueueBody, inboundDeduplicationId, type InboundMessage } from "../contracts";
+import { inboundDeduplicationId } from "../aws/dedup-id";
+import { encodeQueueBody, type InboundMessage } from "../contracts";
 import { permanentSqsRefusal } from "../aws/errors";
 import type { GatewayContext } from "./context";
 import { FrameError } from "./frames";

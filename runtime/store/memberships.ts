@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
@@ -24,15 +24,6 @@ export async function putMembershipIfAbsent(
       }),
     ),
   );
-}
-
-export async function getMembership(
-  db: Db<"memberships">,
-  userId: string,
-  conversationId: string,
-): Promise<MembershipItem | undefined> {
-  const out = await db.ddb.send(new GetCommand({ TableName: db.tables.memberships, Key: { userId, conversationId } }));
-  return out.Item as MembershipItem | undefined;
 }
 
 export async function listMemberships(db: Db<"memberships">, userId: string): Promise<MembershipItem[]> {

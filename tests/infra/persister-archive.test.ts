@@ -13,9 +13,9 @@ import { promisify } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
 import {
   env,
-  inboundDeduplicationId,
   inboundMessageSchema,
   notificationSchema,
   persisterEnvVars,

@@ -12,7 +12,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { inboundDeduplicationId, queues, type InboundMessage } from "../../runtime/contracts";
+import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
+import { queues, type InboundMessage } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import {
   POISON_VISIBILITY_SECONDS,

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { inboundDeduplicationId, type InboundMessage, type StoredMessage } from "../../runtime/contracts";
+import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
+import type { InboundMessage, StoredMessage } from "../../runtime/contracts";
 import { createConversation, getConversations } from "../../runtime/store/conversations";
 import type { Db } from "../../runtime/store/db";
 import { pageMessages } from "../../runtime/store/messages";

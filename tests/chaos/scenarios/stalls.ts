@@ -15,7 +15,8 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { env, inboundDeduplicationId, queues, type InboundMessage } from "../../../runtime/contracts";
+import { inboundDeduplicationId } from "../../../runtime/aws/dedup-id";
+import { env, queues, type InboundMessage } from "../../../runtime/contracts";
 import { spawnTs, waitForOutput, type ManagedProcess } from "../../../runtime/local/processes";
 import { drainQueue } from "../../support/emulated";
 import { pageMessages } from "../../../runtime/store/messages";

@@ -1,0 +1,160 @@
+/**
+ * A system under test (Parley or a baseline) and its measured phases: driving one phase while metering CPU and
+ * calls, and summing its phases into the report's SystemReport.
+ */
+import type { BenchOptions } from "./options";
+import { log, sleep } from "./clock";
+import {
+  drivePhase,
+  newHistogram,
+  PhaseRecorder,
+  type Histogram,
+  type PhaseResult,
+  type PhaseSink,
+  type SystemClients,
+} from "./load";
+import {
+  callCounts,
+  callDelta,
+  cpuDelta,
+  cpuSnapshot,
+  type CallCounts,
+  type CpuSnapshot,
+  type MeteredProcess,
+} from "./metrics";
+import { percentileCurve, summarize, type SystemReport } from "./report";
+import { planMessages, type Population } from "./workload";
+
+export interface SystemUnderTest {
+  readonly name: string;
+  clients?: SystemClients;
+  readonly processes: () => MeteredProcess[];
+  /** Where connections live (Parley: the gateways, not the emulators or the persister). */
+  readonly connectionProcesses: () => MeteredProcess[];
+  memory: SystemReport["memory"];
+  connect?: SystemReport["connect"];
+  idleCores?: Record<string, number>;
+  heapGrowth?: SystemReport["heapGrowth"];
+  readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot; calls: CallCounts }[];
+}
+
+function merge(hs: (Histogram | undefined)[]): Histogram {
+  const out = newHistogram();
+  for (const h of hs) if (h) out.add(h);
+  return out;
+}
+
+export function cpuPer1k(
+  cpu: CpuSnapshot,
+  delivered: number,
+  processes: readonly MeteredProcess[],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const per = (s: number) => (delivered > 0 ? s / (delivered / 1000) : 0);
+  let total = 0;
+  for (const p of processes) {
+    out[p.name] = per(cpu[p.name] ?? 0);
+    total += cpu[p.name] ?? 0;
+  }
+  if (processes.length > 1) out.total = per(total);
+  out.harness = per(cpu.harness ?? 0);
+  return out;
+}
+
+export async function runPhase(
+  sut: SystemUnderTest,
+  pop: Population,
+  sink: PhaseSink,
+  tag: string,
+  rate: number,
+  durationS: number,
+  seed: number,
+  o: BenchOptions,
+): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot; calls: CallCounts }> {
+  const plan = planMessages(pop, rate, durationS, seed);
+  const recorder = new PhaseRecorder(tag, pop, plan);
+  sink.register(recorder);
+  const procs = sut.processes();
+  const callsBefore = await callCounts(procs);
+  const before = cpuSnapshot(procs);
+  const result = await drivePhase(sut.clients!, pop, recorder, {
+    bodyBytes: o.bodyBytes,
+    drainMs: o.drainMs,
+    settleMaxMs: o.settleMaxMs,
+    label: `${sut.name} ${tag} @${rate}/s`,
+    progress: log,
+  });
+  const cpu = cpuDelta(before, cpuSnapshot(procs));
+  const calls = callDelta(callsBefore, await callCounts(procs));
+  const e2e = summarize(result.histograms.e2e);
+  log(
+    `${sut.name} ${tag} @${rate}/s done: in window ${result.deliveredInWindow}/${result.expected} ` +
+      `(p99 ${result.p99InWindowMs.toFixed(1)} ms), after settling ${result.delivered} ` +
+      `(${result.meteredS.toFixed(1)} s metered), dup ${result.duplicates}, order ${result.orderViolations}, ` +
+      `p50 ${e2e.p50} ms, p99 ${e2e.p99} ms, max ${e2e.max} ms` +
+      (Object.keys(result.errors).length ? `, errors ${JSON.stringify(result.errors)}` : ""),
+  );
+  sink.current = undefined;
+  await sleep(300);
+  return { recorder, result, cpu, calls };
+}
+
+/** Outgoing AWS (and peer HTTP) calls per sent message, by process and operation, over the main phases. */
+function callsPerMessage(sut: SystemUnderTest): Record<string, Record<string, number>> {
+  const sent = sut.phases.reduce((n, p) => n + p.recorder.sent, 0);
+  const out: Record<string, Record<string, number>> = {};
+  for (const p of sut.phases) {
+    for (const [proc, calls] of Object.entries(p.calls)) {
+      out[proc] ??= {};
+      for (const [op, n] of Object.entries(calls)) out[proc][op] = (out[proc][op] ?? 0) + n / Math.max(1, sent);
+    }
+  }
+  return out;
+}
+
+export function systemReport(sut: SystemUnderTest, rate: number): SystemReport {
+  const results = sut.phases.map((p) => p.recorder.result());
+  const sum = (k: keyof Pick<PhaseResult, "sent" | "expected" | "delivered" | "duplicates" | "orderViolations">) =>
+    results.reduce((n, r) => n + r[k], 0);
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const cpuSeconds: Record<string, number> = {};
+  for (const p of sut.phases) for (const [k, v] of Object.entries(p.cpu)) cpuSeconds[k] = (cpuSeconds[k] ?? 0) + v;
+  const e2e = merge(results.map((r) => r.histograms.e2e));
+  const delivered = sum("delivered");
+  const window = results.reduce((n, r) => n + r.meteredS, 0);
+  const inWindow = results.reduce((n, r) => n + r.deliveredInWindow, 0);
+  const parleyStages = results.some((r) => r.histograms.acceptedToStored);
+  return {
+    system: sut.name,
+    phases: results.length,
+    rate,
+    sent: sum("sent"),
+    expected: sum("expected"),
+    delivered,
+    lost: sum("expected") - delivered,
+    late: delivered - inWindow,
+    duplicates: sum("duplicates"),
+    orderViolations: sum("orderViolations"),
+    errors,
+    deliveriesPerSecond: window > 0 ? delivered / window : 0,
+    latency: summarize(e2e),
+    curve: percentileCurve(e2e),
+    ...(parleyStages
+      ? {
+          stages: {
+            accept: summarize(merge(results.map((r) => r.histograms.accept))),
+            acceptedToStored: summarize(merge(results.map((r) => r.histograms.acceptedToStored))),
+            storedToDelivered: summarize(merge(results.map((r) => r.histograms.storedToDelivered))),
+          },
+        }
+      : {}),
+    cpuSeconds,
+    cpuPer1kDeliveries: cpuPer1k(cpuSeconds, delivered, sut.processes()),
+    memory: sut.memory,
+    connect: sut.connect ?? { seconds: 0, retries: 0 },
+    idleCores: sut.idleCores ?? {},
+    callsPerMessage: callsPerMessage(sut),
+    ...(sut.heapGrowth ? { heapGrowth: sut.heapGrowth } : {}),
+  };
+}
