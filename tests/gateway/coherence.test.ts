@@ -50,7 +50,7 @@ async function direct(g: TestGateway, a: TestUser, b: TestUser): Promise<string>
 
 /** Simulates a lost invalidation: the registry sends peers to a port nobody listens on. */
 async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<void> {
-  const ddb = createDynamoClient({ region: "us-east-1", dynamodbEndpoint: stack.emulators.dynamodb.endpoint });
+  const ddb = createDynamoClient(stack.aws);
   try {
     const now = Date.now();
     await putGateway(

@@ -72,10 +72,7 @@ export function mintToken(secret: string, userId: string, opts: { expSeconds?: n
 
 /** Users written straight to the users table with tokens minted locally: bulk setup for fan-out tests. */
 export async function bulkUsers(stack: LocalStack, stem: string, n: number): Promise<TestUser[]> {
-  const ddb: DynamoDBDocumentClient = createDynamoClient({
-    region: "us-east-1",
-    dynamodbEndpoint: stack.emulators.dynamodb.endpoint,
-  });
+  const ddb: DynamoDBDocumentClient = createDynamoClient(stack.aws);
   const tables = tableNamesFor(LOCAL_PREFIX);
   const secret = stack.gatewayBaseEnv[env.jwtSecret]!;
   try {

@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 async function connectionsExist(connectionIds: string[]): Promise<string[]> {
-  const ddb = createDynamoClient({ region: "us-east-1", dynamodbEndpoint: stack.emulators.dynamodb.endpoint });
+  const ddb = createDynamoClient(stack.aws);
   try {
     const found = await getConnections({ ddb, tables: tableNamesFor(LOCAL_PREFIX) }, connectionIds, true);
     return found.map((c) => c.connectionId).sort();

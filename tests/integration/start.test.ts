@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { GetQueueUrlCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
-import { inboundDeduplicationId, queueNamesFor, tableNamesFor, type InboundMessage } from "../../runtime/contracts";
+import {
+  inboundDeduplicationId,
+  LOCAL_REGION,
+  queueNamesFor,
+  tableNamesFor,
+  type InboundMessage,
+} from "../../runtime/contracts";
 import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createConversation } from "../../runtime/store/conversations";
@@ -78,7 +84,7 @@ test("starts three gateways, prints its endpoints, keeps stored messages across 
   }
 
   // A message through the real pipeline: onto the inbound queue, stored by the persister runner.
-  const aws = { region: "us-east-1", sqsEndpoint: first.sqsEndpoint, dynamodbEndpoint: first.dynamodbEndpoint };
+  const aws = { region: LOCAL_REGION, sqsEndpoint: first.sqsEndpoint, dynamodbEndpoint: first.dynamodbEndpoint };
   const tables = tableNamesFor(LOCAL_PREFIX);
   const ddb = createDynamoClient(aws);
   const sqs = createSqsClient(aws);

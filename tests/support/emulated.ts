@@ -1,6 +1,5 @@
 /** Test support: real emulators + provisioned tables/queues, and clients pointed at them. */
 import { randomBytes } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   PurgeQueueCommand,
   ReceiveMessageCommand,
@@ -9,8 +8,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
-import { startEmulators, type Emulators } from "../../runtime/local/emulators";
-import { provision, type Provisioned } from "../../runtime/local/provision";
+import { emulatorAws, startEmulators, type Emulators } from "../../runtime/local/emulators";
+import { provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import type { AwsConfig } from "../../runtime/contracts";
 import type { Db } from "../../runtime/store/db";
 
@@ -26,19 +25,9 @@ export interface Emulated {
 
 export async function startEmulated(prefix = `t${randomBytes(3).toString("hex")}`): Promise<Emulated> {
   const emulators = await startEmulators();
-  const aws: AwsConfig = {
-    region: "us-east-1",
-    sqsEndpoint: emulators.sqs.endpoint,
-    dynamodbEndpoint: emulators.dynamodb.endpoint,
-  };
-  const raw = new DynamoDBClient({
-    endpoint: aws.dynamodbEndpoint,
-    region: aws.region,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
+  const aws = emulatorAws(emulators);
+  const provisioned = await provisionEmulators(emulators, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
   const sqs = createSqsClient(aws);
-  const provisioned = await provision({ dynamodb: raw, sqs }, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
-  raw.destroy();
   const ddb = createDynamoClient(aws);
   return {
     emulators,

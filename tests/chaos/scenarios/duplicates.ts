@@ -9,7 +9,9 @@ import { SqsEventSource } from "../../../runtime/local/event-source";
 import { spawnTs, waitForOutput, type ManagedProcess } from "../../../runtime/local/processes";
 import { persistBatch, type PersisterDeps } from "../../../runtime/persister/persist-batch";
 import type { SqsRecord } from "../../../runtime/persister/sqs-event";
+import { LOCAL_REGION } from "../../../runtime/contracts";
 import { drainQueue } from "../../support/emulated";
+import { sqsRecord } from "../../support/sqs-record";
 import {
   audit,
   createGroups,
@@ -25,19 +27,8 @@ import type { ChaosContext, ScenarioResult } from "../kit";
 
 const SLOW_HANDLER_MS = 1_300;
 
-function record(body: string, id: string, group: string): SqsRecord {
-  return {
-    messageId: id,
-    receiptHandle: id,
-    body,
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), MessageGroupId: group },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:chaos",
-    awsRegion: "us-east-1",
-  };
-}
+const record = (body: string, id: string, group: string): SqsRecord =>
+  sqsRecord(body, group, { id, queueName: "chaos" });
 
 export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number }): Promise<ScenarioResult> {
   const { stack, sqs, db } = ctx;
@@ -59,7 +50,7 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
   const slow = new SqsEventSource({
     sqs,
     queueUrl: inboundUrl,
-    region: "us-east-1",
+    region: LOCAL_REGION,
     concurrency: 1,
     handler: async (event) => {
       slowRecords += event.Records.length;

@@ -6,9 +6,8 @@
  * fauxqs keeps queues in memory, so the scenario waits for a quiet moment (inbound drained) before the stop
  * and re-provisions the queues after the restart — in AWS the queue is durable and neither step exists.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LOCAL_PREFIX } from "../../../runtime/local/stack";
-import { provision } from "../../../runtime/local/provision";
+import { provisionEmulators } from "../../../runtime/local/provision";
 import { api, Client, signup } from "../../gateway/helpers";
 import { audit, queueCounts, sleep, totalStored, waitFor } from "../../support/pipeline";
 import type { ChaosContext, ScenarioResult } from "../kit";
@@ -72,13 +71,7 @@ export async function sqsOutage(
       }
       await stack.emulators.sqs.restart();
       const restartedAt = Date.now();
-      const raw = new DynamoDBClient({
-        endpoint: stack.emulators.dynamodb.endpoint,
-        region: "us-east-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      });
-      await provision({ dynamodb: raw, sqs: ctx.sqs }, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
-      raw.destroy();
+      await provisionEmulators(stack.emulators, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
       // The client resends what was not accepted, as a client with an outbox does.
       for (const id of pending) {
         await waitFor(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
