@@ -1,5 +1,6 @@
 /** Per-process CPU and memory from /proc, so every process of a system is metered the same way. */
 import { readFileSync } from "node:fs";
+import { sleep } from "../runtime/gateway/util";
 
 /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream distribution. */
 const CLOCK_TICKS = 100;
@@ -81,7 +82,7 @@ export async function callCounts(procs: readonly MeteredProcess[]): Promise<Call
       // gone
     }
   }
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   const out: CallCounts = {};
   for (const p of withOutput) {
     const text = p.output!();

@@ -13,6 +13,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import { defineCli, int, num, oneOf, parseCli, runCli } from "../runtime/cli/args";
+import { sleep } from "../runtime/gateway/util";
 import { repoRoot } from "../runtime/local/processes";
 import type { LocalStack } from "../runtime/local/stack";
 import {
@@ -297,7 +298,6 @@ const PRELOAD = path.join(repoRoot, "bench/preload.mjs");
 
 const t0 = nowMs();
 const log = (line: string) => process.stderr.write(`[bench +${((nowMs() - t0) / 1000).toFixed(1)}s] ${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Baseline {
   readonly url: string;

@@ -5,6 +5,7 @@
 import { env } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { api, bulkUsers, Client, signup, type Frame, type TestUser } from "./helpers";
+import { sleep } from "../support/timing";
 
 jest.setTimeout(60_000);
 
@@ -61,7 +62,7 @@ describe("direct conversation across two gateways", () => {
       a.send({ type: "send", conversationId: id, clientMessageId: `m${i}`, body: `hello ${i}` });
     const atBob = await b.waitForMessages(id, n);
     const atAlice = await a.waitForMessages(id, n);
-    await new Promise((r) => setTimeout(r, 500)); // any duplicate would arrive by now
+    await sleep(500); // any duplicate would arrive by now
     expect(seqs(b.messages(id))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(atBob.map((m) => m.body)).toEqual(Array.from({ length: n }, (_, i) => `hello ${i}`));
     expect(seqs(a.messages(id))).toEqual(seqs(atBob));
@@ -104,7 +105,7 @@ describe("groups: every member gets every message exactly once", () => {
       );
     }
     await Promise.all(cs.map((c) => c.waitForMessages(id, 12)));
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     for (const c of cs) expect(seqs(c.messages(id))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
@@ -133,7 +134,7 @@ describe("groups: every member gets every message exactly once", () => {
     }
     const total = senders.length * perSender;
     await Promise.all(cs.map((c) => c.waitForMessages(id, total, 60_000)));
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     const expected = Array.from({ length: total }, (_, i) => i + 1);
     const wrong = cs.filter((c) => JSON.stringify(seqs(c.messages(id))) !== JSON.stringify(expected));
     expect(wrong.map((c) => `${c.name}: ${seqs(c.messages(id)).join(",")}`)).toEqual([]);
@@ -186,7 +187,7 @@ describe("exactly-once storage across resends", () => {
     await a.waitFor((f) => f.type === "accepted" && f.clientMessageId === "dup-1");
     a.send({ type: "send", conversationId: id, clientMessageId: "after", body: "after" });
     await b.waitForMessages(id, 2);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     expect(b.messages(id).map((m) => [m.seq, m.clientMessageId])).toEqual([
       [1, "dup-1"],
       [2, "after"],

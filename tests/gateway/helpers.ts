@@ -11,7 +11,7 @@ import { env, tableNamesFor, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL, type ServerFr
 import type { LocalStack } from "../../runtime/local/stack";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createUser } from "../../runtime/store/users";
-import { timing } from "../support/timing";
+import { sleep, timing } from "../support/timing";
 
 export interface HttpResult<T = any> {
   status: number;
@@ -185,7 +185,7 @@ export class Client {
       if (Date.now() > deadline) {
         throw new Error(`${this.name}: ${this.messages(conversationId).length}/${count} messages in ${conversationId}`);
       }
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
     return this.messages(conversationId);
   }
@@ -212,21 +212,5 @@ export class Client {
 export class UpgradeRefused extends Error {
   constructor(readonly status: number) {
     super(`upgrade refused with HTTP ${status}`);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = timing.ms(10_000),
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(50);
   }
 }

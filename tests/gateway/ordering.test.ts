@@ -5,7 +5,8 @@
  */
 import { env } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, bulkUsers, Client, eventually, sleep, type TestUser } from "./helpers";
+import { api, bulkUsers, Client, type TestUser } from "./helpers";
+import { sleep, waitUntil } from "../support/timing";
 
 jest.setTimeout(90_000);
 
@@ -74,7 +75,7 @@ describe("ready is the first frame of a socket", () => {
     const opened: Client[] = [];
     try {
       // Give the pipeline a moment so messages are flowing before the connects start.
-      await eventually(async () => s.messages(id).length >= 3, 20_000);
+      await waitUntil(async () => s.messages(id).length >= 3, { timeoutMs: 20_000 });
       for (let round = 0; round < 3; round++) {
         const batch = await Promise.all(watchers.map((u, i) => connect(i + round, u, `w${i}-r${round}`)));
         opened.push(...batch);

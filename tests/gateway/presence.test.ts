@@ -5,7 +5,8 @@
 import { once } from "node:events";
 import { closeCodes, env } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, signup, sleep, type Frame, type TestUser } from "./helpers";
+import { api, Client, signup, type Frame, type TestUser } from "./helpers";
+import { sleep, waitUntil } from "../support/timing";
 
 jest.setTimeout(60_000);
 
@@ -117,7 +118,7 @@ describe("typing, receipts and unread counts", () => {
       );
     expect(await summary(bob)).toMatchObject({ lastSeq: 3, lastReadSeq: 0, unread: 3, lastPreview: "u2" });
     // Sending implies having read; the gateway records it right after routing, so it may trail the push a little.
-    await eventually(async () => (await summary(alice)).unread === 0);
+    await waitUntil(async () => (await summary(alice)).unread === 0);
     expect(await summary(alice)).toMatchObject({ lastSeq: 3, lastReadSeq: 3, unread: 0 });
 
     b.send({ type: "read", conversationId: group, seq: 2 });

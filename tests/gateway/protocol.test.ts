@@ -11,8 +11,8 @@ import WebSocket from "ws";
 import { closeCodes, env, loadGatewayConfig, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { deriveSettings } from "../../runtime/gateway/context";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, mintToken, signup, sleep, uniqueName, type TestUser } from "./helpers";
-import { timing } from "../support/timing";
+import { api, Client, mintToken, signup, uniqueName, type TestUser } from "./helpers";
+import { sleep, timing, waitUntil } from "../support/timing";
 
 jest.setTimeout(30_000);
 
@@ -398,13 +398,13 @@ describe("the gateway process (main.ts)", () => {
 
   it("listens on ports 0, logs the real ports, gets a random id, and exits 0 on SIGTERM", async () => {
     const gw = spawnGateway({ [env.port]: "0", [env.internalPort]: "0" });
-    const line = await eventually(
+    const line = await waitUntil(
       async () =>
         gw
           .output()
           .split("\n")
           .find((l) => l.includes('"gateway listening"')),
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const listening = JSON.parse(line) as {
       port: number;

@@ -30,7 +30,7 @@ import {
 import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { localEnv, provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import { loadProgram, type LoadedProgram } from "./mocks";
-import { timing } from "../support/timing";
+import { sleep, timing } from "../support/timing";
 
 // Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
 jest.setTimeout(timing.ms(300_000));
@@ -146,7 +146,7 @@ async function healthyThenStopped(args: string[], cwd: string, childEnv: Record<
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   if (status !== 200) throw new Error(`gateway did not answer /healthz with 200 (got ${status}); output:\n${output}`);
   const exited = once(gateway, "exit");

@@ -16,9 +16,9 @@ import {
   inbound,
   queueCounts,
   totalStored,
-  waitFor,
   type EnqueueItem,
 } from "../support/pipeline";
+import { timeUntil } from "../support/timing";
 
 jest.setTimeout(120_000);
 
@@ -67,7 +67,7 @@ test("1,000 messages over 20 conversations with resends and forced redeliveries:
   }
   await stack.startRunner();
   await send(items.slice(100));
-  await waitFor("1,000 stored", async () => (await totalStored(db, ids)) === 1000);
+  await timeUntil("1,000 stored", async () => (await totalStored(db, ids)) === 1000);
   const elapsed = Date.now() - started;
 
   expect(await audit(db, expected)).toMatchObject(clean);
@@ -75,7 +75,7 @@ test("1,000 messages over 20 conversations with resends and forced redeliveries:
 
   // A message's notification follows its write: collect until every stored message's has arrived.
   const keys: string[] = [];
-  await waitFor("1,000 notifications", async () => {
+  await timeUntil("1,000 notifications", async () => {
     const notes = (await drainQueue(sqs, stack.provisioned.queueUrls.notify)).map((b) =>
       notificationSchema.parse(JSON.parse(b)),
     );
@@ -95,14 +95,14 @@ test("a poison message reaches the inbound DLQ after maxReceiveCount without blo
     { body: "{not json", group: poisoned! },
     ...Array.from({ length: 20 }, (_, i) => ({ body: inbound(healthy!, `h${i}`), group: healthy! })),
   ]);
-  const healthyMs = await waitFor(
+  const healthyMs = await timeUntil(
     "healthy conversation stored",
     async () => (await totalStored(db, [healthy!])) === 20,
     15_000,
   );
   expect(healthyMs).toBeLessThan(10_000);
 
-  await waitFor(
+  await timeUntil(
     "poison in DLQ",
     async () => (await queueCounts(sqs, stack.provisioned.dlqUrls.inbound)).visible === 1,
     60_000,
@@ -126,11 +126,11 @@ test("the runner SIGKILLed mid-batch and restarted: 0 lost, 0 duplicated, 0 reor
   });
   const sending = send(items);
   for (let round = 0; round < 3; round++) {
-    await waitFor("progress", async () => (await totalStored(db, ids)) > (round + 1) * 60, 30_000);
+    await timeUntil("progress", async () => (await totalStored(db, ids)) > (round + 1) * 60, 30_000);
     await stack.runner!.kill();
     await stack.startRunner();
   }
   await sending;
-  await waitFor("400 stored", async () => (await totalStored(db, ids)) === 400);
+  await timeUntil("400 stored", async () => (await totalStored(db, ids)) === 400);
   expect(await audit(db, expected)).toMatchObject(clean);
 });

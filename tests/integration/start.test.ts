@@ -20,6 +20,7 @@ import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createConversation } from "../../runtime/store/conversations";
 import { pageMessages } from "../../runtime/store/messages";
+import { sleep } from "../support/timing";
 
 jest.setTimeout(120_000);
 
@@ -53,7 +54,7 @@ async function npmStart(port: number): Promise<Started> {
   while (!/Press Ctrl-C to stop/.test(out)) {
     if (child.exitCode !== null) throw new Error(`npm start exited early:\n${out}`);
     if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     child,
@@ -117,7 +118,7 @@ test("starts three gateways, prints its endpoints, keeps stored messages across 
     i < 100 && !(await pageMessages({ ddb, tables }, conversationId, { after: 0 })).messages.length;
     i++
   ) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   ddb.destroy();
   sqs.destroy();

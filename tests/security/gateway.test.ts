@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { closeCodes, env, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, sleep, uniqueName, type TestUser } from "../gateway/helpers";
+import { api, Client, uniqueName, type TestUser } from "../gateway/helpers";
+import { sleep, waitUntil } from "../support/timing";
 import { rawRequest, rssKiB } from "./support/raw-http";
 import { mintTokenMatrix, type TokenMatrix } from "./support/tokens";
 
@@ -444,7 +445,7 @@ describe("accounts", () => {
 
 describe("at the end of the suite", () => {
   test("logs of every process during the suite contain no token, no password and no signing secret", async () => {
-    await eventually(async () => stack.gateways.every((g) => g.process.output().length > 0));
+    await waitUntil(async () => stack.gateways.every((g) => g.process.output().length > 0));
     const logs = [...stack.gateways.map((g) => g.process.output()), stack.runner?.output() ?? ""].join("\n");
     expect(logs.length).toBeGreaterThan(0);
     const leaks: string[] = [];

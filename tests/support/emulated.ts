@@ -12,6 +12,7 @@ import { emulatorAws, startEmulators, type Emulators } from "../../runtime/local
 import { provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import type { AwsConfig } from "../../runtime/contracts";
 import type { Db } from "../../runtime/store/db";
+import { sleep } from "./timing";
 
 export interface Emulated {
   readonly emulators: Emulators;
@@ -55,7 +56,7 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, idleRounds = 
     const msgs = out.Messages ?? [];
     if (!msgs.length) {
       idle++;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       continue;
     }
     idle = 0;

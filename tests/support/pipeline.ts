@@ -10,8 +10,6 @@ import { createConversation, getConversations } from "../../runtime/store/conver
 import type { Db } from "../../runtime/store/db";
 import { pageMessages } from "../../runtime/store/messages";
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export const newGroupId = () => `g:${randomUUID().replace(/-/g, "").slice(0, 16)}`;
 
 export async function createGroups(
@@ -65,16 +63,6 @@ export async function enqueue(sqs: SQSClient, queueUrl: string, items: readonly 
     );
     if (out.Failed?.length) throw new Error(`enqueue failed: ${JSON.stringify(out.Failed)}`);
   }
-}
-
-/** Polls until `predicate` holds; returns the time it took. */
-export async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-  return Date.now() - start;
 }
 
 /** Sum of lastSeq over the conversations: how many messages the persister has stored. */

@@ -18,11 +18,10 @@ import {
   enqueue,
   inbound,
   queueCounts,
-  sleep,
   totalStored,
-  waitFor,
   type EnqueueItem,
 } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 const SLOW_HANDLER_MS = 1_300;
@@ -89,12 +88,12 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
       await enqueue(sqs, inboundUrl, items);
       await enqueue(sqs, inboundUrl, late);
       if (!second) {
-        await waitFor("the slow consumer holds records", async () => slowRecords > 0, 30_000);
+        await timeUntil("the slow consumer holds records", async () => slowRecords > 0, 30_000);
         await stack.startRunner();
         second = spawnTs("persister-2", "runtime/local/runner.ts", { env: stack.env });
         await waitForOutput(second, /persister runner polling/);
       }
-      await waitFor(`round ${round + 1} stored`, async () => (await totalStored(db, ids)) >= 120, 90_000);
+      await timeUntil(`round ${round + 1} stored`, async () => (await totalStored(db, ids)) >= 120, 90_000);
 
       // Two identical records persisted at the same instant, bypassing the queue's group lock.
       const [twinConversation] = await createGroups(db, 1);
@@ -121,7 +120,7 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
       }
       ctx.log(`duplicates round ${round + 1}: slow consumer took ${slowRecords} records so far`);
     }
-    await waitFor("inbound queue drained", async () => (await queueCounts(sqs, inboundUrl)).total === 0, 60_000);
+    await timeUntil("inbound queue drained", async () => (await queueCounts(sqs, inboundUrl)).total === 0, 60_000);
   } finally {
     await slow.stop();
     await second?.stop();

@@ -9,7 +9,8 @@
 import { LOCAL_PREFIX } from "../../../runtime/local/stack";
 import { provisionEmulators } from "../../../runtime/local/provision";
 import { api, Client, signup } from "../../gateway/helpers";
-import { audit, queueCounts, sleep, totalStored, waitFor } from "../../support/pipeline";
+import { audit, queueCounts, totalStored } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 export async function sqsOutage(
@@ -50,7 +51,7 @@ export async function sqsOutage(
         sent.push(id);
         if ((await sendOnce(id)) !== "accepted") failures.push(`${id} refused before the outage`);
       }
-      await waitFor(
+      await timeUntil(
         "quiet moment",
         async () => (await queueCounts(ctx.sqs, stack.provisioned.queueUrls.inbound)).total === 0,
       );
@@ -74,10 +75,10 @@ export async function sqsOutage(
       await provisionEmulators(stack.emulators, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
       // The client resends what was not accepted, as a client with an outbox does.
       for (const id of pending) {
-        await waitFor(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
+        await timeUntil(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
         if (id === pending[0]) recoveryMs.push(Date.now() - restartedAt);
       }
-      await waitFor(
+      await timeUntil(
         "all stored",
         async () => (await totalStored(ctx.db, [conversationId])) >= sent.length,
         60_000,
