@@ -8,7 +8,8 @@
 import { gatewayKey, getConnections, listGateways, putConnection, putGateway } from "../../runtime/store/connections";
 import { createConversation } from "../../runtime/store/conversations";
 import { getUser } from "../../runtime/store/users";
-import { api, Client, type TestUser } from "../gateway/helpers";
+import { api, Client } from "../support/clients";
+import { type TestUser } from "../support/users";
 import { sleep, waitUntil } from "../support/timing";
 import { AwsRules } from "../support/aws-faults";
 import { startEmulated, type Emulated } from "../support/emulated";

@@ -10,7 +10,8 @@ import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/lo
 import { putGateway } from "../../runtime/store/connections";
 import type { GatewaySettings } from "../../runtime/gateway/context";
 import { sleep, timing } from "../support/timing";
-import { api, Client, signup, type TestUser } from "./helpers";
+import { api, Client } from "../support/clients";
+import { signup, type TestUser } from "../support/users";
 import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(90_000);

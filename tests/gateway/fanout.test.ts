@@ -3,42 +3,24 @@
  * recipients sit on different gateways, which is the normal case in production.
  */
 import { env } from "../../runtime/contracts";
-import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, bulkUsers, Client, signup, type Frame, type TestUser } from "./helpers";
+import { api, Client, type Frame } from "../support/clients";
+import { bulkUsers, signup } from "../support/users";
+import { localStackSuite } from "../support/local-stack";
 import { sleep } from "../support/timing";
 
 jest.setTimeout(60_000);
 
-let stack: LocalStack;
-const gw = (i: number) => stack.gateways[i]!.url;
-const clients: Client[] = [];
-
-async function connect(i: number, user: TestUser, name = user.userId): Promise<Client> {
-  const c = await Client.connect(gw(i), user.token, { name });
-  clients.push(c);
-  return c;
-}
+const suite = localStackSuite({
+  gateways: 3,
+  inMemory: true,
+  // The suite sends hundreds of frames from one socket; the rate limit has its own test elsewhere.
+  gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
+});
+const { gw, connect } = suite;
 
 function seqs(frames: Frame[]): number[] {
   return frames.map((f) => f.seq as number);
 }
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    gateways: 3,
-    inMemory: true,
-    // The suite sends hundreds of frames from one socket; the rate limit has its own test elsewhere.
-    gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
-  });
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
 
 describe("direct conversation across two gateways", () => {
   it("delivers each message to Bob once and in order; Alice gets accepted, then her own message with its seq", async () => {
@@ -110,7 +92,7 @@ describe("groups: every member gets every message exactly once", () => {
   });
 
   it("100 members spread over 3 gateways", async () => {
-    const users = await bulkUsers(stack, "hm", 100);
+    const users = await bulkUsers(suite.stack, "hm", 100);
     const [owner, ...rest] = users;
     const created = await api(
       gw(0),

@@ -11,7 +11,8 @@ import WebSocket from "ws";
 import { closeCodes, env, loadGatewayConfig, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { deriveSettings } from "../../runtime/gateway/context";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, mintToken, signup, uniqueName, type TestUser } from "./helpers";
+import { api, Client, tryUpgrade } from "../support/clients";
+import { mintToken, signup, uniqueName, type TestUser } from "../support/users";
 import { sleep, timing, waitUntil } from "../support/timing";
 
 jest.setTimeout(30_000);
@@ -38,18 +39,8 @@ async function connect(u: TestUser, name = u.userId): Promise<Client> {
 
 /** Attempts an upgrade and returns the HTTP status it was refused with (0 if it was accepted). */
 async function upgradeStatus(opts: { protocols?: string[]; origin?: string | null; path?: string }): Promise<number> {
-  const origin = opts.origin === undefined ? base : opts.origin;
-  const ws = new WebSocket(base.replace(/^http/, "ws") + (opts.path ?? "/ws"), opts.protocols ?? [], {
-    ...(origin ? { origin } : {}),
-  });
-  return new Promise((resolve) => {
-    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? -1));
-    ws.on("open", () => {
-      ws.close();
-      resolve(0);
-    });
-    ws.on("error", () => resolve(-1));
-  });
+  const { status } = await tryUpgrade(base, opts);
+  return status === 101 ? 0 : status;
 }
 
 beforeAll(async () => {

@@ -10,7 +10,8 @@ import { createDynamoClient } from "../../runtime/aws/clients";
 import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { getConnections } from "../../runtime/store/connections";
-import { api, Client, signup } from "./helpers";
+import { api, Client } from "../support/clients";
+import { signup } from "../support/users";
 import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(90_000);

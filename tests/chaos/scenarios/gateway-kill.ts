@@ -4,7 +4,8 @@
  * deduping by (conversationId, seq) as the web client does. Every member must end with every accepted message
  * exactly once, in the stored order; the victim is restarted for the next round.
  */
-import { api, Client, signup, type Frame, type TestUser } from "../../gateway/helpers";
+import { api, Client, type Frame } from "../../support/clients";
+import { signup, type TestUser } from "../../support/users";
 import { audit } from "../../support/pipeline";
 import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";

@@ -8,7 +8,8 @@
  */
 import { LOCAL_PREFIX } from "../../../runtime/local/stack";
 import { provisionEmulators } from "../../../runtime/local/provision";
-import { api, Client, signup } from "../../gateway/helpers";
+import { api, Client } from "../../support/clients";
+import { signup } from "../../support/users";
 import { audit, queueCounts, totalStored } from "../../support/pipeline";
 import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";

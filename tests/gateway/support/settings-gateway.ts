@@ -9,6 +9,7 @@ import type { GatewaySettings } from "../../../runtime/gateway/context";
 import { freePort } from "../../../runtime/local/emulators";
 import { repoRoot } from "../../../runtime/local/processes";
 import type { LocalStack } from "../../../runtime/local/stack";
+import { api } from "../../support/clients";
 import { timing, waitUntil } from "../../support/timing";
 
 export interface TestGateway {
@@ -57,8 +58,8 @@ export async function startTestGateway(stack: LocalStack, id: string, opts: Test
     await waitUntil(
       async () => {
         if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
-        return fetch(url + "/healthz").then(
-          (r) => r.ok,
+        return api(url, "GET", "/healthz").then(
+          (r) => r.status === 200,
           () => false,
         );
       },
