@@ -10,26 +10,27 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { queues } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { repoRoot } from "../../runtime/local/processes";
 import { createConversation } from "../../runtime/store/conversations";
 import type { Db } from "../../runtime/store/db";
 import { runDlq } from "../../scripts/dlq/cli";
+import { awsClients, type AwsClients } from "../support/emulated";
 import { allMessages, enqueue, inbound, newGroupId, queueCounts } from "../support/pipeline";
 import { sleep, timeUntil } from "../support/timing";
 
 jest.setTimeout(90_000);
 
 let stack: LocalStack;
+let clients: AwsClients;
 let sqs: SQSClient;
 let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  sqs = createSqsClient(stack.aws);
-  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
+  clients = awsClients(stack.aws, stack.provisioned.tableNames);
+  ({ sqs, db } = clients);
   // fauxqs hands out one message per FIFO group at a time, so each poison message of a group dies on its own;
   // one receive instead of five keeps the wait short. The tool reads the count from the policy either way.
   const url = stack.provisioned.queueUrls.inbound;
@@ -40,8 +41,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  sqs?.destroy();
-  db?.ddb.destroy();
+  clients?.destroy();
   await stack?.stop();
 });
 

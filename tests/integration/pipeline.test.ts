@@ -3,11 +3,10 @@
  * inbound FIFO queue → runner (Lambda's SQS mapping) → DynamoDB → notification queue.
  */
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { notificationSchema, queues } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import type { Db } from "../../runtime/store/db";
-import { drainQueue } from "../support/emulated";
+import { awsClients, drainQueue, type AwsClients } from "../support/emulated";
 import {
   allMessages,
   audit,
@@ -23,17 +22,17 @@ import { timeUntil } from "../support/timing";
 jest.setTimeout(120_000);
 
 let stack: LocalStack;
+let clients: AwsClients;
 let sqs: SQSClient;
 let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  sqs = createSqsClient(stack.aws);
-  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
+  clients = awsClients(stack.aws, stack.provisioned.tableNames);
+  ({ sqs, db } = clients);
 });
 afterAll(async () => {
-  sqs?.destroy();
-  db?.ddb.destroy();
+  clients?.destroy();
   await stack?.stop();
 });
 

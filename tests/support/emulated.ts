@@ -10,7 +10,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { emulatorAws, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { provisionEmulators, type Provisioned } from "../../runtime/local/provision";
-import type { AwsConfig } from "../../runtime/contracts";
+import type { AwsConfig, TableNames } from "../../runtime/contracts";
 import type { Db } from "../../runtime/store/db";
 import { sleep } from "./timing";
 
@@ -24,22 +24,44 @@ export interface Emulated {
   close(): Promise<void>;
 }
 
+export interface AwsClients {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  /** The store's view: the DynamoDB client and the tables by name. */
+  readonly db: Db;
+  /** Destroys both clients. */
+  destroy(): void;
+}
+
+/** SDK clients pointed at the emulators of `aws` (an Emulated's, a LocalStack's). */
+export function awsClients(aws: AwsConfig, tables: TableNames): AwsClients {
+  const ddb = createDynamoClient(aws);
+  const sqs = createSqsClient(aws);
+  return {
+    ddb,
+    sqs,
+    db: { ddb, tables },
+    destroy: () => {
+      ddb.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
 export async function startEmulated(prefix = `t${randomBytes(3).toString("hex")}`): Promise<Emulated> {
   const emulators = await startEmulators();
   const aws = emulatorAws(emulators);
   const provisioned = await provisionEmulators(emulators, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
-  const sqs = createSqsClient(aws);
-  const ddb = createDynamoClient(aws);
+  const { ddb, sqs, db, destroy } = awsClients(aws, provisioned.tableNames);
   return {
     emulators,
     aws,
     provisioned,
     ddb,
     sqs,
-    db: { ddb, tables: provisioned.tableNames },
+    db,
     close: async () => {
-      ddb.destroy();
-      sqs.destroy();
+      destroy();
       await emulators.stop();
     },
   };
