@@ -1,7 +1,7 @@
 /**
- * Test support for the write-ahead pipeline: enqueue inbound messages the way a gateway does, wait for the
- * persister, and audit what was stored per conversation (Jepsen's "what goes in must come out" count).
- * Framework-free so the chaos runner (tsx) and jest share it.
+ * Test support for the write-ahead pipeline: enqueue inbound messages the way a gateway does, count what the
+ * persister stored (suites wait on it with timing.ts), and audit what was stored per conversation (Jepsen's
+ * "what goes in must come out" count). Framework-free so the chaos runner (tsx) and jest share it.
  */
 import { randomUUID } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
