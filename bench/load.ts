@@ -7,6 +7,7 @@ import * as hdr from "hdr-histogram-js";
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import type { PlannedMessage, Population } from "./workload";
+import { sleep } from "../runtime/gateway/util";
 
 /** Wall-clock epoch milliseconds with sub-millisecond resolution (one clock for every process on the host). */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
@@ -286,7 +287,7 @@ export async function drivePhase(
   const sendEnd = nowMs();
   const drainUntil = sendEnd + opts.drainMs;
   while (recorder.delivered < recorder.expected && nowMs() < drainUntil) {
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     progress();
   }
   recorder.deliveredInWindow = recorder.delivered;
@@ -297,7 +298,7 @@ export async function drivePhase(
   let lastCount = recorder.delivered;
   let lastChange = nowMs();
   while (recorder.delivered < recorder.expected && nowMs() < settleUntil && nowMs() - lastChange < 1_500) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     if (recorder.delivered !== lastCount) {
       lastCount = recorder.delivered;
       lastChange = nowMs();
@@ -338,7 +339,7 @@ async function withRetries<T>(what: string, retries: { count: number }, fn: () =
     } catch (err) {
       if (attempt >= 5) throw new Error(`${what}: gave up after ${attempt + 1} attempts: ${String(err)}`);
       retries.count++;
-      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt * (0.5 + Math.random())));
+      await sleep(200 * 2 ** attempt * (0.5 + Math.random()));
     }
   }
 }

@@ -1,6 +1,7 @@
 /** Per-process CPU and memory from /proc, so every process of a system is metered the same way. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { sleep } from "../runtime/gateway/util";
 import { repoRoot } from "../runtime/local/processes";
 
 /** GC on SIGWINCH and the SIGUSR2 profiler, in every metered process (`node --import PRELOAD`). */
@@ -86,7 +87,7 @@ export async function callCounts(procs: readonly MeteredProcess[]): Promise<Call
       // gone
     }
   }
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   const out: CallCounts = {};
   for (const p of withOutput) {
     const text = p.output!();

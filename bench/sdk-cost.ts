@@ -8,7 +8,7 @@ import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Agent } from "node:http";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { loadAwsConfig, loadTableNames, type AwsConfig } from "../runtime/contracts";
+import { LOCAL_CREDENTIALS, loadAwsConfig, loadTableNames, type AwsConfig } from "../runtime/contracts";
 import { createDynamoClient, createSqsClient } from "../runtime/aws/clients";
 import { startLocalStack } from "../runtime/local/stack";
 import { cpuSeconds } from "./metrics";
@@ -47,7 +47,7 @@ function ddbRawConfig(aws: AwsConfig) {
   return {
     region: aws.region,
     endpoint: aws.dynamodbEndpoint,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    credentials: LOCAL_CREDENTIALS,
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) }),
   };
 }

@@ -7,23 +7,14 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { GATEWAY_CONTAINER_USER, GATEWAY_WEB_DIR } from "../components/gateway-task";
 import { freePort, startEmulators } from "../runtime/local/emulators";
-import { localEnv, provision } from "../runtime/local/provision";
+import { localEnv, provisionEmulators } from "../runtime/local/provision";
 import { checkImage, type RunningContainer } from "./ephemeral/image-check";
 
 async function startBackends() {
   const emulators = await startEmulators();
-  const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-  const provisioned = await provision(
-    {
-      dynamodb: new DynamoDBClient({ ...awsLocal, endpoint: emulators.dynamodb.endpoint }),
-      sqs: new SQSClient({ ...awsLocal, endpoint: emulators.sqs.endpoint }),
-    },
-    "parley-image-check",
-  );
+  const provisioned = await provisionEmulators(emulators, "parley-image-check");
   return {
     env: localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint }),
     stop: () => emulators.stop(),

@@ -3,6 +3,7 @@ export * from "./env";
 export * from "./frames";
 export * from "./gateway-config";
 export * from "./ids";
+export * from "./local";
 export * from "./messages";
 export * from "./queues";
 export * from "./rotating-secret";

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { loadLocalDynamodb, type LocalDynamodb } from "../contracts";
+import { LOCAL_REGION, localClientConfig, loadLocalDynamodb, type AwsConfig, type LocalDynamodb } from "../contracts";
 import { childNodeArgs, childSpawnOptions } from "./processes";
 
 const root = path.resolve(__dirname, "../..");
@@ -37,6 +37,11 @@ export interface Emulators {
   readonly sqs: Emulator;
   readonly dynamodb: Emulator;
   stop(): Promise<void>;
+}
+
+/** Where the SDK clients (runtime/aws/clients.ts) of a local process find these emulators. */
+export function emulatorAws(emulators: Emulators): AwsConfig {
+  return { region: LOCAL_REGION, sqsEndpoint: emulators.sqs.endpoint, dynamodbEndpoint: emulators.dynamodb.endpoint };
 }
 
 export async function canListen(port: number, host = "127.0.0.1"): Promise<boolean> {
@@ -89,12 +94,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Answers once DynamoDB Local serves requests (its HTTP port opens before its database is ready). */
 async function waitForListTables(endpoint: string, timeoutMs: number): Promise<void> {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    maxAttempts: 1,
-  });
+  const client = new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {

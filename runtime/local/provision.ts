@@ -5,13 +5,16 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DynamoDBClient,
   ResourceInUseException,
   type CreateTableCommandInput,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   env,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  localClientConfig,
   keyAttributesOf,
   queueKeys,
   queueNamesFor,
@@ -23,6 +26,8 @@ import {
   type TableDefinition,
   type TableNames,
 } from "../contracts";
+import { createSqsClient } from "../aws/clients";
+import { emulatorAws, type Emulators } from "./emulators";
 
 export interface Provisioned {
   readonly tableNames: TableNames;
@@ -114,14 +119,30 @@ export async function provision(
   return { tableNames, queueUrls, dlqUrls };
 }
 
+/** `provision` against running emulators, with SDK clients made for the call and closed after it. */
+export async function provisionEmulators(
+  emulators: Emulators,
+  prefix: string,
+  opts: ProvisionOptions = {},
+): Promise<Provisioned> {
+  const dynamodb = new DynamoDBClient(localClientConfig(emulators.dynamodb.endpoint));
+  const sqs = createSqsClient(emulatorAws(emulators));
+  try {
+    return await provision({ dynamodb, sqs }, prefix, opts);
+  } finally {
+    dynamodb.destroy();
+    sqs.destroy();
+  }
+}
+
 /** The env block a local process needs: endpoints, table names and queue URLs, by the contracts' names. */
 export function localEnv(p: Provisioned, endpoints: { sqs: string; dynamodb: string }): Record<string, string> {
   const out: Record<string, string> = {
-    [env.region]: "us-east-1",
+    [env.region]: LOCAL_REGION,
     [env.sqsEndpoint]: endpoints.sqs,
     [env.dynamodbEndpoint]: endpoints.dynamodb,
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   };
   for (const k of tableKeys) out[tables[k].envVar] = p.tableNames[k];
   for (const k of queueKeys) out[queues[k].envVar] = p.queueUrls[k];

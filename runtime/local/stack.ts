@@ -5,13 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { env as envNames, type AwsConfig, type LocalDynamodb, type QueueKey } from "../contracts";
 import { createSqsClient } from "../aws/clients";
-import { canListen, freePort, localDynamodbBackend, startEmulators, type Emulators } from "./emulators";
+import { canListen, emulatorAws, freePort, localDynamodbBackend, startEmulators, type Emulators } from "./emulators";
 import { spawnTs, waitForHealthy, waitForOutput, repoRoot, type ManagedProcess } from "./processes";
-import { localEnv, provision, type Provisioned } from "./provision";
+import { localEnv, provisionEmulators, type Provisioned } from "./provision";
 
 export const LOCAL_PREFIX = "parley-local";
 
@@ -115,17 +114,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const dbDir = dataDir && path.join(dataDir, backend === "dynamodb-local" ? "dynamodb-local" : "dynamodb");
   const emulators = await startEmulators({ dynamodb: backend, dataDir: dbDir });
   try {
-    const dynamodb = new DynamoDBClient({
-      endpoint: emulators.dynamodb.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    });
-    const sqs = createSqsClient({ region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint });
-    const provisioned = await provision({ dynamodb, sqs }, LOCAL_PREFIX, {
+    const aws = emulatorAws(emulators);
+    const provisioned = await provisionEmulators(emulators, LOCAL_PREFIX, {
       visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
     });
-    dynamodb.destroy();
-    sqs.destroy();
     const env = localEnv(provisioned, { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint });
 
     const count = opts.gateways ?? 1;
@@ -189,7 +181,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
 
     const drainInbound = async (timeoutMs: number) => {
-      const sqs = createSqsClient({ region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint });
+      const sqs = createSqsClient(aws);
       const deadline = Date.now() + timeoutMs;
       try {
         while (Date.now() < deadline) {
@@ -217,7 +209,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       gateways: [],
       emulators,
       provisioned,
-      aws: { region: "us-east-1", sqsEndpoint: emulators.sqs.endpoint, dynamodbEndpoint: emulators.dynamodb.endpoint },
+      aws,
       env,
       gatewayBaseEnv,
       startRunner: async () => {

@@ -1,30 +1,43 @@
-/** JSON over HTTP with a deadline per request, speaking the error envelope of docs/api. */
+/**
+ * JSON over HTTP, speaking the error envelope of docs/api: `sendJson` answers with any status (the test suites'
+ * client, tests/support/clients.ts), `requestJson` — the smoke test's — has a deadline and throws on an error.
+ */
 import { errorOfBody } from "../contracts/api";
 import { describeError, HttpStatusError, SmokeTimeoutError } from "./errors";
 
-export interface RequestOptions {
+export interface SendOptions {
   readonly token?: string;
   readonly body?: unknown;
-  readonly timeoutMs: number;
+  /** Deadline for the whole exchange; default none. */
+  readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly redirect?: RequestRedirect;
+}
+
+export interface RequestOptions extends SendOptions {
+  readonly timeoutMs: number;
 }
 
 export interface JsonResponse {
   readonly status: number;
+  /** Undefined when the body is empty or not JSON. */
   readonly body: unknown;
+  readonly text: string;
 }
 
-export async function requestJson(
+/** One request with a JSON body (when given) and the answer's body parsed as JSON when it is JSON. */
+export async function sendJson(
   origin: string,
-  method: "GET" | "POST",
+  method: string,
   path: string,
-  options: RequestOptions,
+  options: SendOptions = {},
 ): Promise<JsonResponse> {
   // Query strings are left out of messages: they can carry user ids but never add diagnostic value.
   const label = `${method} ${path.split("?")[0]}`;
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  const headers: Record<string, string> = { accept: "application/json" };
+  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const signals = [timeout, options.signal].filter((s): s is AbortSignal => s !== undefined);
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
   let res: Response;
@@ -34,12 +47,12 @@ export async function requestJson(
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal,
-      redirect: "error",
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      redirect: options.redirect,
     });
     text = await res.text();
   } catch (err) {
-    if (timeout.aborted) throw new SmokeTimeoutError(`a response to ${label}`, options.timeoutMs);
+    if (timeout?.aborted) throw new SmokeTimeoutError(`a response to ${label}`, options.timeoutMs!);
     throw new Error(`${label}: ${describeError(err)}`, { cause: err });
   }
   let body: unknown = undefined;
@@ -47,15 +60,31 @@ export async function requestJson(
     try {
       body = JSON.parse(text);
     } catch {
-      // Not JSON: an ALB 502 page or a proxy's HTML. Keep a short excerpt for the message.
+      // Not JSON: an ALB 502 page or a proxy's HTML; `text` keeps it.
       body = undefined;
     }
   }
-  if (!res.ok) {
-    const envelope = errorOfBody(body);
-    const detail = envelope.message ?? text.replace(/\s+/g, " ").trim().slice(0, 200);
+  return { status: res.status, body, text };
+}
+
+/** `sendJson` with a deadline that fails on an error status (HttpStatusError) and on a body that is not JSON. */
+export async function requestJson(
+  origin: string,
+  method: "GET" | "POST",
+  path: string,
+  options: RequestOptions,
+): Promise<JsonResponse> {
+  const label = `${method} ${path.split("?")[0]}`;
+  const res = await sendJson(origin, method, path, {
+    ...options,
+    headers: { accept: "application/json", ...options.headers },
+    redirect: "error",
+  });
+  if (res.status < 200 || res.status > 299) {
+    const envelope = errorOfBody(res.body);
+    const detail = envelope.message ?? res.text.replace(/\s+/g, " ").trim().slice(0, 200);
     throw new HttpStatusError(label, res.status, envelope.code, detail);
   }
-  if (body === undefined) throw new Error(`${label} → HTTP ${res.status} with a body that is not JSON`);
-  return { status: res.status, body };
+  if (res.body === undefined) throw new Error(`${label} → HTTP ${res.status} with a body that is not JSON`);
+  return res;
 }

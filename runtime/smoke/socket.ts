@@ -1,10 +1,88 @@
 /**
  * One smoke-test WebSocket: connects the way the browser does (subprotocols carry the token, Origin
- * header set), records every server frame, and lets steps wait for a frame with a deadline.
+ * header set), records every server frame, and lets steps wait for a frame with a deadline. The handshake
+ * (`openWebSocket`) is also the test suites' (tests/support/clients.ts).
  */
+import type { IncomingHttpHeaders } from "node:http";
 import WebSocket from "ws";
 import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type ClientFrame, type ServerFrame } from "../contracts";
 import { describeError, SmokeTimeoutError } from "./errors";
+
+export interface HandshakeOptions {
+  /** http(s) origin of the gateway; the ws(s) URL derives from it. */
+  readonly origin: string;
+  readonly protocols: readonly string[];
+  /** The Origin header; default `origin`, null for none (a non-browser client). */
+  readonly originHeader?: string | null;
+  /** Default the protocol's WebSocket path. */
+  readonly path?: string;
+  /** Names the socket in messages, never the token. */
+  readonly label: string;
+  readonly timeoutMs?: number;
+}
+
+/** The gateway answered the upgrade with an HTTP status instead of 101; `body` is its (short) text. */
+export class HandshakeRefusedError extends Error {
+  constructor(
+    label: string,
+    readonly status: number,
+    readonly body: string,
+    readonly headers: IncomingHttpHeaders,
+  ) {
+    const detail = body.replace(/\s+/g, " ").trim().slice(0, 200);
+    super(`${label}: handshake refused with HTTP ${status}${detail ? `: ${detail}` : ""}`);
+    this.name = "HandshakeRefusedError";
+  }
+}
+
+/**
+ * Opens a WebSocket and resolves with what `attach` makes of it once the handshake succeeded. `attach` runs in
+ * the `open` event itself, so its listeners are on before the first frame can arrive. A refusal rejects with
+ * HandshakeRefusedError, any other failure (or an `attach` that throws) with an error naming `label`; whichever
+ * way it fails, the socket is gone afterwards.
+ */
+export function openWebSocket<T>(options: HandshakeOptions, attach: (ws: WebSocket) => T): Promise<T> {
+  const url = options.origin.replace(/^http/, "ws") + (options.path ?? WS_PATH);
+  const originHeader = options.originHeader === undefined ? options.origin : options.originHeader;
+  const ws = new WebSocket(url, [...options.protocols], {
+    headers: originHeader === null ? {} : { Origin: originHeader },
+    ...(options.timeoutMs === undefined ? {} : { handshakeTimeout: options.timeoutMs }),
+  });
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      ws.removeAllListeners("open");
+      ws.removeAllListeners("unexpected-response");
+      ws.removeAllListeners("error");
+      if (err) {
+        ws.on("error", () => undefined);
+        ws.terminate();
+        reject(err);
+      }
+    };
+    ws.once("error", (err) => settle(new Error(`${options.label}: ${describeError(err)}`)));
+    ws.once("unexpected-response", (req, res) => {
+      // The gateway answers a refused handshake with a status and a JSON error; keep both.
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        if (text.length < 500) text += chunk;
+      });
+      res.on("end", () => {
+        req.destroy();
+        settle(new HandshakeRefusedError(options.label, res.statusCode ?? 0, text, res.headers));
+      });
+    });
+    ws.once("open", () => {
+      settle();
+      try {
+        resolve(attach(ws));
+      } catch (err) {
+        ws.terminate();
+        reject(err);
+      }
+    });
+  });
+}
 
 export interface OpenSocketOptions {
   /** http(s) origin of the stack; the ws(s) URL and the Origin header derive from it. */
@@ -41,46 +119,17 @@ export class SmokeSocket {
   }
 
   static open(options: OpenSocketOptions): Promise<SmokeSocket> {
-    const url = options.origin.replace(/^http/, "ws") + WS_PATH;
-    const ws = new WebSocket(url, [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + options.token], {
-      headers: { Origin: options.origin },
-      handshakeTimeout: options.timeoutMs,
-    });
-    return new Promise((resolve, reject) => {
-      const settle = (err?: Error) => {
-        ws.removeAllListeners("open");
-        ws.removeAllListeners("unexpected-response");
-        ws.removeAllListeners("error");
-        if (err) {
-          ws.on("error", () => undefined);
-          ws.terminate();
-          reject(err);
-        }
-      };
-      ws.once("error", (err) => settle(new Error(`${options.label}: ${describeError(err)}`)));
-      ws.once("unexpected-response", (req, res) => {
-        // The gateway answers a refused handshake with a status and a JSON error; show both.
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => {
-          if (text.length < 500) text += chunk;
-        });
-        res.on("end", () => {
-          req.destroy();
-          const detail = text.replace(/\s+/g, " ").trim().slice(0, 200);
-          settle(
-            new Error(`${options.label}: handshake refused with HTTP ${res.statusCode}${detail ? `: ${detail}` : ""}`),
-          );
-        });
-      });
-      ws.once("open", () => {
-        if (ws.protocol !== WS_PROTOCOL) {
-          settle(new Error(`${options.label}: server chose subprotocol "${ws.protocol}", expected "${WS_PROTOCOL}"`));
-          return;
-        }
-        settle();
-        resolve(new SmokeSocket(ws, options.label));
-      });
+    const handshake = {
+      origin: options.origin,
+      protocols: [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + options.token],
+      label: options.label,
+      timeoutMs: options.timeoutMs,
+    };
+    return openWebSocket(handshake, (ws) => {
+      if (ws.protocol !== WS_PROTOCOL) {
+        throw new Error(`${options.label}: server chose subprotocol "${ws.protocol}", expected "${WS_PROTOCOL}"`);
+      }
+      return new SmokeSocket(ws, options.label);
     });
   }
 

@@ -11,7 +11,8 @@ import { latestMessage, pageMessages, putMessageIfSlotFree } from "../../runtime
 import { listConnectionsByGateway, listConnectionsByUser, putConnection } from "../../runtime/store/connections";
 import { listMemberships } from "../../runtime/store/memberships";
 import { createUser, searchUsers } from "../../runtime/store/users";
-import { api, Client, type TestUser } from "../gateway/helpers";
+import { api, Client } from "../support/clients";
+import { type TestUser } from "../support/users";
 import { AwsRules, itemSize, ONE_MB } from "../support/aws-faults";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type InProcessGateway } from "../support/in-process";

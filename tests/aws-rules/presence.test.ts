@@ -8,7 +8,9 @@
 import { gatewayKey, getConnections, listGateways, putConnection, putGateway } from "../../runtime/store/connections";
 import { createConversation } from "../../runtime/store/conversations";
 import { getUser } from "../../runtime/store/users";
-import { api, Client, eventually, type TestUser } from "../gateway/helpers";
+import { api, Client } from "../support/clients";
+import { type TestUser } from "../support/users";
+import { sleep, waitUntil } from "../support/timing";
 import { AwsRules } from "../support/aws-faults";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type GatewayFactory, type InProcessGateway } from "../support/in-process";
@@ -42,7 +44,7 @@ afterEach(async () => {
   rules.indexLagMs = 0;
   await Promise.all(clients.splice(0).map((c) => c.close()));
   // Past a reaper pass, so no write made under the lag is still on its way; then the indexes catch up.
-  await new Promise((r) => setTimeout(r, 700));
+  await sleep(700);
   rules.catchUp();
 });
 
@@ -79,10 +81,13 @@ const offline = (userId: string) => (f: { type: string; userId?: string; online?
 async function expectOfflineAndLastSeen(watcher: Client, userId: string, since: number): Promise<void> {
   const frame = await watcher.waitFor(offline(userId), ANNOUNCE_MS, `presence offline for ${userId}`);
   expect(frame.lastSeen).toBeGreaterThanOrEqual(since);
-  const user = await eventually(async () => {
-    const u = await getUser(em.db, userId);
-    return u?.lastSeen !== undefined && u;
-  }, ANNOUNCE_MS);
+  const user = await waitUntil(
+    async () => {
+      const u = await getUser(em.db, userId);
+      return u?.lastSeen !== undefined && u;
+    },
+    { timeoutMs: ANNOUNCE_MS },
+  );
   expect(user.lastSeen).toBeGreaterThanOrEqual(since);
 }
 
@@ -95,7 +100,7 @@ describe("with the connection indexes lagging behind writes", () => {
     const stale = rules.stats.staleIndexAnswers;
     await a.close();
     // The directory on g1 re-reads the index when the socket closes: the layer answered with the old view.
-    await eventually(async () => rules.stats.staleIndexAnswers > stale, ANNOUNCE_MS);
+    await waitUntil(async () => rules.stats.staleIndexAnswers > stale, { timeoutMs: ANNOUNCE_MS });
     // And batches come back partly unprocessed: the registry read (a BatchGet of both gateways) still finds both.
     const unprocessed = rules.stats.unprocessedReturned;
     const registry = await listGateways({ ...em.db, ddb: rules.wrap(em.ddb) });
@@ -157,10 +162,13 @@ describe("with the connection indexes lagging behind writes", () => {
     });
     await expectOfflineAndLastSeen(b, alice.userId, now);
     // Both gateways reap; the announcement can come from either pass, so the records are awaited, not sampled.
-    const left = await eventually(async () => {
-      const records = await getConnections(em.db, [`${dead}-c1`, gatewayKey(dead)], true);
-      return records.length === 0 ? records : undefined;
-    }, ANNOUNCE_MS).catch(() => getConnections(em.db, [`${dead}-c1`, gatewayKey(dead)], true));
+    const left = await waitUntil(
+      async () => {
+        const records = await getConnections(em.db, [`${dead}-c1`, gatewayKey(dead)], true);
+        return records.length === 0 ? records : undefined;
+      },
+      { timeoutMs: ANNOUNCE_MS },
+    ).catch(() => getConnections(em.db, [`${dead}-c1`, gatewayKey(dead)], true));
     expect(left).toEqual([]);
   });
 

@@ -5,7 +5,8 @@
  */
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createConversation } from "../../runtime/store/conversations";
-import { Client, type TestUser } from "../gateway/helpers";
+import { Client } from "../support/clients";
+import { type TestUser } from "../support/users";
 import { awsError } from "../support/aws-faults";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type InProcessGateway } from "../support/in-process";

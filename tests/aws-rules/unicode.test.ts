@@ -9,7 +9,8 @@ import { encodeQueueBody, MAX_BODY_CHARS, tableNamesFor } from "../../runtime/co
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { getConversation } from "../../runtime/store/conversations";
 import { getMessage } from "../../runtime/store/messages";
-import { api, Client, signup } from "../gateway/helpers";
+import { api, Client } from "../support/clients";
+import { signup } from "../support/users";
 
 jest.setTimeout(120_000);
 

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { startLocalStack, type LocalStack, type LocalStackOptions } from "../../runtime/local/stack";
 import type { Db } from "../../runtime/store/db";
+import { awsClients } from "../support/emulated";
 
 export interface ChaosContext {
   readonly stack: LocalStack;
@@ -52,17 +52,15 @@ export async function startChaosContext(
     visibilityTimeoutSeconds: { inbound: 2 },
     gatewayEnv: opts.gatewayEnv,
   });
-  const sqs = createSqsClient(stack.aws);
-  const ddb = createDynamoClient(stack.aws);
+  const clients = awsClients(stack.aws, stack.provisioned.tableNames);
   return {
     stack,
-    sqs,
-    db: { ddb, tables: stack.provisioned.tableNames },
+    sqs: clients.sqs,
+    db: clients.db,
     random: opts.random,
     log: opts.log ?? (() => undefined),
     close: async () => {
-      sqs.destroy();
-      ddb.destroy();
+      clients.destroy();
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -10,25 +10,27 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { queues } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { repoRoot } from "../../runtime/local/processes";
 import { createConversation } from "../../runtime/store/conversations";
 import type { Db } from "../../runtime/store/db";
 import { runDlq } from "../../scripts/dlq/cli";
-import { allMessages, enqueue, inbound, newGroupId, queueCounts, sleep, waitFor } from "../support/pipeline";
+import { awsClients, type AwsClients } from "../support/emulated";
+import { allMessages, enqueue, inbound, newGroupId, queueCounts } from "../support/pipeline";
+import { sleep, timeUntil } from "../support/timing";
 
 jest.setTimeout(90_000);
 
 let stack: LocalStack;
+let clients: AwsClients;
 let sqs: SQSClient;
 let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  sqs = createSqsClient(stack.aws);
-  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
+  clients = awsClients(stack.aws, stack.provisioned.tableNames);
+  ({ sqs, db } = clients);
   // fauxqs hands out one message per FIFO group at a time, so each poison message of a group dies on its own;
   // one receive instead of five keeps the wait short. The tool reads the count from the policy either way.
   const url = stack.provisioned.queueUrls.inbound;
@@ -39,8 +41,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  sqs?.destroy();
-  db?.ddb.destroy();
+  clients?.destroy();
   await stack?.stop();
 });
 
@@ -58,7 +59,7 @@ test("poison → list/show explain it → dry run changes nothing → fix → re
     stack.provisioned.queueUrls.inbound,
     sent.map((m) => ({ body: m, group: ghost })),
   );
-  await waitFor(
+  await timeUntil(
     "3 dead letters",
     async () => (await queueCounts(sqs, stack.provisioned.dlqUrls.inbound)).total === 3,
     30_000,
@@ -102,7 +103,7 @@ test("poison → list/show explain it → dry run changes nothing → fix → re
   const moved = await dlq("redrive", "inbound");
   expect(moved.code).toBe(0);
   expect(moved.out).toContain("3 moved back");
-  await waitFor("3 stored", async () => (await allMessages(db, ghost)).length >= 3, 30_000);
+  await timeUntil("3 stored", async () => (await allMessages(db, ghost)).length >= 3, 30_000);
   // A redrive interrupted between send and delete repeats a message: still stored once.
   await sqs.send(
     new SendMessageCommand({
@@ -112,7 +113,7 @@ test("poison → list/show explain it → dry run changes nothing → fix → re
       MessageDeduplicationId: "repeat-after-crash",
     }),
   );
-  await waitFor(
+  await timeUntil(
     "inbound drained",
     async () => (await queueCounts(sqs, stack.provisioned.queueUrls.inbound)).total === 0,
   );

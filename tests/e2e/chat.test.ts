@@ -12,7 +12,7 @@ import { webBuildState, webDistDir as distDir } from "../../runtime/local/web-bu
 import {
   bodies,
   connectionStatus,
-  eventually,
+  readUntil,
   launchChromium,
   openUser,
   send,
@@ -61,13 +61,13 @@ describe("web client in Chromium", () => {
 
     // Alice finds Bob by prefix and starts a direct chat.
     await startDirectChat(alice.page, "bo", "Bob");
-    await eventually(
+    await readUntil(
       "Alice's list shows Bob online",
       () => alice.page.getByTestId("chat-item").getByTestId("presence-dot").getAttribute("data-online"),
       (v) => v === "true",
     );
     await send(alice.page, "Hi Bob");
-    await eventually(
+    await readUntil(
       "Alice's first message stored",
       () => alice.page.getByTestId("message-status").allTextContents(),
       (s) => s.join() === "Delivered",
@@ -77,7 +77,7 @@ describe("web client in Chromium", () => {
     const bobChat = bob.page.getByTestId("chat-item").filter({ hasText: "Alice" });
     await bobChat.waitFor();
     await bobChat.click();
-    await eventually(
+    await readUntil(
       "Bob sees Alice's message",
       () => bodies(bob.page),
       (b) => b.join("|") === "Hi Bob",
@@ -86,12 +86,12 @@ describe("web client in Chromium", () => {
     await send(bob.page, "Hi Alice");
     await send(bob.page, "How are you?");
     const conversation = ["Hi Bob", "Hi Alice", "How are you?"];
-    await eventually(
+    await readUntil(
       "Alice sees the replies in order",
       () => bodies(alice.page),
       (b) => b.join("|") === conversation.join("|"),
     );
-    await eventually(
+    await readUntil(
       "Bob sees the same order",
       () => bodies(bob.page),
       (b) => b.join("|") === conversation.join("|"),
@@ -99,7 +99,7 @@ describe("web client in Chromium", () => {
 
     // Bob types without sending; Alice sees it.
     await bob.page.getByRole("textbox", { name: "Message", exact: true }).pressSequentially("I am wri", { delay: 30 });
-    await eventually(
+    await readUntil(
       "Alice sees Bob typing",
       () => alice.page.getByTestId("typing-indicator").textContent(),
       (t) => t === "Bob is typing…",
@@ -111,7 +111,7 @@ describe("web client in Chromium", () => {
     await bobChat.waitFor();
     expect(await bobChat.getByTestId("unread-badge").count()).toBe(0);
     await bob.context.setOffline(true);
-    await eventually(
+    await readUntil(
       "Bob notices he is offline",
       () => connectionStatus(bob.page),
       (s) => s === "offline",
@@ -122,20 +122,20 @@ describe("web client in Chromium", () => {
 
     const missed = [1, 2, 3, 4, 5].map((i) => `While you were away ${i}`);
     for (const text of missed) await send(alice.page, text);
-    await eventually(
+    await readUntil(
       "Alice's five messages stored",
       () => alice.page.getByTestId("message-status").allTextContents(),
       (s) => s.length === 6 && s.every((x) => x === "Delivered"),
     );
 
     await bob.context.setOffline(false);
-    await eventually(
+    await readUntil(
       "Bob is live again",
       () => connectionStatus(bob.page),
       (s) => s === "live",
       30_000,
     );
-    await eventually(
+    await readUntil(
       "Bob's unread badge counts the five",
       async () =>
         (await bobChat.getByTestId("unread-badge").count()) ? bobChat.getByTestId("unread-badge").textContent() : "",
@@ -146,17 +146,17 @@ describe("web client in Chromium", () => {
 
     await bobChat.click();
     const all = [...conversation, ...missed];
-    await eventually(
+    await readUntil(
       "Bob sees all eight once, in order",
       () => bodies(bob.page),
       (b) => b.join("|") === all.join("|"),
     );
-    await eventually(
+    await readUntil(
       "Bob's badge clears",
       () => bobChat.getByTestId("unread-badge").count(),
       (n) => n === 0,
     );
-    await eventually(
+    await readUntil(
       "Alice sees the read receipt",
       () => alice.page.getByTestId("seen-by").allTextContents(),
       (s) => s.some((x) => x.includes("Seen by Bob")),

@@ -23,7 +23,7 @@ import path from "node:path";
 import type { Browser } from "playwright-core";
 import { newcomerEnv, repoRoot, runCommand } from "../support/commands";
 import { timing, waitUntil } from "../support/timing";
-import { bodies, eventually, launchChromium, openUser, send, signUp, startDirectChat } from "./support/browser";
+import { bodies, readUntil, launchChromium, openUser, send, signUp, startDirectChat } from "./support/browser";
 
 jest.setTimeout(timing.ms(300_000));
 
@@ -157,7 +157,7 @@ describe("first run, as the README says", () => {
     const bobChat = bob.page.getByTestId("chat-item").filter({ hasText: "Alice" });
     await bobChat.waitFor({ timeout: timing.ms(30_000) });
     await bobChat.click();
-    await eventually(
+    await readUntil(
       "Bob sees Alice's message",
       () => bodies(bob.page),
       (b) => b.join("|") === "Hello from a fresh clone",

@@ -9,8 +9,9 @@ import { createDynamoClient } from "../../runtime/aws/clients";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { putGateway } from "../../runtime/store/connections";
 import type { GatewaySettings } from "../../runtime/gateway/context";
-import { timing } from "../support/timing";
-import { api, Client, signup, type TestUser } from "./helpers";
+import { sleep, timing } from "../support/timing";
+import { api, Client } from "../support/clients";
+import { signup, type TestUser } from "../support/users";
 import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(90_000);
@@ -50,7 +51,7 @@ async function direct(g: TestGateway, a: TestUser, b: TestUser): Promise<string>
 
 /** Simulates a lost invalidation: the registry sends peers to a port nobody listens on. */
 async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<void> {
-  const ddb = createDynamoClient({ region: "us-east-1", dynamodbEndpoint: stack.emulators.dynamodb.endpoint });
+  const ddb = createDynamoClient(stack.aws);
   try {
     const now = Date.now();
     await putGateway(
@@ -139,7 +140,7 @@ describe("a peer's cached empty connection list for a user who just connected", 
     // Order and repeat suppression still hold afterwards.
     a.send({ type: "send", conversationId: id, clientMessageId: "m3", body: "and after" });
     await d.waitForMessages(id, 3);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(d.messages(id).map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 });
@@ -152,7 +153,7 @@ describe("presence between members of a conversation created after their contact
     const a = await connect(home, alice);
     const b = await connect(router, bob);
     // The online announcements (batched for 100 ms) read and cache each user's contacts: none yet.
-    await new Promise((r) => setTimeout(r, 600));
+    await sleep(600);
     await direct(home, alice, bob);
     return { alice, bob, a, b };
   }

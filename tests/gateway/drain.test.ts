@@ -6,7 +6,6 @@
  * refused and /healthz says draining meanwhile; SIGTERM closes whatever remains at once and the process exits 0.
  */
 import { once } from "node:events";
-import WebSocket from "ws";
 import {
   deregistrationDelaySeconds,
   GOING_AWAY_REASON,
@@ -17,7 +16,8 @@ import {
 } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { timing, waitUntil } from "../support/timing";
-import { Client, signup, type TestUser } from "./helpers";
+import { api, Client, tryUpgrade } from "../support/clients";
+import { signup, type TestUser } from "../support/users";
 import { startTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(timing.ms(120_000));
@@ -60,27 +60,13 @@ function healthChecker(g: TestGateway, intervalMs: number) {
 }
 
 async function healthz(g: TestGateway): Promise<{ status: number; draining?: boolean }> {
-  const r = await fetch(`${g.url}/healthz`);
-  const body = (await r.json()) as { draining?: boolean };
-  return { status: r.status, draining: body.draining };
+  const r = await api<{ draining?: boolean }>(g.url, "GET", "/healthz");
+  return { status: r.status, draining: r.body.draining };
 }
 
 /** The HTTP status an upgrade attempt is answered with (101 when it is accepted). */
-function upgradeStatus(g: TestGateway, token: string): Promise<number> {
-  const ws = new WebSocket(`${g.url.replace(/^http/, "ws")}/ws`, [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + token], {
-    origin: g.url,
-  });
-  return new Promise((resolve, reject) => {
-    ws.once("unexpected-response", (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once("open", () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.once("error", reject);
-  });
+async function upgradeStatus(g: TestGateway, token: string): Promise<number> {
+  return (await tryUpgrade(g.url, { protocols: [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + token] })).status;
 }
 
 async function connectAll(g: TestGateway, n: number): Promise<Client[]> {

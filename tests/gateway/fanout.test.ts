@@ -3,41 +3,24 @@
  * recipients sit on different gateways, which is the normal case in production.
  */
 import { env } from "../../runtime/contracts";
-import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, bulkUsers, Client, signup, type Frame, type TestUser } from "./helpers";
+import { api, Client, type Frame } from "../support/clients";
+import { bulkUsers, signup } from "../support/users";
+import { localStackSuite } from "../support/local-stack";
+import { sleep } from "../support/timing";
 
 jest.setTimeout(60_000);
 
-let stack: LocalStack;
-const gw = (i: number) => stack.gateways[i]!.url;
-const clients: Client[] = [];
-
-async function connect(i: number, user: TestUser, name = user.userId): Promise<Client> {
-  const c = await Client.connect(gw(i), user.token, { name });
-  clients.push(c);
-  return c;
-}
+const suite = localStackSuite({
+  gateways: 3,
+  inMemory: true,
+  // The suite sends hundreds of frames from one socket; the rate limit has its own test elsewhere.
+  gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
+});
+const { gw, connect } = suite;
 
 function seqs(frames: Frame[]): number[] {
   return frames.map((f) => f.seq as number);
 }
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    gateways: 3,
-    inMemory: true,
-    // The suite sends hundreds of frames from one socket; the rate limit has its own test elsewhere.
-    gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
-  });
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
 
 describe("direct conversation across two gateways", () => {
   it("delivers each message to Bob once and in order; Alice gets accepted, then her own message with its seq", async () => {
@@ -61,7 +44,7 @@ describe("direct conversation across two gateways", () => {
       a.send({ type: "send", conversationId: id, clientMessageId: `m${i}`, body: `hello ${i}` });
     const atBob = await b.waitForMessages(id, n);
     const atAlice = await a.waitForMessages(id, n);
-    await new Promise((r) => setTimeout(r, 500)); // any duplicate would arrive by now
+    await sleep(500); // any duplicate would arrive by now
     expect(seqs(b.messages(id))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     expect(atBob.map((m) => m.body)).toEqual(Array.from({ length: n }, (_, i) => `hello ${i}`));
     expect(seqs(a.messages(id))).toEqual(seqs(atBob));
@@ -104,12 +87,12 @@ describe("groups: every member gets every message exactly once", () => {
       );
     }
     await Promise.all(cs.map((c) => c.waitForMessages(id, 12)));
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     for (const c of cs) expect(seqs(c.messages(id))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
   });
 
   it("100 members spread over 3 gateways", async () => {
-    const users = await bulkUsers(stack, "hm", 100);
+    const users = await bulkUsers(suite.stack, "hm", 100);
     const [owner, ...rest] = users;
     const created = await api(
       gw(0),
@@ -133,7 +116,7 @@ describe("groups: every member gets every message exactly once", () => {
     }
     const total = senders.length * perSender;
     await Promise.all(cs.map((c) => c.waitForMessages(id, total, 60_000)));
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     const expected = Array.from({ length: total }, (_, i) => i + 1);
     const wrong = cs.filter((c) => JSON.stringify(seqs(c.messages(id))) !== JSON.stringify(expected));
     expect(wrong.map((c) => `${c.name}: ${seqs(c.messages(id)).join(",")}`)).toEqual([]);
@@ -186,7 +169,7 @@ describe("exactly-once storage across resends", () => {
     await a.waitFor((f) => f.type === "accepted" && f.clientMessageId === "dup-1");
     a.send({ type: "send", conversationId: id, clientMessageId: "after", body: "after" });
     await b.waitForMessages(id, 2);
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     expect(b.messages(id).map((m) => [m.seq, m.clientMessageId])).toEqual([
       [1, "dup-1"],
       [2, "after"],

@@ -4,20 +4,19 @@
  * beyond the conversation's last seq is clamped to it, so the next message still arrives live.
  */
 import { env } from "../../runtime/contracts";
-import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, bulkUsers, Client, eventually, sleep, type TestUser } from "./helpers";
+import { api, Client } from "../support/clients";
+import { bulkUsers, type TestUser } from "../support/users";
+import { localStackSuite } from "../support/local-stack";
+import { sleep, waitUntil } from "../support/timing";
 
 jest.setTimeout(90_000);
 
-let stack: LocalStack;
-const gw = (i: number) => stack.gateways[i % stack.gateways.length]!.url;
-const clients: Client[] = [];
-
-async function connect(i: number, user: TestUser, name = user.userId): Promise<Client> {
-  const c = await Client.connect(gw(i), user.token, { name });
-  clients.push(c);
-  return c;
-}
+const suite = localStackSuite({
+  gateways: 2,
+  inMemory: true,
+  gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
+});
+const { gw, connect } = suite;
 
 async function group(creator: TestUser, others: TestUser[], title: string): Promise<string> {
   const r = await api(
@@ -31,25 +30,9 @@ async function group(creator: TestUser, others: TestUser[], title: string): Prom
   return r.body.conversation.conversationId as string;
 }
 
-beforeAll(async () => {
-  stack = await startLocalStack({
-    gateways: 2,
-    inMemory: true,
-    gatewayEnv: { [env.rateLimitPerSecond]: "5000", [env.rateLimitBurst]: "5000" },
-  });
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
 describe("ready is the first frame of a socket", () => {
   it("holds for many concurrent connects while messages are sent and presence churns", async () => {
-    const [sender, ...rest] = await bulkUsers(stack, "rf", 21);
+    const [sender, ...rest] = await bulkUsers(suite.stack, "rf", 21);
     const watchers = rest.slice(0, 16);
     const churners = rest.slice(16);
     const id = await group(sender!, rest, "ready first");
@@ -74,7 +57,7 @@ describe("ready is the first frame of a socket", () => {
     const opened: Client[] = [];
     try {
       // Give the pipeline a moment so messages are flowing before the connects start.
-      await eventually(async () => s.messages(id).length >= 3, 20_000);
+      await waitUntil(async () => s.messages(id).length >= 3, { timeoutMs: 20_000 });
       for (let round = 0; round < 3; round++) {
         const batch = await Promise.all(watchers.map((u, i) => connect(i + round, u, `w${i}-r${round}`)));
         opened.push(...batch);
@@ -101,7 +84,7 @@ describe("ready is the first frame of a socket", () => {
 
 describe("sync clamps cursors to the conversation's last seq", () => {
   it("answers a cursor beyond lastSeq with lastSeq, and the next message is delivered live", async () => {
-    const [alice, bob] = await bulkUsers(stack, "sc", 2);
+    const [alice, bob] = await bulkUsers(suite.stack, "sc", 2);
     const id = await group(alice!, [bob!], "clamp");
     const a = await connect(0, alice!);
     for (const k of [1, 2, 3]) a.send({ type: "send", conversationId: id, clientMessageId: `sc-${k}`, body: `m${k}` });
@@ -120,7 +103,7 @@ describe("sync clamps cursors to the conversation's last seq", () => {
   });
 
   it("a cursor at or below lastSeq is unchanged: the missing messages, then synced with lastSeq", async () => {
-    const [alice, bob] = await bulkUsers(stack, "sk", 2);
+    const [alice, bob] = await bulkUsers(suite.stack, "sk", 2);
     const id = await group(alice!, [bob!], "no clamp");
     const a = await connect(0, alice!);
     for (const k of [1, 2]) a.send({ type: "send", conversationId: id, clientMessageId: `sk-${k}`, body: `m${k}` });

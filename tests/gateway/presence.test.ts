@@ -4,21 +4,27 @@
  */
 import { once } from "node:events";
 import { closeCodes, env } from "../../runtime/contracts";
-import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, signup, sleep, type Frame, type TestUser } from "./helpers";
+import { api, Client, type Frame } from "../support/clients";
+import { signup, type TestUser } from "../support/users";
+import { localStackSuite } from "../support/local-stack";
+import { sleep, waitUntil } from "../support/timing";
 
 jest.setTimeout(60_000);
 
 const PRESENCE_TTL_SECONDS = 3;
-let stack: LocalStack;
-const gw = (i: number) => stack.gateways[i]!.url;
-const clients: Client[] = [];
-
-async function connect(i: number, user: TestUser, name = user.userId): Promise<Client> {
-  const c = await Client.connect(gw(i), user.token, { name });
-  clients.push(c);
-  return c;
-}
+const suite = localStackSuite({
+  gateways: 3,
+  inMemory: true,
+  // A SIGKILLed gateway's pending long poll can take notifications with it; they come back after this.
+  visibilityTimeoutSeconds: { notify: 5 },
+  gatewayEnv: {
+    [env.heartbeatMs]: "1000",
+    [env.presenceTtlSeconds]: String(PRESENCE_TTL_SECONDS),
+    [env.rateLimitPerSecond]: "1000",
+    [env.rateLimitBurst]: "1000",
+  },
+});
+const { gw, connect } = suite;
 
 async function direct(a: TestUser, b: TestUser): Promise<string> {
   const r = await api(gw(0), "POST", "/api/conversations", { kind: "direct", userId: b.userId }, a.token);
@@ -34,29 +40,6 @@ const presenceOf = (c: Client, userId: string) =>
     .filter((f) => f.type === "presence" && f.userId === userId)
     .map((f) => f.online as boolean)
     .filter((online, i, all) => i === 0 || all[i - 1] !== online);
-
-beforeAll(async () => {
-  stack = await startLocalStack({
-    gateways: 3,
-    inMemory: true,
-    // A SIGKILLed gateway's pending long poll can take notifications with it; they come back after this.
-    visibilityTimeoutSeconds: { notify: 5 },
-    gatewayEnv: {
-      [env.heartbeatMs]: "1000",
-      [env.presenceTtlSeconds]: String(PRESENCE_TTL_SECONDS),
-      [env.rateLimitPerSecond]: "1000",
-      [env.rateLimitBurst]: "1000",
-    },
-  });
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await stack?.stop();
-});
 
 describe("typing, receipts and unread counts", () => {
   let alice: TestUser, bob: TestUser, carol: TestUser, dave: TestUser;
@@ -117,7 +100,7 @@ describe("typing, receipts and unread counts", () => {
       );
     expect(await summary(bob)).toMatchObject({ lastSeq: 3, lastReadSeq: 0, unread: 3, lastPreview: "u2" });
     // Sending implies having read; the gateway records it right after routing, so it may trail the push a little.
-    await eventually(async () => (await summary(alice)).unread === 0);
+    await waitUntil(async () => (await summary(alice)).unread === 0);
     expect(await summary(alice)).toMatchObject({ lastSeq: 3, lastReadSeq: 3, unread: 0 });
 
     b.send({ type: "read", conversationId: group, seq: 2 });
@@ -167,7 +150,7 @@ describe("presence", () => {
     const a = await connect(0, alice);
     const b = await connect(2, bob);
     await a.waitFor((f) => f.type === "presence" && f.userId === bob.userId && f.online);
-    const child = stack.gateways[2]!.process.child;
+    const child = suite.stack.gateways[2]!.process.child;
     const exited = once(child, "exit");
     const started = Date.now();
     child.kill("SIGTERM");
@@ -176,7 +159,7 @@ describe("presence", () => {
     const [code] = await exited;
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
-    await stack.gateways[2]!.restart();
+    await suite.stack.gateways[2]!.restart();
   });
 
   it("SIGKILL of a gateway: contacts see its users offline within the bound; they reconnect elsewhere and miss nothing", async () => {
@@ -194,7 +177,7 @@ describe("presence", () => {
     await c.waitForMessages(withCarol, 1);
 
     const killedAt = Date.now();
-    await stack.gateways[1]!.process.kill();
+    await suite.stack.gateways[1]!.process.kill();
     // Carol gets traffic at once: routing to the dead gateway fails and removes her record. Bob gets none, so
     // only the reaper (the dead gateway's registry record expiring) can take him offline.
     for (let i = 1; i <= 5; i++) {

@@ -11,8 +11,9 @@ import WebSocket from "ws";
 import { closeCodes, env, loadGatewayConfig, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { deriveSettings } from "../../runtime/gateway/context";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, mintToken, signup, sleep, uniqueName, type TestUser } from "./helpers";
-import { timing } from "../support/timing";
+import { api, Client, tryUpgrade } from "../support/clients";
+import { mintToken, signup, uniqueName, type TestUser } from "../support/users";
+import { sleep, timing, waitUntil } from "../support/timing";
 
 jest.setTimeout(30_000);
 
@@ -38,18 +39,8 @@ async function connect(u: TestUser, name = u.userId): Promise<Client> {
 
 /** Attempts an upgrade and returns the HTTP status it was refused with (0 if it was accepted). */
 async function upgradeStatus(opts: { protocols?: string[]; origin?: string | null; path?: string }): Promise<number> {
-  const origin = opts.origin === undefined ? base : opts.origin;
-  const ws = new WebSocket(base.replace(/^http/, "ws") + (opts.path ?? "/ws"), opts.protocols ?? [], {
-    ...(origin ? { origin } : {}),
-  });
-  return new Promise((resolve) => {
-    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? -1));
-    ws.on("open", () => {
-      ws.close();
-      resolve(0);
-    });
-    ws.on("error", () => resolve(-1));
-  });
+  const { status } = await tryUpgrade(base, opts);
+  return status === 101 ? 0 : status;
 }
 
 beforeAll(async () => {
@@ -398,13 +389,13 @@ describe("the gateway process (main.ts)", () => {
 
   it("listens on ports 0, logs the real ports, gets a random id, and exits 0 on SIGTERM", async () => {
     const gw = spawnGateway({ [env.port]: "0", [env.internalPort]: "0" });
-    const line = await eventually(
+    const line = await waitUntil(
       async () =>
         gw
           .output()
           .split("\n")
           .find((l) => l.includes('"gateway listening"')),
-      20_000,
+      { timeoutMs: 20_000 },
     );
     const listening = JSON.parse(line) as {
       port: number;

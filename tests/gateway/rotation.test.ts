@@ -10,7 +10,8 @@ import { createDynamoClient } from "../../runtime/aws/clients";
 import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { getConnections } from "../../runtime/store/connections";
-import { api, Client, signup } from "./helpers";
+import { api, Client } from "../support/clients";
+import { signup } from "../support/users";
 import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
 
 jest.setTimeout(90_000);
@@ -61,7 +62,7 @@ afterAll(async () => {
 });
 
 async function connectionsExist(connectionIds: string[]): Promise<string[]> {
-  const ddb = createDynamoClient({ region: "us-east-1", dynamodbEndpoint: stack.emulators.dynamodb.endpoint });
+  const ddb = createDynamoClient(stack.aws);
   try {
     const found = await getConnections({ ddb, tables: tableNamesFor(LOCAL_PREFIX) }, connectionIds, true);
     return found.map((c) => c.connectionId).sort();

@@ -12,8 +12,6 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { buildContextTag } from "../../components/image-tag";
 import { bundleHandler } from "../../components/persister";
 import { GATEWAY_IMAGES_KEPT } from "../../components/gateway-image";
@@ -27,12 +25,13 @@ import {
   gatewaySecretEnvVars,
   LB_HEALTH_PATH,
   loadGatewayConfig,
+  LOCAL_CREDENTIALS,
   queues,
 } from "../../runtime/contracts";
 import { freePort, startEmulators, type Emulators } from "../../runtime/local/emulators";
-import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
+import { localEnv, provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import { loadProgram, type LoadedProgram } from "./mocks";
-import { timing } from "../support/timing";
+import { sleep, timing } from "../support/timing";
 
 // Each loadProgram imports all of @pulumi/aws afresh: 10-60 s of CPU here, several times that under load.
 jest.setTimeout(timing.ms(300_000));
@@ -65,14 +64,7 @@ beforeAll(async () => {
   taskDefinition = program.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs;
   container = taskDefinition.container;
   emulators = await startEmulators();
-  const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-  provisioned = await provision(
-    {
-      dynamodb: new DynamoDBClient({ ...awsLocal, endpoint: emulators.dynamodb.endpoint }),
-      sqs: new SQSClient({ ...awsLocal, endpoint: emulators.sqs.endpoint }),
-    },
-    PREFIX,
-  );
+  provisioned = await provisionEmulators(emulators, PREFIX);
   // Stand-in for the ECS task metadata endpoint v4 the agent serves inside every task.
   metadata = createServer((req, res) => {
     res.setHeader("content-type", "application/json");
@@ -129,8 +121,8 @@ async function taskEnv(): Promise<{ childEnv: Record<string, string>; port: numb
   // The emulators stand in for AWS.
   childEnv[env.sqsEndpoint] = local[env.sqsEndpoint]!;
   childEnv[env.dynamodbEndpoint] = local[env.dynamodbEndpoint]!;
-  childEnv.AWS_ACCESS_KEY_ID = "local";
-  childEnv.AWS_SECRET_ACCESS_KEY = "local";
+  childEnv.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  childEnv.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
   childEnv.NODE_NO_WARNINGS = "1";
   expect(childEnv[env.advertiseHost]).toBeUndefined();
   return { childEnv, port };
@@ -155,7 +147,7 @@ async function healthyThenStopped(args: string[], cwd: string, childEnv: Record<
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   if (status !== 200) throw new Error(`gateway did not answer /healthz with 200 (got ${status}); output:\n${output}`);
   const exited = once(gateway, "exit");

@@ -4,6 +4,7 @@
  * the outputs of the awsx components (remote under mocks: we see their inputs, not their children).
  */
 import type * as PulumiModule from "@pulumi/pulumi";
+import { sleep } from "../support/timing";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
@@ -197,7 +198,7 @@ export async function loadProgram(config: Record<string, string> = {}, stack = "
   let count = -1;
   while (count !== resources.length) {
     count = resources.length;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   return {

@@ -17,13 +17,15 @@ import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
 import {
   env,
   inboundMessageSchema,
+  LOCAL_REGION,
+  localClientConfig,
   notificationSchema,
   persisterEnvVars,
   queues,
   type InboundMessage,
 } from "../../runtime/contracts";
 import { startEmulators, type Emulators } from "../../runtime/local/emulators";
-import { localEnv, provision, type Provisioned } from "../../runtime/local/provision";
+import { localEnv, provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import { createConversation } from "../../runtime/store/conversations";
 import { loadProgram } from "./mocks";
 import { timing } from "../support/timing";
@@ -51,14 +53,7 @@ beforeAll(async () => {
   assets = await (fn.code as ArchiveLike).assets;
   lambdaEnv = fn.environment.variables;
   emulators = await startEmulators();
-  const awsLocal = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-  provisioned = await provision(
-    {
-      dynamodb: new DynamoDBClient({ ...awsLocal, endpoint: emulators.dynamodb.endpoint }),
-      sqs: new SQSClient({ ...awsLocal, endpoint: emulators.sqs.endpoint }),
-    },
-    PREFIX,
-  );
+  provisioned = await provisionEmulators(emulators, PREFIX);
   folder = mkdtempSync(path.join(tmpdir(), "parley-lambda-"));
 });
 
@@ -78,18 +73,8 @@ test("the archive is __index.js alone: no local files, no node_modules", async (
 test("the serialized handler stores inbound messages in the messages table and notifies", async () => {
   const endpoints = { sqs: emulators.sqs.endpoint, dynamodb: emulators.dynamodb.endpoint };
   const local = localEnv(provisioned, endpoints);
-  const sqs = new SQSClient({
-    region: "us-east-1",
-    endpoint: endpoints.sqs,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  const ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: "us-east-1",
-      endpoint: endpoints.dynamodb,
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    }),
-  );
+  const sqs = new SQSClient(localClientConfig(endpoints.sqs));
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(endpoints.dynamodb)));
 
   // The function's environment, exactly the names the component declared; values for this emulator.
   expect(Object.keys(lambdaEnv).sort()).toEqual([...persisterEnvVars].sort());
@@ -177,8 +162,8 @@ test("the serialized handler stores inbound messages in the messages table and n
       messageAttributes: {},
       md5OfBody: m.MD5OfBody ?? "",
       eventSource: "aws:sqs",
-      eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${PREFIX}-inbound.fifo`,
-      awsRegion: "us-east-1",
+      eventSourceARN: `arn:aws:sqs:${LOCAL_REGION}:000000000000:${PREFIX}-inbound.fifo`,
+      awsRegion: LOCAL_REGION,
     })),
   };
 

@@ -15,19 +15,13 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { ConfigError, env, loadLocalDynamodb } from "../../runtime/contracts";
+import { ConfigError, env, loadLocalDynamodb, localClientConfig } from "../../runtime/contracts";
 import { startEmulators, type Emulators } from "../../runtime/local/emulators";
 
 const requested = process.env[env.localDynamodb];
 const expected = requested === "dynamodb-local" ? "dynamodb-local" : "dynalite";
 
-const clientFor = (endpoint: string) =>
-  new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    maxAttempts: 1,
-  });
+const clientFor = (endpoint: string) => new DynamoDBClient({ ...localClientConfig(endpoint), maxAttempts: 1 });
 
 async function createTable(ddb: DynamoDBClient, name: string): Promise<void> {
   await ddb.send(

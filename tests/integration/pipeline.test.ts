@@ -3,11 +3,10 @@
  * inbound FIFO queue → runner (Lambda's SQS mapping) → DynamoDB → notification queue.
  */
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { notificationSchema, queues } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import type { Db } from "../../runtime/store/db";
-import { drainQueue } from "../support/emulated";
+import { awsClients, drainQueue, type AwsClients } from "../support/emulated";
 import {
   allMessages,
   audit,
@@ -16,24 +15,24 @@ import {
   inbound,
   queueCounts,
   totalStored,
-  waitFor,
   type EnqueueItem,
 } from "../support/pipeline";
+import { timeUntil } from "../support/timing";
 
 jest.setTimeout(120_000);
 
 let stack: LocalStack;
+let clients: AwsClients;
 let sqs: SQSClient;
 let db: Db;
 
 beforeAll(async () => {
   stack = await startLocalStack({ gateways: 0, inMemory: true, visibilityTimeoutSeconds: { inbound: 2 } });
-  sqs = createSqsClient(stack.aws);
-  db = { ddb: createDynamoClient(stack.aws), tables: stack.provisioned.tableNames };
+  clients = awsClients(stack.aws, stack.provisioned.tableNames);
+  ({ sqs, db } = clients);
 });
 afterAll(async () => {
-  sqs?.destroy();
-  db?.ddb.destroy();
+  clients?.destroy();
   await stack?.stop();
 });
 
@@ -67,7 +66,7 @@ test("1,000 messages over 20 conversations with resends and forced redeliveries:
   }
   await stack.startRunner();
   await send(items.slice(100));
-  await waitFor("1,000 stored", async () => (await totalStored(db, ids)) === 1000);
+  await timeUntil("1,000 stored", async () => (await totalStored(db, ids)) === 1000);
   const elapsed = Date.now() - started;
 
   expect(await audit(db, expected)).toMatchObject(clean);
@@ -75,7 +74,7 @@ test("1,000 messages over 20 conversations with resends and forced redeliveries:
 
   // A message's notification follows its write: collect until every stored message's has arrived.
   const keys: string[] = [];
-  await waitFor("1,000 notifications", async () => {
+  await timeUntil("1,000 notifications", async () => {
     const notes = (await drainQueue(sqs, stack.provisioned.queueUrls.notify)).map((b) =>
       notificationSchema.parse(JSON.parse(b)),
     );
@@ -95,14 +94,14 @@ test("a poison message reaches the inbound DLQ after maxReceiveCount without blo
     { body: "{not json", group: poisoned! },
     ...Array.from({ length: 20 }, (_, i) => ({ body: inbound(healthy!, `h${i}`), group: healthy! })),
   ]);
-  const healthyMs = await waitFor(
+  const healthyMs = await timeUntil(
     "healthy conversation stored",
     async () => (await totalStored(db, [healthy!])) === 20,
     15_000,
   );
   expect(healthyMs).toBeLessThan(10_000);
 
-  await waitFor(
+  await timeUntil(
     "poison in DLQ",
     async () => (await queueCounts(sqs, stack.provisioned.dlqUrls.inbound)).visible === 1,
     60_000,
@@ -126,11 +125,11 @@ test("the runner SIGKILLed mid-batch and restarted: 0 lost, 0 duplicated, 0 reor
   });
   const sending = send(items);
   for (let round = 0; round < 3; round++) {
-    await waitFor("progress", async () => (await totalStored(db, ids)) > (round + 1) * 60, 30_000);
+    await timeUntil("progress", async () => (await totalStored(db, ids)) > (round + 1) * 60, 30_000);
     await stack.runner!.kill();
     await stack.startRunner();
   }
   await sending;
-  await waitFor("400 stored", async () => (await totalStored(db, ids)) === 400);
+  await timeUntil("400 stored", async () => (await totalStored(db, ids)) === 400);
   expect(await audit(db, expected)).toMatchObject(clean);
 });

@@ -10,11 +10,12 @@ import path from "node:path";
 import { GetQueueUrlCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
-import { queueNamesFor, tableNamesFor, type InboundMessage } from "../../runtime/contracts";
+import { LOCAL_REGION, queueNamesFor, tableNamesFor, type InboundMessage } from "../../runtime/contracts";
 import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createConversation } from "../../runtime/store/conversations";
 import { pageMessages } from "../../runtime/store/messages";
+import { sleep } from "../support/timing";
 
 jest.setTimeout(120_000);
 
@@ -48,7 +49,7 @@ async function npmStart(port: number): Promise<Started> {
   while (!/Press Ctrl-C to stop/.test(out)) {
     if (child.exitCode !== null) throw new Error(`npm start exited early:\n${out}`);
     if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return {
     child,
@@ -79,7 +80,7 @@ test("starts three gateways, prints its endpoints, keeps stored messages across 
   }
 
   // A message through the real pipeline: onto the inbound queue, stored by the persister runner.
-  const aws = { region: "us-east-1", sqsEndpoint: first.sqsEndpoint, dynamodbEndpoint: first.dynamodbEndpoint };
+  const aws = { region: LOCAL_REGION, sqsEndpoint: first.sqsEndpoint, dynamodbEndpoint: first.dynamodbEndpoint };
   const tables = tableNamesFor(LOCAL_PREFIX);
   const ddb = createDynamoClient(aws);
   const sqs = createSqsClient(aws);
@@ -112,7 +113,7 @@ test("starts three gateways, prints its endpoints, keeps stored messages across 
     i < 100 && !(await pageMessages({ ddb, tables }, conversationId, { after: 0 })).messages.length;
     i++
   ) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   ddb.destroy();
   sqs.destroy();

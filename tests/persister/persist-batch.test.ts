@@ -6,6 +6,7 @@ import type { SqsEvent, SqsRecord } from "../../runtime/persister/sqs-event";
 import { createConversation, getConversation } from "../../runtime/store/conversations";
 import { pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
+import { sqsRecord } from "../support/sqs-record";
 
 let e: Emulated;
 beforeAll(async () => {
@@ -43,19 +44,7 @@ function inbound(conversationId: string, clientMessageId: string, senderId = "al
   return { v: 1, conversationId, senderId, clientMessageId, body: `body ${clientMessageId}`, sentAt: clock };
 }
 
-function record(body: unknown, group: string, id = randomUUID()): SqsRecord {
-  return {
-    messageId: id,
-    receiptHandle: id,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(clock), MessageGroupId: group },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:inbound.fifo",
-    awsRegion: "us-east-1",
-  };
-}
+const record = (body: unknown, group: string, id?: string): SqsRecord => sqsRecord(body, group, { id, sentAt: clock });
 
 const batch = (...records: SqsRecord[]): SqsEvent => ({ Records: records });
 

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
-import { queues, type InboundMessage } from "../../runtime/contracts";
+import { LOCAL_REGION, queues, type InboundMessage } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import {
   POISON_VISIBILITY_SECONDS,
@@ -26,6 +26,7 @@ import { toLambdaRecord } from "../../runtime/local/event-source";
 import { createConversation } from "../../runtime/store/conversations";
 import { pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
+import { sqsArn, sqsRecord } from "../support/sqs-record";
 
 describe("retryDelaySeconds", () => {
   test("doubles from 1 s while receives are to spare; the last two attempts keep the visibility timeout", () => {
@@ -59,17 +60,7 @@ describe("retryDelaySeconds", () => {
 });
 
 function rec(group: string, receiveCount = 1, id = randomUUID()): SqsRecord {
-  return {
-    messageId: id,
-    receiptHandle: `rh-${id}`,
-    body: "{}",
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "1", MessageGroupId: group },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:inbound.fifo",
-    awsRegion: "us-east-1",
-  };
+  return sqsRecord("{}", group, { id, receiptHandle: `rh-${id}`, receiveCount, sentAt: 1 });
 }
 
 describe("visibilityChanges", () => {
@@ -299,7 +290,7 @@ describe("the handler's visibility calls", () => {
 
 describe("against fauxqs", () => {
   const queueUrl = () => e.provisioned.queueUrls.inbound;
-  const arn = "arn:aws:sqs:us-east-1:000000000000:inbound.fifo";
+  const arn = sqsArn("inbound.fifo");
 
   async function sendAndReceive(m: InboundMessage | string, group: string) {
     const body = typeof m === "string" ? m : JSON.stringify(m);
@@ -325,7 +316,7 @@ describe("against fauxqs", () => {
         MessageSystemAttributeNames: ["All"],
       }),
     );
-    return (out.Messages ?? []).map((msg) => toLambdaRecord(msg, arn, "us-east-1"));
+    return (out.Messages ?? []).map((msg) => toLambdaRecord(msg, arn, LOCAL_REGION));
   }
 
   async function waitForRedelivery(timeoutMs: number): Promise<{ records: SqsRecord[]; afterMs: number }> {

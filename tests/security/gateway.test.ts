@@ -9,7 +9,9 @@ import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
 import { closeCodes, env, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, Client, eventually, sleep, uniqueName, type TestUser } from "../gateway/helpers";
+import { api, Client, tryUpgrade as attemptUpgrade } from "../support/clients";
+import { uniqueName, type TestUser } from "../support/users";
+import { sleep, waitUntil } from "../support/timing";
 import { rawRequest, rssKiB } from "./support/raw-http";
 import { mintTokenMatrix, type TokenMatrix } from "./support/tokens";
 
@@ -53,36 +55,13 @@ async function connect(u: TestUser): Promise<Client> {
 }
 
 /** Attempts an upgrade; returns the refusal's HTTP status and body, or status 101 with the chosen protocol. */
-function tryUpgrade(opts: {
+async function tryUpgrade(opts: {
   protocols?: string[];
   origin?: string | null;
   path?: string;
 }): Promise<{ status: number; body?: any; protocol?: string }> {
-  const origin = opts.origin === undefined ? base : opts.origin;
-  const ws = new WebSocket(base.replace(/^http/, "ws") + (opts.path ?? "/ws"), opts.protocols ?? [], {
-    ...(origin !== null ? { origin } : {}),
-  });
-  return new Promise((resolve) => {
-    ws.on("unexpected-response", (_req, res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-        resolve({ status: res.statusCode ?? -1, body });
-      });
-    });
-    ws.on("open", () => {
-      const protocol = ws.protocol;
-      ws.close();
-      resolve({ status: 101, protocol });
-    });
-    ws.on("error", () => resolve({ status: -1 }));
-  });
+  const { status, body, protocol } = await attemptUpgrade(base, opts);
+  return status === 101 ? { status, protocol } : { status, body };
 }
 
 beforeAll(async () => {
@@ -444,7 +423,7 @@ describe("accounts", () => {
 
 describe("at the end of the suite", () => {
   test("logs of every process during the suite contain no token, no password and no signing secret", async () => {
-    await eventually(async () => stack.gateways.every((g) => g.process.output().length > 0));
+    await waitUntil(async () => stack.gateways.every((g) => g.process.output().length > 0));
     const logs = [...stack.gateways.map((g) => g.process.output()), stack.runner?.output() ?? ""].join("\n");
     expect(logs.length).toBeGreaterThan(0);
     const leaks: string[] = [];

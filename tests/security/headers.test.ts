@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { env, WS_PROTOCOL } from "../../runtime/contracts";
 import { repoRoot } from "../../runtime/local/processes";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { signup } from "../gateway/helpers";
+import { signup } from "../support/users";
 
 jest.setTimeout(60_000);
 

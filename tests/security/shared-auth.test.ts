@@ -3,10 +3,10 @@
  * Auth state that must hold across gateway tasks (behind the ALB, consecutive requests land on different ones):
  * the failed-login lock, and logout's revocation of a token — both kept in the auth table, not in a process.
  */
-import WebSocket from "ws";
 import { WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { api, uniqueName } from "../gateway/helpers";
+import { api, tryUpgrade } from "../support/clients";
+import { uniqueName } from "../support/users";
 
 jest.setTimeout(60_000);
 
@@ -21,21 +21,8 @@ async function signupOn(i: number, stem: string): Promise<{ userId: string; toke
 }
 
 /** The HTTP status an upgrade with `token` gets: 101 when it opens, else the refusal's status. */
-function upgradeStatus(i: number, token: string): Promise<number> {
-  const ws = new WebSocket(gw(i).replace(/^http/, "ws") + "/ws", [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + token], {
-    origin: gw(i),
-  });
-  return new Promise((resolve) => {
-    ws.on("unexpected-response", (_req, res) => {
-      res.resume();
-      resolve(res.statusCode ?? -1);
-    });
-    ws.on("open", () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.on("error", () => resolve(-1));
-  });
+async function upgradeStatus(i: number, token: string): Promise<number> {
+  return (await tryUpgrade(gw(i), { protocols: [WS_PROTOCOL, WS_AUTH_PROTOCOL_PREFIX + token] })).status;
 }
 
 beforeAll(async () => {

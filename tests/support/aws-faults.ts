@@ -29,6 +29,7 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { tables, type TableDefinition, type TableNames } from "../../runtime/contracts";
+import { sleep } from "./timing";
 
 type Item = Record<string, unknown>;
 
@@ -133,7 +134,7 @@ export class AwsRules {
   async indexesSettled(): Promise<void> {
     const last = Math.max(0, ...this.writes.map((w) => w.visibleAt));
     const wait = last - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 5));
+    if (wait > 0) await sleep(wait + 5);
   }
 
   /** The indexes catch up with every write so far, at once (between tests). */

@@ -1,6 +1,5 @@
 /** Test support: real emulators + provisioned tables/queues, and clients pointed at them. */
 import { randomBytes } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   PurgeQueueCommand,
   ReceiveMessageCommand,
@@ -9,10 +8,11 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
-import { startEmulators, type Emulators } from "../../runtime/local/emulators";
-import { provision, type Provisioned } from "../../runtime/local/provision";
-import type { AwsConfig } from "../../runtime/contracts";
+import { emulatorAws, startEmulators, type Emulators } from "../../runtime/local/emulators";
+import { provisionEmulators, type Provisioned } from "../../runtime/local/provision";
+import type { AwsConfig, TableNames } from "../../runtime/contracts";
 import type { Db } from "../../runtime/store/db";
+import { sleep } from "./timing";
 
 export interface Emulated {
   readonly emulators: Emulators;
@@ -24,32 +24,44 @@ export interface Emulated {
   close(): Promise<void>;
 }
 
+export interface AwsClients {
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  /** The store's view: the DynamoDB client and the tables by name. */
+  readonly db: Db;
+  /** Destroys both clients. */
+  destroy(): void;
+}
+
+/** SDK clients pointed at the emulators of `aws` (an Emulated's, a LocalStack's). */
+export function awsClients(aws: AwsConfig, tables: TableNames): AwsClients {
+  const ddb = createDynamoClient(aws);
+  const sqs = createSqsClient(aws);
+  return {
+    ddb,
+    sqs,
+    db: { ddb, tables },
+    destroy: () => {
+      ddb.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
 export async function startEmulated(prefix = `t${randomBytes(3).toString("hex")}`): Promise<Emulated> {
   const emulators = await startEmulators();
-  const aws: AwsConfig = {
-    region: "us-east-1",
-    sqsEndpoint: emulators.sqs.endpoint,
-    dynamodbEndpoint: emulators.dynamodb.endpoint,
-  };
-  const raw = new DynamoDBClient({
-    endpoint: aws.dynamodbEndpoint,
-    region: aws.region,
-    credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  });
-  const sqs = createSqsClient(aws);
-  const provisioned = await provision({ dynamodb: raw, sqs }, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
-  raw.destroy();
-  const ddb = createDynamoClient(aws);
+  const aws = emulatorAws(emulators);
+  const provisioned = await provisionEmulators(emulators, prefix, { visibilityTimeoutSeconds: { inbound: 2 } });
+  const { ddb, sqs, db, destroy } = awsClients(aws, provisioned.tableNames);
   return {
     emulators,
     aws,
     provisioned,
     ddb,
     sqs,
-    db: { ddb, tables: provisioned.tableNames },
+    db,
     close: async () => {
-      ddb.destroy();
-      sqs.destroy();
+      destroy();
       await emulators.stop();
     },
   };
@@ -66,7 +78,7 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, idleRounds = 
     const msgs = out.Messages ?? [];
     if (!msgs.length) {
       idle++;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       continue;
     }
     idle = 0;

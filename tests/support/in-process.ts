@@ -9,8 +9,7 @@ import type { GatewaySettings } from "../../runtime/gateway/context";
 import { createLogger } from "../../runtime/gateway/logger";
 import { startGateway, type RunningGateway, type StartOptions } from "../../runtime/gateway/server";
 import { localEnv } from "../../runtime/local/provision";
-import { createUser } from "../../runtime/store/users";
-import { mintToken, uniqueName, type TestUser } from "../gateway/helpers";
+import { mintToken, storeUser, uniqueName, type TestUser } from "./users";
 import type { Emulated } from "./emulated";
 
 export interface InProcessGateway extends RunningGateway {
@@ -64,7 +63,7 @@ export function inProcessGateways(em: Emulated): GatewayFactory {
     },
     async user(stem) {
       const userId = uniqueName(stem);
-      await createUser(em.db, { userId, displayName: userId, passwordHash: "scrypt$disabled", createdAt: Date.now() });
+      await storeUser(em.db, userId);
       return { userId, token: mintToken(jwtSecret, userId) };
     },
   };

@@ -1,7 +1,7 @@
 /**
- * Test support for the write-ahead pipeline: enqueue inbound messages the way a gateway does, wait for the
- * persister, and audit what was stored per conversation (Jepsen's "what goes in must come out" count).
- * Framework-free so the chaos runner (tsx) and jest share it.
+ * Test support for the write-ahead pipeline: enqueue inbound messages the way a gateway does, count what the
+ * persister stored (suites wait on it with timing.ts), and audit what was stored per conversation (Jepsen's
+ * "what goes in must come out" count). Framework-free so the chaos runner (tsx) and jest share it.
  */
 import { randomUUID } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
@@ -10,8 +10,6 @@ import type { InboundMessage, StoredMessage } from "../../runtime/contracts";
 import { createConversation, getConversations } from "../../runtime/store/conversations";
 import type { Db } from "../../runtime/store/db";
 import { pageMessages } from "../../runtime/store/messages";
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const newGroupId = () => `g:${randomUUID().replace(/-/g, "").slice(0, 16)}`;
 
@@ -66,16 +64,6 @@ export async function enqueue(sqs: SQSClient, queueUrl: string, items: readonly 
     );
     if (out.Failed?.length) throw new Error(`enqueue failed: ${JSON.stringify(out.Failed)}`);
   }
-}
-
-/** Polls until `predicate` holds; returns the time it took. */
-export async function waitFor(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
-  const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-  return Date.now() - start;
 }
 
 /** Sum of lastSeq over the conversations: how many messages the persister has stored. */

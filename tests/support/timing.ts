@@ -20,22 +20,42 @@ export const timing = {
   ms: (base: number): number => Math.round(base * LOAD_FACTOR),
 };
 
+/** The one sleep of the suites (the runtime's abortable one is runtime/gateway/util.ts). */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+export interface WaitOptions {
+  /** Default 15 s, scaled by the load factor. */
+  readonly timeoutMs?: number;
+  /** Default 50 ms. */
+  readonly intervalMs?: number;
+  /** Names the condition in the failure; a function is called then, so it can show the last value read. */
+  readonly what?: string | (() => string);
+}
+
 /**
- * Polls `check` every `intervalMs` until it returns a truthy value (which is returned) or `timeoutMs` passes;
- * then fails with `what` and the last value seen.
+ * The one poller of the suites: calls `check` every `intervalMs` until it returns a truthy value (which is
+ * returned) or `timeoutMs` passes; then fails naming `what`. An error `check` throws fails the wait at once.
  */
 export async function waitUntil<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  opts: WaitOptions = {},
 ): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? timing.ms(15_000);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${opts.what ?? "condition"} not met within ${timeoutMs} ms`);
-    await sleep(opts.intervalMs ?? 25);
+    if (Date.now() > deadline) {
+      const what = typeof opts.what === "function" ? opts.what() : (opts.what ?? "condition");
+      throw new Error(`${what} not met within ${timeoutMs} ms`);
+    }
+    await sleep(opts.intervalMs ?? 50);
   }
+}
+
+/** `waitUntil` resolving with how long the condition took to hold: the recovery times the chaos table reports. */
+export async function timeUntil(what: string, predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<number> {
+  const start = Date.now();
+  await waitUntil(predicate, { what, timeoutMs, intervalMs: 100 });
+  return Date.now() - start;
 }

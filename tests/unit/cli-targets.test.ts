@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { CliError } from "../../runtime/cli/args";
+import { LOCAL_REGION } from "../../runtime/contracts";
 import { writeStackState, type LocalStackState } from "../../runtime/local/state-file";
 import { parseSmokeArgs, smokeTargets } from "../../runtime/smoke/main";
 import { parseDlqArgs } from "../../scripts/dlq/args";
@@ -22,7 +23,7 @@ const state = (over: Partial<LocalStackState> = {}): LocalStackState => ({
   v: 1,
   pid: process.pid,
   startedAt: new Date().toISOString(),
-  region: "us-east-1",
+  region: LOCAL_REGION,
   sqsEndpoint: "http://127.0.0.1:4101",
   dynamodbEndpoint: "http://127.0.0.1:4102",
   prefix: "parley-local",

@@ -6,6 +6,7 @@ import {
   type ImageCheckDeps,
   type RunningContainer,
 } from "../../scripts/ephemeral/image-check";
+import { sleep } from "../support/timing";
 
 const container = { user: "1000:1000", webDir: "/app/web" };
 const queueUrl = (n: string) => `http://127.0.0.1:20001/000000000000/${n}`;
@@ -69,7 +70,7 @@ function harness(
       return { status: 200, text: async () => "<!doctype html><html><body>parley</body></html>" };
     },
     log: () => undefined,
-    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))),
+    sleep: (ms) => sleep(Math.min(ms, 5)),
   };
   return { deps, events, env: () => written, args: () => dockerArgs, attempts: () => attempts };
 }

@@ -9,35 +9,25 @@ import { SqsEventSource } from "../../../runtime/local/event-source";
 import { spawnTs, waitForOutput, type ManagedProcess } from "../../../runtime/local/processes";
 import { persistBatch, type PersisterDeps } from "../../../runtime/persister/persist-batch";
 import type { SqsRecord } from "../../../runtime/persister/sqs-event";
+import { LOCAL_REGION } from "../../../runtime/contracts";
 import { drainQueue } from "../../support/emulated";
+import { sqsRecord } from "../../support/sqs-record";
 import {
   audit,
   createGroups,
   enqueue,
   inbound,
   queueCounts,
-  sleep,
   totalStored,
-  waitFor,
   type EnqueueItem,
 } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 const SLOW_HANDLER_MS = 1_300;
 
-function record(body: string, id: string, group: string): SqsRecord {
-  return {
-    messageId: id,
-    receiptHandle: id,
-    body,
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()), MessageGroupId: group },
-    messageAttributes: {},
-    md5OfBody: "",
-    eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:chaos",
-    awsRegion: "us-east-1",
-  };
-}
+const record = (body: string, id: string, group: string): SqsRecord =>
+  sqsRecord(body, group, { id, queueName: "chaos" });
 
 export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number }): Promise<ScenarioResult> {
   const { stack, sqs, db } = ctx;
@@ -59,7 +49,7 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
   const slow = new SqsEventSource({
     sqs,
     queueUrl: inboundUrl,
-    region: "us-east-1",
+    region: LOCAL_REGION,
     concurrency: 1,
     handler: async (event) => {
       slowRecords += event.Records.length;
@@ -98,12 +88,12 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
       await enqueue(sqs, inboundUrl, items);
       await enqueue(sqs, inboundUrl, late);
       if (!second) {
-        await waitFor("the slow consumer holds records", async () => slowRecords > 0, 30_000);
+        await timeUntil("the slow consumer holds records", async () => slowRecords > 0, 30_000);
         await stack.startRunner();
         second = spawnTs("persister-2", "runtime/local/runner.ts", { env: stack.env });
         await waitForOutput(second, /persister runner polling/);
       }
-      await waitFor(`round ${round + 1} stored`, async () => (await totalStored(db, ids)) >= 120, 90_000);
+      await timeUntil(`round ${round + 1} stored`, async () => (await totalStored(db, ids)) >= 120, 90_000);
 
       // Two identical records persisted at the same instant, bypassing the queue's group lock.
       const [twinConversation] = await createGroups(db, 1);
@@ -130,7 +120,7 @@ export async function forcedDuplicates(ctx: ChaosContext, opts: { rounds: number
       }
       ctx.log(`duplicates round ${round + 1}: slow consumer took ${slowRecords} records so far`);
     }
-    await waitFor("inbound queue drained", async () => (await queueCounts(sqs, inboundUrl)).total === 0, 60_000);
+    await timeUntil("inbound queue drained", async () => (await queueCounts(sqs, inboundUrl)).total === 0, 60_000);
   } finally {
     await slow.stop();
     await second?.stop();

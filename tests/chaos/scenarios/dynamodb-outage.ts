@@ -10,7 +10,8 @@
  */
 import { queues } from "../../../runtime/contracts";
 import { drainQueue } from "../../support/emulated";
-import { audit, createGroups, enqueue, inbound, sleep, totalStored, waitFor } from "../../support/pipeline";
+import { audit, createGroups, enqueue, inbound, totalStored } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 export async function dynamodbOutage(
@@ -59,7 +60,7 @@ export async function dynamodbOutage(
       failures.push(`DynamoDB was down ${restartedAt - stoppedAt} ms, beyond the ${maxOutageMs} ms DLQ budget`);
     }
     // Recovery: the first message stored after DynamoDB is back.
-    await waitFor("progress after the outage", async () => (await totalStored(db, ids)) > before, 30_000).catch(
+    await timeUntil("progress after the outage", async () => (await totalStored(db, ids)) > before, 30_000).catch(
       (err: Error) => failures.push(err.message),
     );
     recoveryMs.push(Date.now() - restartedAt);
@@ -68,7 +69,7 @@ export async function dynamodbOutage(
     await producer;
     ctx.log(`dynamodb-outage round ${round + 1}: recovered ${recoveryMs.at(-1)} ms after restart`);
   }
-  await waitFor(`all ${sent} stored`, async () => (await totalStored(db, ids)) >= sent, 60_000).catch((err: Error) =>
+  await timeUntil(`all ${sent} stored`, async () => (await totalStored(db, ids)) >= sent, 60_000).catch((err: Error) =>
     failures.push(err.message),
   );
   const runner = stack.runner;

@@ -4,8 +4,10 @@
  * deduping by (conversationId, seq) as the web client does. Every member must end with every accepted message
  * exactly once, in the stored order; the victim is restarted for the next round.
  */
-import { api, Client, signup, type Frame, type TestUser } from "../../gateway/helpers";
-import { audit, sleep, waitFor } from "../../support/pipeline";
+import { api, Client, type Frame } from "../../support/clients";
+import { signup, type TestUser } from "../../support/users";
+import { audit } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 /** A member's client: reconnects on close, syncs from its last contiguous seq, dedupes by seq. */
@@ -109,7 +111,7 @@ export async function gatewayKill(
           );
         }
       }
-      await waitFor(
+      await timeUntil(
         `members caught up after round ${round + 1}`,
         async () => followers.every((f) => f.contiguous >= sent.length && f.syncedAt > 0),
         60_000,

@@ -14,11 +14,10 @@ import {
   inbound,
   newGroupId,
   queueCounts,
-  sleep,
   totalStored,
-  waitFor,
   type EnqueueItem,
 } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 export async function poisonMessages(ctx: ChaosContext, opts: { rounds: number }): Promise<ScenarioResult> {
@@ -82,7 +81,7 @@ export async function poisonMessages(ctx: ChaosContext, opts: { rounds: number }
       );
     }
     const retryWindowMs = queues.inbound.maxReceiveCount * 2_000;
-    await waitFor(
+    await timeUntil(
       "messages behind the poison stored",
       async () => (await totalStored(db, [blocked!])) === 3,
       retryWindowMs * 3 + 30_000,
@@ -95,7 +94,7 @@ export async function poisonMessages(ctx: ChaosContext, opts: { rounds: number }
     acceptedBadInput += (await allMessages(db, ghost)).length;
   }
 
-  await waitFor(
+  await timeUntil(
     "every poison message in the DLQ",
     async () => (await queueCounts(sqs, dlqUrl)).total >= poison.size,
     30_000,

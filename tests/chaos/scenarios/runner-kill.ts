@@ -2,16 +2,8 @@
  * The persister runner SIGKILLed at random points while it works through batches, then restarted — like a
  * Lambda invocation cut off mid-batch. Each round enqueues fresh traffic so the kill lands mid-work.
  */
-import {
-  audit,
-  createGroups,
-  enqueue,
-  inbound,
-  queueCounts,
-  sleep,
-  totalStored,
-  waitFor,
-} from "../../support/pipeline";
+import { audit, createGroups, enqueue, inbound, queueCounts, totalStored } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 export interface RunnerKillOptions {
@@ -51,11 +43,11 @@ export async function runnerKill(ctx: ChaosContext, opts: RunnerKillOptions): Pr
     if (atKill < sent && (await queueCounts(sqs, stack.provisioned.queueUrls.inbound)).total > 0) killedMidWork++;
     await stack.startRunner();
     const target = Math.min(sent, atKill + 1);
-    await waitFor(`progress after kill ${round + 1}`, async () => (await totalStored(db, ids)) >= target, 30_000);
+    await timeUntil(`progress after kill ${round + 1}`, async () => (await totalStored(db, ids)) >= target, 30_000);
     recoveryMs.push(Date.now() - killedAt);
     ctx.log(`runner-kill round ${round + 1}/${opts.rounds}: ${atKill}/${sent} stored at kill`);
   }
-  await waitFor(`all ${sent} stored`, async () => (await totalStored(db, ids)) === sent, 60_000);
+  await timeUntil(`all ${sent} stored`, async () => (await totalStored(db, ids)) === sent, 60_000);
   const a = await audit(db, expected);
   if (a.gaps) failures.push(`${a.gaps} seq gaps`);
   if (a.unexpected) failures.push(`${a.unexpected} unexpected messages`);

@@ -6,11 +6,12 @@
  * fauxqs keeps queues in memory, so the scenario waits for a quiet moment (inbound drained) before the stop
  * and re-provisions the queues after the restart — in AWS the queue is durable and neither step exists.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LOCAL_PREFIX } from "../../../runtime/local/stack";
-import { provision } from "../../../runtime/local/provision";
-import { api, Client, signup } from "../../gateway/helpers";
-import { audit, queueCounts, sleep, totalStored, waitFor } from "../../support/pipeline";
+import { provisionEmulators } from "../../../runtime/local/provision";
+import { api, Client } from "../../support/clients";
+import { signup } from "../../support/users";
+import { audit, queueCounts, totalStored } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
 export async function sqsOutage(
@@ -51,7 +52,7 @@ export async function sqsOutage(
         sent.push(id);
         if ((await sendOnce(id)) !== "accepted") failures.push(`${id} refused before the outage`);
       }
-      await waitFor(
+      await timeUntil(
         "quiet moment",
         async () => (await queueCounts(ctx.sqs, stack.provisioned.queueUrls.inbound)).total === 0,
       );
@@ -72,19 +73,13 @@ export async function sqsOutage(
       }
       await stack.emulators.sqs.restart();
       const restartedAt = Date.now();
-      const raw = new DynamoDBClient({
-        endpoint: stack.emulators.dynamodb.endpoint,
-        region: "us-east-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      });
-      await provision({ dynamodb: raw, sqs: ctx.sqs }, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
-      raw.destroy();
+      await provisionEmulators(stack.emulators, LOCAL_PREFIX, { visibilityTimeoutSeconds: { inbound: 2 } });
       // The client resends what was not accepted, as a client with an outbox does.
       for (const id of pending) {
-        await waitFor(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
+        await timeUntil(`${id} accepted after the outage`, async () => (await sendOnce(id)) === "accepted", 30_000);
         if (id === pending[0]) recoveryMs.push(Date.now() - restartedAt);
       }
-      await waitFor(
+      await timeUntil(
         "all stored",
         async () => (await totalStored(ctx.db, [conversationId])) >= sent.length,
         60_000,

@@ -21,7 +21,8 @@ import { spawnTs, waitForOutput, type ManagedProcess } from "../../../runtime/lo
 import { drainQueue } from "../../support/emulated";
 import { pageMessages } from "../../../runtime/store/messages";
 import type { Db } from "../../../runtime/store/db";
-import { audit, createGroups, inbound, queueCounts, sleep, totalStored, waitFor } from "../../support/pipeline";
+import { audit, createGroups, inbound, queueCounts, totalStored } from "../../support/pipeline";
+import { sleep, timeUntil } from "../../support/timing";
 import { startDynamoFaultProxy } from "../dynamo-fault-proxy";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
@@ -131,7 +132,7 @@ export async function stallsAfterFailure(
     const [warm] = await createGroups(db, 1);
     for (let i = 0; i < 5; i++) await send(sqs, inboundUrl, inbound(warm!, `warm-${i}`));
     const faulty = runner;
-    await waitFor("the runner warmed up", async () => (await totalStored(db, [warm!])) === 5, waitLimitMs).catch(
+    await timeUntil("the runner warmed up", async () => (await totalStored(db, [warm!])) === 5, waitLimitMs).catch(
       (err: Error) => {
         // What the runner said is the only clue to why it stored nothing (it has failed once, not reproduced).
         throw new Error(
@@ -204,7 +205,7 @@ export async function stallsAfterFailure(
           )
           .finally(disarm);
         let tStoredAt = Number.NaN;
-        await waitFor(
+        await timeUntil(
           "the transient record stored",
           async () => {
             await busyStored.pull();
@@ -226,7 +227,7 @@ export async function stallsAfterFailure(
         const deadBefore = (await queueCounts(sqs, dlqUrl)).total;
         const pSent = await inject(p);
         let pDeadAt = Number.NaN;
-        await waitFor(
+        await timeUntil(
           "the poison record dead-lettered",
           async () => {
             const dead = (await queueCounts(sqs, dlqUrl)).total > deadBefore;
@@ -241,7 +242,7 @@ export async function stallsAfterFailure(
         poisonReceives += logLinesOf(runner, pSent.sqsMessageId, "can never be stored");
 
         const total = [...expected.values()].reduce((a, ids) => a + ids.length, 0);
-        await waitFor(
+        await timeUntil(
           `all ${total} stored`,
           async () => (await totalStored(db, [...expected.keys()])) >= total,
           waitLimitMs,

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { timing } from "../../support/timing";
+import { timing, waitUntil } from "../../support/timing";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -30,21 +30,23 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Polls until `check` holds, then returns the value; on timeout fails with the last value seen. */
-export async function eventually<T>(
+/** Reads (from the page) until `check` holds, then returns the value; on timeout fails with the last value read. */
+export async function readUntil<T>(
   what: string,
   read: () => Promise<T>,
   check: (v: T) => boolean,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timing.ms(timeoutMs);
   let last: T | undefined;
-  for (;;) {
-    last = await read();
-    if (check(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const hit = await waitUntil(
+    async () => {
+      const value = await read();
+      last = value;
+      return check(value) && { value };
+    },
+    { timeoutMs: timing.ms(timeoutMs), intervalMs: 100, what: () => `${what} (last value: ${JSON.stringify(last)})` },
+  );
+  return hit.value;
 }
 
 export const bodies = (page: Page) => page.getByTestId("message-body").allTextContents();
@@ -90,7 +92,7 @@ export async function signUp(page: Page, username: string, displayName: string):
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign up" }).click();
   await page.getByRole("button", { name: "Log out" }).waitFor({ timeout: timing.ms(30_000) });
-  await eventually(
+  await readUntil(
     `${username} live`,
     () => connectionStatus(page),
     (s) => s === "live",

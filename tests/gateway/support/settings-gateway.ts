@@ -9,8 +9,8 @@ import type { GatewaySettings } from "../../../runtime/gateway/context";
 import { freePort } from "../../../runtime/local/emulators";
 import { repoRoot } from "../../../runtime/local/processes";
 import type { LocalStack } from "../../../runtime/local/stack";
-import { timing } from "../../support/timing";
-import { eventually } from "../helpers";
+import { api } from "../../support/clients";
+import { timing, waitUntil } from "../../support/timing";
 
 export interface TestGateway {
   readonly id: string;
@@ -55,13 +55,16 @@ export async function startTestGateway(stack: LocalStack, id: string, opts: Test
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
   try {
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
-      return fetch(url + "/healthz").then(
-        (r) => r.ok,
-        () => false,
-      );
-    }, timing.ms(30_000));
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${id} exited during startup:\n${g.output}`);
+        return api(url, "GET", "/healthz").then(
+          (r) => r.status === 200,
+          () => false,
+        );
+      },
+      { timeoutMs: timing.ms(30_000) },
+    );
   } catch (err) {
     child.kill("SIGKILL");
     throw err;
