@@ -59,9 +59,28 @@ function healthChecker(g: TestGateway, intervalMs: number) {
   return checker;
 }
 
+/**
+ * One /healthz probe. When draining starts the gateway closes its idle keep-alive connections, and a probe that
+ * fetch sends on one of them just then is reset (ECONNRESET, "other side closed") without an answer; a load
+ * balancer counts that as one failed check and probes again, and so does this (status 0: no answer).
+ */
 async function healthz(g: TestGateway): Promise<{ status: number; draining?: boolean }> {
-  const r = await api<{ draining?: boolean }>(g.url, "GET", "/healthz");
-  return { status: r.status, draining: r.body.draining };
+  try {
+    const r = await api<{ draining?: boolean }>(g.url, "GET", "/healthz");
+    return { status: r.status, draining: r.body.draining };
+  } catch (err) {
+    if (causeCodes(err).some((c) => c === "ECONNRESET" || c === "UND_ERR_SOCKET")) return { status: 0 };
+    throw err;
+  }
+}
+
+/** The `code` of every error in `err`'s cause chain (sendJson wraps fetch's error, which wraps the socket's). */
+function causeCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === "string") codes.push(e.code);
+  }
+  return codes;
 }
 
 /** The HTTP status an upgrade attempt is answered with (101 when it is accepted). */
