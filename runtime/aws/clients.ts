@@ -8,9 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsConfig } from "../contracts";
-
-const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+import { LOCAL_CREDENTIALS, type AwsConfig } from "../contracts";
 
 function requestHandler() {
   // Keep-alive sockets: the hot path makes many small calls to the same endpoint.
@@ -26,7 +24,7 @@ export function createDynamoClient(aws: AwsConfig): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: aws.region,
     requestHandler: requestHandler(),
-    ...(aws.dynamodbEndpoint ? { endpoint: aws.dynamodbEndpoint, credentials: localCredentials } : {}),
+    ...(aws.dynamodbEndpoint ? { endpoint: aws.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS } : {}),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
@@ -36,7 +34,7 @@ export function createSqsClient(aws: AwsConfig): SQSClient {
     region: aws.region,
     requestHandler: requestHandler(),
     ...(aws.sqsEndpoint
-      ? { endpoint: aws.sqsEndpoint, credentials: localCredentials, useQueueUrlAsEndpoint: false }
+      ? { endpoint: aws.sqsEndpoint, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false }
       : {}),
   });
 }

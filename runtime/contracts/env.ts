@@ -5,6 +5,7 @@
  * runtime/contracts/gateway-config.ts.
  */
 import { z } from "zod";
+import { LOCAL_REGION } from "./local";
 import { queues, type QueueKey } from "./queues";
 import type { IntSetting } from "./settings";
 import { tables, tableKeys, type TableKey, type TableNames } from "./tables";
@@ -87,7 +88,8 @@ export interface AwsConfig {
 
 export function loadAwsConfig(e: Env): AwsConfig {
   return {
-    region: e[env.region]?.trim() || "us-east-1",
+    // In Lambda and ECS AWS_REGION is always set; a process without it is a local one.
+    region: e[env.region]?.trim() || LOCAL_REGION,
     dynamodbEndpoint: optionalUrl(e, env.dynamodbEndpoint),
     sqsEndpoint: optionalUrl(e, env.sqsEndpoint),
   };
