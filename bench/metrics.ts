@@ -77,8 +77,14 @@ export const sumRss = (procs: readonly MeteredProcess[]): number => procs.reduce
 
 export type CallCounts = Record<string, Record<string, number>>;
 
+/** Per process: calls by operation, and what they are billed on (the preload's `billing` descriptors). */
+export interface CounterReading {
+  readonly calls: CallCounts;
+  readonly billing: CallCounts;
+}
+
 /** The latest `bench-calls` line of each process (the preload prints running totals on SIGTTOU). */
-export async function callCounts(procs: readonly MeteredProcess[]): Promise<CallCounts> {
+export async function callCounts(procs: readonly MeteredProcess[]): Promise<CounterReading> {
   const withOutput = procs.filter((p) => p.output);
   for (const p of withOutput) {
     try {
@@ -88,18 +94,19 @@ export async function callCounts(procs: readonly MeteredProcess[]): Promise<Call
     }
   }
   await sleep(200);
-  const out: CallCounts = {};
+  const out: CounterReading = { calls: {}, billing: {} };
   for (const p of withOutput) {
     const text = p.output!();
     const i = text.lastIndexOf("bench-calls ");
     if (i < 0) continue;
     const end = text.indexOf("\n", i);
     try {
-      out[p.name] = (
-        JSON.parse(text.slice(i + "bench-calls ".length, end < 0 ? undefined : end)) as {
-          calls: Record<string, number>;
-        }
-      ).calls;
+      const line = JSON.parse(text.slice(i + "bench-calls ".length, end < 0 ? undefined : end)) as {
+        calls: Record<string, number>;
+        billing?: Record<string, number>;
+      };
+      out.calls[p.name] = line.calls;
+      out.billing[p.name] = line.billing ?? {};
     } catch {
       // a torn line: skip this reading
     }
@@ -117,4 +124,8 @@ export function callDelta(before: CallCounts, after: CallCounts): CallCounts {
     }
   }
   return out;
+}
+
+export function counterDelta(before: CounterReading, after: CounterReading): CounterReading {
+  return { calls: callDelta(before.calls, after.calls), billing: callDelta(before.billing, after.billing) };
 }

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Histogram } from "./load";
+import type { CostBreakdown } from "./pricing";
 
 export interface LatencySummary {
   readonly count: number;
@@ -124,6 +125,9 @@ export interface BenchReport {
   readonly systems: SystemReport[];
   readonly ratios: Record<string, Record<string, number | null>>;
   readonly sweep: { steps: SweepStep[]; kneeRate: number | null; criterion: string };
+  /** Parley at AWS list price (bench/cost.ts): per million sent messages, and per idle connection-month. */
+  readonly costPerMillionMessagesUsd?: CostBreakdown;
+  readonly costPerConnectionMonthUsd?: CostBreakdown;
   readonly sync?: SyncReport;
   readonly profile?: { process: string; totalMs: number; top: ProfileEntry[]; byArea: Record<string, number> }[];
   readonly durationS: number;
@@ -253,6 +257,22 @@ export function toMarkdown(r: BenchReport): string {
         2,
       )} |`,
     );
+  }
+  for (const [title, cost] of [
+    ["per million messages", r.costPerMillionMessagesUsd],
+    ["per connection-month (idle)", r.costPerConnectionMonthUsd],
+  ] as const) {
+    if (!cost) continue;
+    lines.push("");
+    lines.push(`## Parley cost ${title} at AWS list price: $${f(cost.totalUsd, 4)}`);
+    lines.push("");
+    lines.push("| call | USD | share |");
+    lines.push("|---|---|---|");
+    for (const [call, v] of Object.entries(cost.byCall)) {
+      lines.push(`| ${call} | ${f(v, 5)} | ${f(cost.totalUsd > 0 ? (100 * v) / cost.totalUsd : 0, 1)}% |`);
+    }
+    lines.push("");
+    lines.push(`Assumptions: ${cost.assumptions.join("; ")}.`);
   }
   lines.push("");
   lines.push("## Ratios (Parley / baseline)");

@@ -26,7 +26,8 @@ import {
   type SystemClients,
 } from "./load";
 import { connectMeasured } from "./memory";
-import { cpuDelta, cpuSnapshot, PRELOAD, type MeteredProcess } from "./metrics";
+import { costPerConnectionMonth, costPerMillionMessages, sampleTables } from "./cost";
+import { callCounts, counterDelta, cpuDelta, cpuSnapshot, PRELOAD, type MeteredProcess } from "./metrics";
 import { parseBenchOptions, type BenchOptions } from "./options";
 import { meteredProcesses, seedParley, startParley } from "./parley";
 import { summarizeProfile } from "./profile";
@@ -100,7 +101,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       ? meteredProcesses(stack).filter((p) => p.name.startsWith("gw-") || p.name === "persister")
       : [];
     const toggleProfiles = () => profiled.forEach((p) => process.kill(p.pid, "SIGUSR2"));
-    await measureIdle(suts, o.idleMs);
+    await measureIdle(suts, o.idleMs, o.clients);
 
     // An unrecorded warm-up per system at the main rate: JIT, connection pools and caches (memberships,
     // directory) are filled before anything is measured, for every system alike.
@@ -115,12 +116,22 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       const order = round % 2 === 0 ? suts : [...suts].reverse();
       for (const sut of order) {
         const tag = `${sut.name.slice(0, 1)}${round}`;
-        const { recorder, cpu, calls } = await runPhase(sut, pop, sink, tag, o.rate, o.durationS, o.seed + round, o);
-        sut.phases.push({ recorder, cpu, calls });
+        const { recorder, cpu, calls, billing } = await runPhase(
+          sut,
+          pop,
+          sink,
+          tag,
+          o.rate,
+          o.durationS,
+          o.seed + round,
+          o,
+        );
+        sut.phases.push({ recorder, cpu, calls, billing });
       }
     }
 
     toggleProfiles();
+    const parleyTables = o.systems.includes("parley") ? await sampleTables(stack) : {};
     const profileNames = new Map(profiled.map((p) => [`pid-${p.pid}.cpuprofile`, p.name]));
     const parley = suts.find((s) => s.name === "parley");
     const sweep = parley ? await runSweep(parley, pop, sink, o) : [];
@@ -148,6 +159,12 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     }
 
     const systems = suts.map((s) => systemReport(s, o.rate));
+    const parleyCost = parley
+      ? {
+          costPerMillionMessagesUsd: costPerMillionMessages(parley, parleyTables),
+          costPerConnectionMonthUsd: costPerConnectionMonth(parley, parleyTables, o.gateways),
+        }
+      : {};
     const report: BenchReport = {
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -159,6 +176,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
       setup,
       systems,
       ratios: computeRatios(systems),
+      ...parleyCost,
       sweep: {
         steps: sweep,
         kneeRate,
@@ -227,18 +245,24 @@ async function connectParleySystem(
   return sut;
 }
 
-/** Background cost with every client connected and nobody talking (heartbeats, polling, presence). */
-async function measureIdle(suts: readonly SystemUnderTest[], idleMs: number): Promise<void> {
+/** Background cost with every client connected and nobody talking (heartbeats, polling, presence): CPU and calls. */
+async function measureIdle(suts: readonly SystemUnderTest[], idleMs: number, connections: number): Promise<void> {
   const idleProcs = suts.flatMap((s) => s.processes().map((p) => ({ ...p, name: `${s.name}:${p.name}` })));
+  const countersBefore = await Promise.all(suts.map((s) => callCounts(s.processes())));
   const idleBefore = cpuSnapshot(idleProcs);
   const idleStart = nowMs();
   await sleep(idleMs);
   const idleDelta = cpuDelta(idleBefore, cpuSnapshot(idleProcs));
   const idleS = (nowMs() - idleStart) / 1000;
-  for (const s of suts) {
+  for (const [i, s] of suts.entries()) {
     s.idleCores = Object.fromEntries(
       s.processes().map((p) => [p.name, (idleDelta[`${s.name}:${p.name}`] ?? 0) / idleS]),
     );
+    s.idle = {
+      seconds: idleS,
+      connections,
+      counters: counterDelta(countersBefore[i]!, await callCounts(s.processes())),
+    };
   }
   log(`idle CPU (cores): ${suts.map((s) => `${s.name} ${JSON.stringify(s.idleCores)}`).join("; ")}`);
 }

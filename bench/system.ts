@@ -15,10 +15,11 @@ import {
 } from "./load";
 import {
   callCounts,
-  callDelta,
+  counterDelta,
   cpuDelta,
   cpuSnapshot,
   type CallCounts,
+  type CounterReading,
   type CpuSnapshot,
   type MeteredProcess,
 } from "./metrics";
@@ -35,7 +36,9 @@ export interface SystemUnderTest {
   connect?: SystemReport["connect"];
   idleCores?: Record<string, number>;
   heapGrowth?: SystemReport["heapGrowth"];
-  readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot; calls: CallCounts }[];
+  /** Calls over the idle window (run.ts measureIdle), for the per-connection-month cost. */
+  idle?: { seconds: number; connections: number; counters: CounterReading };
+  readonly phases: { recorder: PhaseRecorder; cpu: CpuSnapshot; calls: CallCounts; billing: CallCounts }[];
 }
 
 function merge(hs: (Histogram | undefined)[]): Histogram {
@@ -70,7 +73,7 @@ export async function runPhase(
   durationS: number,
   seed: number,
   o: BenchOptions,
-): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot; calls: CallCounts }> {
+): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot } & CounterReading> {
   const plan = planMessages(pop, rate, durationS, seed);
   const recorder = new PhaseRecorder(tag, pop, plan);
   sink.register(recorder);
@@ -85,7 +88,7 @@ export async function runPhase(
     progress: log,
   });
   const cpu = cpuDelta(before, cpuSnapshot(procs));
-  const calls = callDelta(callsBefore, await callCounts(procs));
+  const { calls, billing } = counterDelta(callsBefore, await callCounts(procs));
   const e2e = summarize(result.histograms.e2e);
   log(
     `${sut.name} ${tag} @${rate}/s done: in window ${result.deliveredInWindow}/${result.expected} ` +
@@ -96,7 +99,7 @@ export async function runPhase(
   );
   sink.current = undefined;
   await sleep(300);
-  return { recorder, result, cpu, calls };
+  return { recorder, result, cpu, calls, billing };
 }
 
 /** Outgoing AWS (and peer HTTP) calls per sent message, by process and operation, over the main phases. */

@@ -10,10 +10,12 @@ describe("bench options", () => {
     );
     // prettier-ignore
     expect(changed.sort()).toEqual([
-      "clients", "drainMs", "durationS", "idleMs", "quick", "rate", "rounds", "settleMaxMs", "settleMs",
+      "clients", "drainMs", "durationS", "quick", "rate", "rounds", "settleMaxMs", "settleMs",
       "sweepDurationS", "sweepRates", "syncMessages", "warmupS",
     ]);
     expect(quickPreset).toMatchObject({ quick: true, clients: 100, rounds: 1, warmupS: 0 });
+    // Both idle windows are one heartbeat period: a gateway refreshes all its records at once.
+    expect(quickPreset.idleMs).toBe(fullPreset.idleMs);
     expect(fullPreset).toMatchObject({ quick: false, clients: 1000, rounds: 2 });
   });
 

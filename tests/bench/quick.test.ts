@@ -75,4 +75,16 @@ describe("npm run bench -- --quick", () => {
     expect(report.sync?.received).toBe(report.sync?.missed);
     expect(Object.keys(report.ratios)).toEqual(["parley/relay", "parley/socketio"]);
   });
+
+  it("prices Parley per million messages and per connection-month, by call", () => {
+    for (const cost of [report.costPerMillionMessagesUsd, report.costPerConnectionMonthUsd]) {
+      expect(Number.isFinite(cost?.totalUsd)).toBe(true);
+      expect(cost!.totalUsd).toBeGreaterThan(0);
+      expect(Object.keys(cost!.byCall).length).toBeGreaterThan(0);
+      expect(cost!.assumptions.length).toBeGreaterThan(0);
+    }
+    const md = readFileSync(path.join(out, "latest.md"), "utf8");
+    expect(md).toContain("## Parley cost per million messages");
+    expect(md).toContain("## Parley cost per connection-month");
+  });
 });
