@@ -82,6 +82,11 @@ export const writeUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes
 /** Requests an SQS call is billed as: one per 64 KB of its payload. */
 export const sqsRequests = (bytes: number): number => Math.max(1, Math.ceil(bytes / PRICES.sqsChunkBytes));
 
+const keyNames = (k: {
+  readonly partitionKey: { readonly name: string };
+  readonly sortKey?: { readonly name: string };
+}): string[] => [k.partitionKey.name, ...(k.sortKey ? [k.sortKey.name] : [])];
+
 /** Mean write units of one table's items and of each index entry, from a sample of stored items. */
 export interface TableSample {
   readonly def: TableDefinition;
@@ -94,10 +99,10 @@ export interface TableSample {
 export function sampleTable(def: TableDefinition, items: readonly Record<string, AttributeValue>[]): TableSample {
   const mean = (f: (item: Record<string, AttributeValue>) => number) =>
     items.length ? items.reduce((n, i) => n + f(i), 0) / items.length : 1;
-  const tableKeys = [def.partitionKey.name, def.sortKey?.name].filter((k): k is string => !!k);
+  const tableKeys = keyNames(def);
   const indexUnits: Record<string, number> = {};
   for (const index of def.indexes) {
-    const keys = [index.partitionKey.name, index.sortKey?.name].filter((k): k is string => !!k);
+    const keys = keyNames(index);
     indexUnits[index.name] = mean((item) => {
       if (!keys.every((k) => item[k] !== undefined)) return 0;
       if (!index.nonKeyAttributes) return writeUnits(itemSizeBytes(item));
@@ -118,7 +123,7 @@ export function writeUnitsOf(sample: TableSample, attributes: string): number {
   const set = new Set(attributes.split(",").filter(Boolean));
   const whole = attributes === "*" || attributes === "-";
   for (const index of sample.def.indexes) {
-    const keys = [index.partitionKey.name, index.sortKey?.name].filter((k): k is string => !!k);
+    const keys = keyNames(index);
     const entry = sample.indexUnits[index.name] ?? 0;
     if (whole) units += entry;
     else if (keys.some((k) => set.has(k))) units += 2 * entry;
