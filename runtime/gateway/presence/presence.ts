@@ -1,9 +1,9 @@
 /**
  * Presence: this gateway's connection records (written on connect, removed on disconnect; their liveness is the
  * registry's heartbeat, so an idle one is written again only to push its backstop expiry out, every
- * connectionRefreshMs, or to put it back when a peer removed it while its socket is open), and `presence` frames to everyone who shares a conversation with a user who came online or went
- * offline, batched. The registry's reaper and the router report records they removed; presence decides who
- * went offline.
+ * connectionRefreshMs, or to put it back when a peer removed it while its socket is open), and `presence` frames
+ * to everyone who shares a conversation with a user who came online or went offline, batched.
+ * The registry's reaper and the router report records they removed; presence decides who went offline.
  */
 import type { ServerFrame } from "../../contracts";
 import {

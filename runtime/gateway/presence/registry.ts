@@ -185,7 +185,9 @@ export class GatewayRegistry {
       const removed = await this.removeRecords(ghosts);
       await this.deps.connections.afterUserLostConnections(removed.users, removed.ids);
     }
-    await this.deps.connections.restoreMissing(new Set(own.map((o) => o.connectionId)));
+    await this.deps.connections
+      .restoreMissing(new Set(own.map((o) => o.connectionId)))
+      .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "could not put back removed connection records"));
     await this.deps.connections.recheckOffline();
   }
 
