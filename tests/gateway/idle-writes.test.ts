@@ -1,16 +1,18 @@
 /**
  * What an idle connection costs in DynamoDB writes: at most 2 per connection-hour (HOT PATH issue, item 3). The
  * hour is shortened: every interval the gateway derives (heartbeat, backstop refresh) is scaled by the same factor,
- * and the writes the gateway's document client sends to the connections table are counted per record.
+ * and the writes the gateway's document client sends to the connections table are counted per record. Records are
+ * no longer heartbeated, so the repair the heartbeat used to make (a record a peer removed while its socket is open
+ * is put back) is checked here too.
  */
 import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CONNECTION_REFRESH_MS } from "../../runtime/gateway/context";
-import { gatewayKey } from "../../runtime/store/connections";
+import { deleteConnection, gatewayKey, getConnections } from "../../runtime/store/connections";
 import { Client } from "../support/clients";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type GatewayFactory, type InProcessGateway } from "../support/in-process";
-import { sleep } from "../support/timing";
+import { sleep, waitUntil } from "../support/timing";
 
 jest.setTimeout(60_000);
 
@@ -48,7 +50,7 @@ beforeAll(async () => {
   const table = em.provisioned.tableNames.connections;
   gateways = inProcessGateways(em);
   gw = await gateways.start({
-    settings: { heartbeatMs: 25_000 * SCALE, connectionRefreshMs: CONNECTION_REFRESH_MS * SCALE },
+    settings: { heartbeatMs: 25_000 * SCALE, connectionRefreshMs: CONNECTION_REFRESH_MS * SCALE, reaperMs: 300 },
     wrapClients: { ddb: (c) => countWrites(c, table) },
   });
 }, 60_000);
@@ -76,4 +78,14 @@ it("an idle connection costs at most 2 writes per connection-hour; the registry 
     `idle writes per connection-hour: max ${Math.max(...perConnection)}, ` +
       `mean ${(perConnection.reduce((a, b) => a + b, 0) / CONNECTIONS).toFixed(2)}; registry ${registry} per gateway-hour`,
   );
+});
+
+it("a record removed while its socket is open (a peer's failed forward) is put back by the next reaper pass", async () => {
+  const user = await gateways.user("repair");
+  const c = await Client.connect(gw.url, user.token, { name: "repair" });
+  const id = c.ready.connectionId;
+  await deleteConnection(em.db, id);
+  const back = await waitUntil(async () => (await getConnections(em.db, [id], true))[0], { timeoutMs: 3_000 });
+  expect(back).toMatchObject({ connectionId: id, userId: user.userId, gatewayId: gw.gatewayId });
+  await c.close();
 });
