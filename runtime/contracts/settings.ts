@@ -16,7 +16,10 @@ export interface IntSetting {
 /** The load balancer's idle timeout when nobody sets it (AWS's ALB default); the local stack has no ALB. */
 export const ALB_DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
-/** A connection record outlives three heartbeats, so one late heartbeat never drops someone from presence. */
+/**
+ * The presence TTL outlives three heartbeats: a gateway's registry record (which its connection records live by)
+ * expires one reaper interval before it, so one late heartbeat never drops its users from presence.
+ */
 export function presenceTtlFloorSeconds(heartbeatMs: number): number {
   return Math.ceil((3 * heartbeatMs) / 1000);
 }

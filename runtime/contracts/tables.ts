@@ -82,9 +82,12 @@ export const tables = {
     partitionKey: { name: "connectionId", type: "S" },
     indexes: [
       {
+        // What routing reads (store/connections.ts ConnectionRoute). Not lastSeen/expiresAt: their refresh then
+        // writes the base table only (an index is written when a projected attribute changes).
         name: "byUser",
         partitionKey: { name: "userId", type: "S" },
         sortKey: { name: "connectionId", type: "S" },
+        nonKeyAttributes: ["gatewayId", "internalUrl", "connectedAt"],
       },
       {
         name: "byGateway",

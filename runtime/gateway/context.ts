@@ -12,6 +12,12 @@ import type { Logger } from "./logger";
 
 export type GatewayDb = Db<(typeof gatewayTables)[number]>;
 
+/**
+ * How often an idle connection's record is written: only its backstop expiry is pushed out (liveness is the
+ * registry heartbeat's), so less than twice per connection-hour.
+ */
+export const CONNECTION_REFRESH_MS = 45 * 60_000;
+
 /** Timings and thresholds derived from the config; docs/protocol.md lists each. */
 export interface GatewaySettings {
   readonly heartbeatMs: number;
@@ -19,10 +25,18 @@ export interface GatewaySettings {
   /** How often each gateway looks for dead gateways (and its own ghost records). */
   readonly reaperMs: number;
   /**
-   * A gateway's registry record expires this long after its last heartbeat. Shorter than the presence TTL by one
-   * reaper interval, so a crashed gateway's users are reported offline within presenceTtl in total.
+   * A gateway's registry record expires this long after its last heartbeat; its connection records count as live
+   * while it has not. Shorter than the presence TTL by one reaper interval, so a crashed gateway's users are
+   * reported offline within presenceTtl in total.
    */
   readonly gatewayTtlMs: number;
+  /** A connection record's backstop expiry is pushed out once it was written this long ago. */
+  readonly connectionRefreshMs: number;
+  /**
+   * A connection record's own expiry (DynamoDB TTL) after its last write: a backstop for records no reaper
+   * removes (their gateway gone from the registry). Outlasts two missed refreshes.
+   */
+  readonly connectionTtlMs: number;
   /** How long a member → live connections lookup is reused (peers also invalidate it on connect). */
   readonly directoryTtlMs: number;
   /**
@@ -57,11 +71,14 @@ export interface GatewaySettings {
 export function deriveSettings(config: GatewayConfig, overrides: Partial<GatewaySettings> = {}): GatewaySettings {
   const presenceTtlMs = config.limits.presenceTtlSeconds * 1000;
   const reaperMs = Math.max(250, Math.min(15_000, Math.floor(presenceTtlMs / 6)));
+  const connectionRefreshMs = overrides.connectionRefreshMs ?? CONNECTION_REFRESH_MS;
   return {
     heartbeatMs: config.limits.heartbeatMs,
     presenceTtlMs,
     reaperMs,
     gatewayTtlMs: presenceTtlMs - reaperMs,
+    connectionRefreshMs,
+    connectionTtlMs: 2 * connectionRefreshMs + presenceTtlMs,
     directoryTtlMs: 5_000,
     catchUpMarginMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),

@@ -141,7 +141,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const directory = new ConnectionDirectory(ctx);
   const members = new MemberCache(ctx);
   const peerClient = new PeerClient(ctx);
-  const peers = new PeerList(ctx);
+  const peers = new PeerList(ctx, directory.liveness);
   const contacts = new Contacts(ctx, { peers, peerClient });
   // Records the router finds stale are removed there; presence decides whether their users went offline.
   const router = new Router(ctx, sessions, directory, {

@@ -1,9 +1,10 @@
 /**
- * Live WebSocket connections (presence) and the gateway registry, both in the connections table.
- * DynamoDB TTL deletes lazily (hours or days late, and dynalite never does), so every reader here also
- * checks `expiresAt` itself.
+ * Live WebSocket connections (presence) and the gateway registry, both in the connections table. A connection
+ * record is live while its owning gateway's registry record is (runtime/gateway/delivery/gateway-liveness.ts);
+ * its own `expiresAt` is a long backstop for DynamoDB TTL. DynamoDB TTL deletes lazily (hours or days late, and
+ * dynalite never does), so readers check `expiresAt` themselves.
  */
-import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
 import { batchDeleteAll, batchGetAll } from "./batch";
 import { epochSeconds, ifConditionHolds, type Db } from "./db";
@@ -16,11 +17,23 @@ export interface ConnectionItem {
   /** Base URL of the owning gateway's internal endpoint, e.g. http://10.0.1.7:8081. */
   readonly internalUrl: string;
   readonly connectedAt: number;
-  /** Epoch ms of the last heartbeat the owning gateway recorded. */
+  /** Epoch ms the owning gateway last wrote the record (connect, backstop refresh, repair). */
   readonly lastSeen: number;
-  /** Epoch seconds (the DynamoDB TTL unit): after this the connection counts as gone. */
+  /**
+   * Epoch seconds (the DynamoDB TTL unit): the backstop, refreshed rarely, for records no reaper removes. After
+   * this the connection counts as gone whatever its gateway's state.
+   */
   readonly expiresAt: number;
 }
+
+/**
+ * A connection as the byUser index answers it: what routing needs. `lastSeen` and `expiresAt` are not projected,
+ * so refreshing them writes the base table only.
+ */
+export type ConnectionRoute = Pick<
+  ConnectionItem,
+  "connectionId" | "userId" | "gatewayId" | "internalUrl" | "connectedAt"
+>;
 
 /**
  * A gateway's own liveness record. It lives in the connections table under a reserved byGateway partition, so
@@ -105,11 +118,11 @@ export async function touchConnection(
 }
 
 /**
- * Every record of one user (live or not: callers filter with isLive and clean up the rest). Read from the byUser
- * index, which is eventually consistent: it may still list a record deleted a moment ago.
+ * Every record of one user (live or not: callers judge their gateways' liveness). Read from the byUser index,
+ * which is eventually consistent: it may still list a record deleted a moment ago.
  */
-export async function listConnectionsByUser(db: Db<"connections">, userId: string): Promise<ConnectionItem[]> {
-  return queryAll<ConnectionItem>(db.ddb, {
+export async function listConnectionsByUser(db: Db<"connections">, userId: string): Promise<ConnectionRoute[]> {
+  return queryAll<ConnectionRoute>(db.ddb, {
     TableName: db.tables.connections,
     IndexName: byUserIndex.name,
     KeyConditionExpression: "userId = :u",
@@ -152,6 +165,18 @@ export async function putGateway(
 export async function listGateways(db: Db<"connections">): Promise<GatewayItem[]> {
   const keys = (await listConnectionsByGateway(db, GATEWAY_REGISTRY)).map((k) => ({ connectionId: k.connectionId }));
   return batchGetAll<GatewayItem>(db.ddb, db.tables.connections, keys);
+}
+
+/** One gateway's registry record, read strongly consistently from the base table (no index lag). */
+export async function getGateway(db: Db<"connections">, gatewayId: string): Promise<GatewayItem | undefined> {
+  const out = await db.ddb.send(
+    new GetCommand({
+      TableName: db.tables.connections,
+      Key: { connectionId: gatewayKey(gatewayId) },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as GatewayItem | undefined;
 }
 
 /**

@@ -1,28 +1,33 @@
 /**
  * Who is connected where: members → live connection records through the byUser index (never a scan), cached
- * briefly. Local connects and disconnects invalidate at once, and a gateway tells its peers when a user connects
- * so their cached "no connections" does not hide the new socket. Also who is a member of a conversation
- * (MemberCache), which every frame naming a conversation is checked against.
+ * briefly; a record is live while its owning gateway is (gateway-liveness.ts). Local connects and disconnects
+ * invalidate at once, and a gateway tells its peers when a user connects so their cached "no connections" does
+ * not hide the new socket. Also who is a member of a conversation (MemberCache), which every frame naming a
+ * conversation is checked against.
  */
 import { conversationIdSchema } from "../../contracts";
 import { getConversation, type ConversationItem } from "../../store/conversations";
 import {
-  deleteConnections,
   getConnections,
-  isLive,
   listConnectionsByUser,
   type ConnectionItem,
+  type ConnectionRoute,
 } from "../../store/connections";
 import type { GatewayContext } from "../context";
 import { mapLimit, TtlCache } from "../util";
+import { GatewayLiveness } from "./gateway-liveness";
 
 export class ConnectionDirectory {
-  private readonly cache: TtlCache<string, ConnectionItem[]>;
-  private readonly inFlight = new Map<string, { startedAt: number; query: Promise<ConnectionItem[]> }>();
+  private readonly cache: TtlCache<string, ConnectionRoute[]>;
+  private readonly inFlight = new Map<string, { startedAt: number; query: Promise<ConnectionRoute[]> }>();
   /** Bumped on invalidation so a query that started earlier does not cache its stale answer. */
   private readonly generation = new Map<string, number>();
 
-  constructor(private readonly ctx: GatewayContext) {
+  constructor(
+    private readonly ctx: GatewayContext,
+    /** Shared with the registry, which feeds it every reaper pass; a directory of its own reads as it goes. */
+    readonly liveness: GatewayLiveness = new GatewayLiveness(ctx),
+  ) {
     this.cache = new TtlCache(ctx.settings.directoryTtlMs, 200_000, ctx.now);
   }
 
@@ -33,13 +38,13 @@ export class ConnectionDirectory {
     if (this.generation.size > 200_000) this.generation.clear();
   }
 
-  /** Live connections of each user (fresh read when `fresh`). Expired records found on the way are removed. */
-  async liveConnections(userIds: Iterable<string>, fresh = false): Promise<ConnectionItem[]> {
+  /** Live connections of each user (fresh read when `fresh`). */
+  async liveConnections(userIds: Iterable<string>, fresh = false): Promise<ConnectionRoute[]> {
     return [...(await this.byUser(userIds, fresh)).values()].flat();
   }
 
   /** The same lookup, answered per user: for frames that go to different users' connections. */
-  async byUser(userIds: Iterable<string>, fresh = false): Promise<Map<string, ConnectionItem[]>> {
+  async byUser(userIds: Iterable<string>, fresh = false): Promise<Map<string, ConnectionRoute[]>> {
     const unique = [...new Set(userIds)];
     const lists = await mapLimit(unique, 16, (u) => this.ofUser(u, fresh));
     return new Map(unique.map((u, i) => [u, lists[i]!]));
@@ -51,7 +56,7 @@ export class ConnectionDirectory {
    * That is the bound a new connection relies on (Outbox.catchUpAfterDirectoryTtl): once the TTL (+ index
    * lag) has passed since its record was written, no gateway routes with an answer that predates it.
    */
-  async ofUser(userId: string, fresh = false): Promise<ConnectionItem[]> {
+  async ofUser(userId: string, fresh = false): Promise<ConnectionRoute[]> {
     const ttl = this.ctx.settings.directoryTtlMs;
     if (!fresh) {
       const cached = this.cache.get(userId);
@@ -76,31 +81,28 @@ export class ConnectionDirectory {
    * "are they online?" asked explicitly. The byUser index is eventually consistent in AWS: right after a delete
    * it can still list the record, and a user whose last socket closed would never be announced offline. So the
    * index only names candidates: the ids in `removed` (records the caller just deleted) are dropped, and the rest
-   * are confirmed by a strongly consistent read of the base table (no read at all when nothing is left).
+   * are confirmed by a strongly consistent read of the base table (no read at all when nothing is left). A live
+   * record's `lastSeen` is its gateway's last heartbeat, when that is later than the record's last write.
    */
   async confirmedLive(userId: string, removed: ReadonlySet<string> = new Set()): Promise<ConnectionItem[]> {
     const candidates = (await this.query(userId)).filter((c) => !removed.has(c.connectionId));
     if (!candidates.length) return [];
-    const now = this.ctx.now();
     const found = await getConnections(
       this.ctx.db,
       candidates.map((c) => c.connectionId),
       true,
     );
-    return found.filter((c) => c.userId === userId && isLive(c, now));
+    const live = await this.liveness.live(found.filter((c) => c.userId === userId));
+    return live.map((c) => ({ ...c, lastSeen: Math.max(c.lastSeen, this.liveness.lastHeartbeat(c.gatewayId) ?? 0) }));
   }
 
-  private async query(userId: string): Promise<ConnectionItem[]> {
-    const all = await listConnectionsByUser(this.ctx.db, userId);
-    const now = this.ctx.now();
-    const expired = all.filter((c) => !isLive(c, now)).map((c) => c.connectionId);
-    if (expired.length) {
-      // The owner stopped heartbeating them; DynamoDB TTL would take days (dynalite: forever).
-      deleteConnections(this.ctx.db, expired).catch((err) =>
-        this.ctx.log.warn({ err, userId }, "could not remove expired connection records"),
-      );
-    }
-    return all.filter((c) => isLive(c, now));
+  /**
+   * The user's records whose gateways are alive. Those of dead gateways are left to the reaper (registry expired)
+   * or to DynamoDB TTL on `expiresAt` (gateway gone from the registry), not deleted here: a gateway that comes
+   * back puts its records back, and a read here must not race that.
+   */
+  private async query(userId: string): Promise<ConnectionRoute[]> {
+    return this.liveness.live(await listConnectionsByUser(this.ctx.db, userId));
   }
 }
 
@@ -112,7 +114,11 @@ export class ConnectionDirectory {
 export class MemberCache {
   private readonly cache: TtlCache<string, ConversationItem | null>;
 
-  constructor(private readonly ctx: GatewayContext) {
+  constructor(
+    private readonly ctx: GatewayContext,
+    /** Shared with the registry, which feeds it every reaper pass; a directory of its own reads as it goes. */
+    readonly liveness: GatewayLiveness = new GatewayLiveness(ctx),
+  ) {
     this.cache = new TtlCache(60_000, 100_000, ctx.now);
   }
 

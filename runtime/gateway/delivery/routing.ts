@@ -4,7 +4,7 @@
  * connections nobody holds any more. A peer that refuses the internal secret is alive: its records are never
  * removed for a refusal.
  */
-import { deleteConnections, type ConnectionItem } from "../../store/connections";
+import { deleteConnections, type ConnectionRoute } from "../../store/connections";
 import type { GatewayContext } from "../context";
 import type { LocalSessions, MessageRef } from "../sessions";
 import { errorMessage } from "../util";
@@ -17,7 +17,7 @@ export interface Outgoing {
   /** Serialized once, whatever the number of recipients. */
   readonly frame: string;
   readonly message?: MessageRef;
-  readonly connections: readonly ConnectionItem[];
+  readonly connections: readonly ConnectionRoute[];
 }
 
 export interface RouteStats {
@@ -41,7 +41,7 @@ export interface RouterOptions {
 /** The deliveries for one peer gateway, and the records of the connections they name. */
 interface PeerBatch {
   readonly deliveries: Delivery[];
-  readonly owners: Map<string, ConnectionItem>;
+  readonly owners: Map<string, ConnectionRoute>;
 }
 
 export class Router {
@@ -58,7 +58,7 @@ export class Router {
 
   async routeToConnections(outgoing: readonly Outgoing[]): Promise<RouteStats> {
     const stats: RouteStats = { local: 0, forwarded: 0, removed: 0, refused: 0 };
-    const stale: ConnectionItem[] = [];
+    const stale: ConnectionRoute[] = [];
     const remote = new Map<string, PeerBatch>();
     for (const o of outgoing) {
       // One delivery per frame per peer, however many of its sockets receive it.
@@ -96,7 +96,7 @@ export class Router {
   }
 
   /** Forwards one peer's batch; the connections it no longer holds (or all, if it is gone) go to `stale`. */
-  private async forwardTo(url: string, peer: PeerBatch, stats: RouteStats, stale: ConnectionItem[]): Promise<void> {
+  private async forwardTo(url: string, peer: PeerBatch, stats: RouteStats, stale: ConnectionRoute[]): Promise<void> {
     try {
       const missing = await this.peers.forward(url, peer.deliveries);
       stats.forwarded += peer.owners.size - missing.length;
@@ -124,7 +124,7 @@ export class Router {
   }
 
   /** Deletes records no gateway holds a socket for and tells the removal listener; answers how many. */
-  private async removeStale(stale: readonly ConnectionItem[]): Promise<number> {
+  private async removeStale(stale: readonly ConnectionRoute[]): Promise<number> {
     // The same stale record is listed once per frame it was meant for; deleteConnections sends each key once.
     const ids = [...new Set(stale.map((c) => c.connectionId))];
     for (const c of stale) this.directory.invalidate(c.userId);

@@ -1,16 +1,19 @@
 /**
- * Presence: this gateway's connection records (written on connect, refreshed every heartbeat, removed on
- * disconnect), and `presence` frames to everyone who shares a conversation with a user who came online or went
- * offline, batched. The registry's reaper and the router report records they removed; presence decides who
- * went offline.
+ * Presence: this gateway's connection records (written on connect, removed on disconnect; their liveness is the
+ * registry's heartbeat, so an idle one is written again only to push its backstop expiry out, every
+ * connectionRefreshMs, or to put it back when a peer removed it while its socket is open), and `presence` frames
+ * to everyone who shares a conversation with a user who came online or went offline, batched.
+ * The registry's reaper and the router report records they removed; presence decides who went offline.
  */
 import type { ServerFrame } from "../../contracts";
 import {
   deleteConnection,
   deleteConnections,
+  getConnections,
   putConnection,
   touchConnection,
   type ConnectionItem,
+  type ConnectionRoute,
 } from "../../store/connections";
 import { recordLastSeen } from "../../store/users";
 import type { GatewayContext } from "../context";
@@ -52,10 +55,10 @@ export class Presence implements ConnectionRecordOwner {
     private readonly deps: PresenceDeps,
   ) {}
 
-  /** Refreshes this gateway's connection records every heartbeat. */
+  /** Checks every heartbeat for connection records whose backstop expiry is due for a refresh. */
   start(): void {
     this.heartbeatTimer = setInterval(() => {
-      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+      this.beating ??= this.refreshDue().finally(() => (this.beating = undefined));
     }, this.ctx.settings.heartbeatMs);
     this.heartbeatTimer.unref();
   }
@@ -73,7 +76,7 @@ export class Presence implements ConnectionRecordOwner {
    * Records a new connection. `othersLive` are the user's live connections read just before (the session's
    * connection-cap check): none means the user just came online.
    */
-  async connected(session: LocalSession, othersLive: readonly ConnectionItem[]): Promise<void> {
+  async connected(session: LocalSession, othersLive: readonly ConnectionRoute[]): Promise<void> {
     const now = this.ctx.now();
     const record: ConnectionItem = {
       connectionId: session.connectionId,
@@ -81,8 +84,7 @@ export class Presence implements ConnectionRecordOwner {
       gatewayId: this.ctx.gatewayId,
       internalUrl: this.ctx.internalUrl,
       connectedAt: session.connectedAt,
-      lastSeen: now,
-      expiresAt: expiry(now + this.ctx.settings.presenceTtlMs),
+      ...this.written(now),
     };
     this.records.set(session.connectionId, record);
     await putConnection(this.ctx.db, record);
@@ -181,22 +183,62 @@ export class Presence implements ConnectionRecordOwner {
     );
   }
 
-  /** One pass over every local connection record (a record a peer removed is put back). */
-  private async heartbeat(): Promise<void> {
+  /** A record's write time and backstop expiry, for a write at `now`. */
+  private written(now: number): Pick<ConnectionItem, "lastSeen" | "expiresAt"> {
+    return { lastSeen: now, expiresAt: expiry(now + this.ctx.settings.connectionTtlMs) };
+  }
+
+  /**
+   * Pushes out the backstop expiry of the records last written connectionRefreshMs ago or more (a record a peer
+   * removed is put back). Liveness is the registry heartbeat's, so this is the only write an idle connection makes.
+   */
+  private async refreshDue(): Promise<void> {
     if (this.stopped) return;
     const now = this.ctx.now();
-    const expiresAt = expiry(now + this.ctx.settings.presenceTtlMs);
-    await mapLimit([...this.records.values()], 16, async (r) => {
+    const due = [...this.records.values()].filter((r) => now - r.lastSeen >= this.ctx.settings.connectionRefreshMs);
+    await mapLimit(due, 16, async (r) => {
       try {
-        const touched = await touchConnection(this.ctx.db, r.connectionId, now, expiresAt);
-        if (!touched && this.records.has(r.connectionId) && !this.stopped) {
-          await putConnection(this.ctx.db, { ...r, lastSeen: now, expiresAt });
-          this.deps.directory.invalidate(r.userId);
-        }
+        const touched = await touchConnection(this.ctx.db, r.connectionId, now, this.written(now).expiresAt);
+        if (touched) this.noteWritten(r, now);
+        else await this.putBack(r);
       } catch (err) {
-        this.ctx.log.warn({ err: errorMessage(err), connectionId: r.connectionId }, "connection heartbeat failed");
+        this.ctx.log.warn({ err: errorMessage(err), connectionId: r.connectionId }, "connection refresh failed");
       }
     });
+  }
+
+  /**
+   * The reaper's pass over this gateway's records: `listed` are those the byGateway index shows. A record of an
+   * open socket it lacks, and that a consistent read does not find either, was removed by a peer (a forward to
+   * here failed) and is put back. The index lags new writes, so only unlisted records are read, never all.
+   */
+  async restoreMissing(listed: ReadonlySet<string>): Promise<void> {
+    const unlisted = [...this.records.values()].filter((r) => !listed.has(r.connectionId));
+    if (!unlisted.length || this.stopped) return;
+    const found = await getConnections(
+      this.ctx.db,
+      unlisted.map((r) => r.connectionId),
+      true,
+    );
+    const present = new Set(found.map((c) => c.connectionId));
+    await mapLimit(
+      unlisted.filter((r) => !present.has(r.connectionId)),
+      16,
+      (r) => this.putBack(r),
+    );
+  }
+
+  /** Puts a removed record back while its socket is open. */
+  private async putBack(r: ConnectionItem): Promise<void> {
+    if (!this.records.has(r.connectionId) || this.stopped) return;
+    const now = this.ctx.now();
+    await putConnection(this.ctx.db, { ...r, ...this.written(now) });
+    this.noteWritten(r, now);
+    this.deps.directory.invalidate(r.userId);
+  }
+
+  private noteWritten(r: ConnectionItem, now: number): void {
+    if (this.records.has(r.connectionId)) this.records.set(r.connectionId, { ...r, ...this.written(now) });
   }
 
   /**

@@ -16,6 +16,7 @@ import {
 } from "../../store/connections";
 import type { GatewayContext } from "../context";
 import type { ConnectionDirectory } from "../delivery/directory";
+import type { GatewayLiveness } from "../delivery/gateway-liveness";
 import { errorMessage } from "../util";
 
 export const expiry = (atMs: number): number => Math.ceil(atMs / 1000);
@@ -25,12 +26,18 @@ function livePeerUrls(gateways: readonly GatewayItem[], self: string, now: numbe
   return gateways.filter((g) => g.ownerGatewayId !== self && isLive(g, now)).map((g) => g.internalUrl);
 }
 
-/** The live peer gateways: as of the last reaper pass, or read afresh for an invalidation. */
+/**
+ * The live peer gateways: as of the last reaper pass, or read afresh for an invalidation. Every registry read is
+ * also what `liveness` judges connection records by.
+ */
 export class PeerList {
   private urls: string[] = [];
   private refresh?: { startedAt: number; urls: Promise<string[]> };
 
-  constructor(private readonly ctx: GatewayContext) {}
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly liveness: GatewayLiveness,
+  ) {}
 
   /** Live peer gateways' internal URLs, as of the last reaper pass or peer refresh. */
   current(): readonly string[] {
@@ -40,6 +47,7 @@ export class PeerList {
   /** The reaper read the whole registry. */
   noteRegistry(gateways: readonly GatewayItem[], now: number): void {
     this.urls = livePeerUrls(gateways, this.ctx.gatewayId, now);
+    this.liveness.noteRegistry(gateways, now);
   }
 
   /**
@@ -54,6 +62,7 @@ export class PeerList {
     const startedAt = this.ctx.now();
     const urls = listGateways(this.ctx.db).then(
       (gateways) => {
+        this.liveness.noteRegistry(gateways, startedAt);
         const live = livePeerUrls(gateways, this.ctx.gatewayId, this.ctx.now());
         if (this.refresh?.startedAt === startedAt) this.urls = live;
         return live;
@@ -75,6 +84,8 @@ export class PeerList {
 export interface ConnectionRecordOwner {
   /** Whether this gateway holds the connection (a record without it here is a ghost). */
   holds(connectionId: string): boolean;
+  /** Each reaper pass: this gateway's records the byGateway index lists; open sockets' missing ones are put back. */
+  restoreMissing(listed: ReadonlySet<string>): Promise<void>;
   /** Users whose records the reaper just removed (`removed`): presence tells their contacts if they went offline. */
   afterUserLostConnections(userIds: readonly string[], removed: ReadonlySet<string>): Promise<void>;
   /** Once per reaper pass: users whose "went offline?" check failed before are checked again. */
@@ -174,6 +185,9 @@ export class GatewayRegistry {
       const removed = await this.removeRecords(ghosts);
       await this.deps.connections.afterUserLostConnections(removed.users, removed.ids);
     }
+    await this.deps.connections
+      .restoreMissing(new Set(own.map((o) => o.connectionId)))
+      .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "could not put back removed connection records"));
     await this.deps.connections.recheckOffline();
   }
 

@@ -1,0 +1,91 @@
+/**
+ * What an idle connection costs in DynamoDB writes: at most 2 per connection-hour (HOT PATH issue, item 3). The
+ * hour is shortened: every interval the gateway derives (heartbeat, backstop refresh) is scaled by the same factor,
+ * and the writes the gateway's document client sends to the connections table are counted per record. Records are
+ * no longer heartbeated, so the repair the heartbeat used to make (a record a peer removed while its socket is open
+ * is put back) is checked here too.
+ */
+import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { CONNECTION_REFRESH_MS } from "../../runtime/gateway/context";
+import { deleteConnection, gatewayKey, getConnections } from "../../runtime/store/connections";
+import { Client } from "../support/clients";
+import { startEmulated, type Emulated } from "../support/emulated";
+import { inProcessGateways, type GatewayFactory, type InProcessGateway } from "../support/in-process";
+import { sleep, waitUntil } from "../support/timing";
+
+jest.setTimeout(60_000);
+
+/** The default heartbeat (25 s) becomes 100 ms: an hour (144 heartbeats) passes in 14.4 s. */
+const SCALE = 100 / 25_000;
+const HOUR_MS = 3_600_000 * SCALE;
+const CONNECTIONS = 10;
+
+let em: Emulated;
+let gateways: GatewayFactory;
+let gw: InProcessGateway;
+/** Writes per connections-table key (connection records and the gateway's registry record). */
+const writes = new Map<string, number>();
+
+function countWrites(real: DynamoDBDocumentClient, table: string): DynamoDBDocumentClient {
+  const note = (key: unknown) => {
+    const id = (key as { connectionId?: string } | undefined)?.connectionId;
+    if (id) writes.set(id, (writes.get(id) ?? 0) + 1);
+  };
+  const send = (cmd: unknown) => {
+    if (cmd instanceof PutCommand && cmd.input.TableName === table) note(cmd.input.Item);
+    if ((cmd instanceof UpdateCommand || cmd instanceof DeleteCommand) && cmd.input.TableName === table) {
+      note(cmd.input.Key);
+    }
+    if (cmd instanceof BatchWriteCommand) {
+      for (const w of cmd.input.RequestItems?.[table] ?? []) note(w.PutRequest?.Item ?? w.DeleteRequest?.Key);
+    }
+    return real.send(cmd as never);
+  };
+  return new Proxy(real, { get: (t, prop, r) => (prop === "send" ? send : Reflect.get(t, prop, r)) });
+}
+
+beforeAll(async () => {
+  em = await startEmulated();
+  const table = em.provisioned.tableNames.connections;
+  gateways = inProcessGateways(em);
+  gw = await gateways.start({
+    settings: { heartbeatMs: 25_000 * SCALE, connectionRefreshMs: CONNECTION_REFRESH_MS * SCALE, reaperMs: 300 },
+    wrapClients: { ddb: (c) => countWrites(c, table) },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await em?.close();
+});
+
+it("an idle connection costs at most 2 writes per connection-hour; the registry heartbeat is per gateway", async () => {
+  const users = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => gateways.user(`idle${i}`)));
+  const started = Date.now();
+  const registryBefore = writes.get(gatewayKey(gw.gatewayId)) ?? 0;
+  const clients = await Promise.all(users.map((u) => Client.connect(gw.url, u.token, { name: u.userId })));
+  await sleep(HOUR_MS - (Date.now() - started));
+  const perConnection = clients.map((c) => writes.get(c.ready.connectionId) ?? 0);
+  const registry = (writes.get(gatewayKey(gw.gatewayId)) ?? 0) - registryBefore;
+  await Promise.all(clients.map((c) => c.close()));
+
+  // Today's design wrote every record every heartbeat: 144 per connection-hour.
+  expect(Math.max(...perConnection)).toBeLessThanOrEqual(2);
+  // Liveness rides on the gateway's own heartbeat: one write per heartbeat, whatever the number of connections.
+  expect(registry).toBeLessThanOrEqual(HOUR_MS / (25_000 * SCALE) + 1);
+  console.log(
+    `idle writes per connection-hour: max ${Math.max(...perConnection)}, ` +
+      `mean ${(perConnection.reduce((a, b) => a + b, 0) / CONNECTIONS).toFixed(2)}; registry ${registry} per gateway-hour`,
+  );
+});
+
+it("a record removed while its socket is open (a peer's failed forward) is put back by the next reaper pass", async () => {
+  const user = await gateways.user("repair");
+  const c = await Client.connect(gw.url, user.token, { name: "repair" });
+  const id = c.ready.connectionId;
+  await deleteConnection(em.db, id);
+  const back = await waitUntil(async () => (await getConnections(em.db, [id], true))[0], { timeoutMs: 3_000 });
+  expect(back).toMatchObject({ connectionId: id, userId: user.userId, gatewayId: gw.gatewayId });
+  await c.close();
+});
