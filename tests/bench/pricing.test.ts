@@ -10,7 +10,17 @@ import {
   sqsRequests,
   writeUnitsOf,
 } from "../../bench/pricing";
-import { tables } from "../../runtime/contracts/tables";
+import { tables, type TableDefinition } from "../../runtime/contracts/tables";
+
+/** The connections table as it was before byUser's projection was narrowed: byUser projects everything. */
+const projectAll: TableDefinition = {
+  ...tables.connections,
+  indexes: tables.connections.indexes.map((index) => {
+    if (index.name !== "byUser") return index;
+    const { nonKeyAttributes: _included, ...all } = index;
+    return all;
+  }),
+};
 
 /** A connections item of about 1.5 KB: both indexes' keys present, `byUser` projects everything. */
 const connection = (pad: number): Record<string, AttributeValue> => ({
@@ -30,7 +40,7 @@ describe("bench pricing", () => {
   });
 
   it("bills a 1.5 KB update with a GSI projecting all as 2 + 2 write units", () => {
-    const sample = sampleTable(tables.connections, [connection(1500)]);
+    const sample = sampleTable(projectAll, [connection(1500)]);
     expect(sample.itemUnits).toBe(2);
     expect(sample.indexUnits.byUser).toBe(2);
     // byGateway projects userId only: keys + userId stay under 1 KB, and a heartbeat changes none of them.
@@ -39,6 +49,15 @@ describe("bench pricing", () => {
     // A put writes every index entry; changing an index key is a delete plus a put there.
     expect(writeUnitsOf(sample, "*")).toBe(2 + 2 + 1);
     expect(writeUnitsOf(sample, "gatewayId")).toBe(2 + 2 + 2 * 1);
+  });
+
+  it("bills a refresh of attributes no index projects as the base-table write only (the connections table today)", () => {
+    const sample = sampleTable(tables.connections, [connection(1500)]);
+    expect(sample.itemUnits).toBe(2);
+    // byUser projects gatewayId, internalUrl and connectedAt: the 1.5 KB pad is not in it.
+    expect(sample.indexUnits.byUser).toBe(1);
+    expect(writeUnitsOf(sample, "expiresAt,lastSeen")).toBe(2);
+    expect(writeUnitsOf(sample, "*")).toBe(2 + 1 + 1);
   });
 
   it("counts no index entry for items without the index's key (sparse)", () => {
@@ -64,7 +83,7 @@ describe("bench pricing", () => {
   });
 
   it("sums descriptors by call, per the divisor given", () => {
-    const t = { "p-connections": sampleTable(tables.connections, [connection(1500)]) };
+    const t = { "p-connections": sampleTable(projectAll, [connection(1500)]) };
     const byCall = priceBilling(
       { "write|UpdateItem|p-connections|expiresAt,lastSeen": 10, "sqs|SendMessage|fifo|1": 4 },
       t,
