@@ -7,7 +7,7 @@ export interface Db<K extends keyof TableNames = keyof TableNames> {
   readonly tables: Pick<TableNames, K>;
 }
 
-export function isConditionalCheckFailed(err: unknown): boolean {
+function isConditionalCheckFailed(err: unknown): boolean {
   return (err as { name?: string })?.name === "ConditionalCheckFailedException";
 }
 
