@@ -14,7 +14,6 @@ import {
 } from "../contracts";
 import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
 import type { Db } from "../store/db";
-import { markNotified } from "../store/dedupe";
 import { PoisonMessageError } from "./errors";
 import { publishNotifications, type PendingNotification } from "./notify";
 import { applyVisibilityChanges, visibilityChanges } from "./retry";
@@ -88,18 +87,19 @@ async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<voi
   }
 }
 
-/** Stores the record; returns its notification unless one was already sent. */
+/** Stores the record; returns its notification unless another attempt sends it (StoreResult.storedBy). */
 async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<PendingNotification | undefined> {
   const inbound = parseInbound(record.body);
   await assertMember(deps, inbound);
   const hint = deps.lastSeqCache?.get(inbound.conversationId);
-  const { message, notified, fresh } = await storeMessageOnce(deps.db, inbound, deps.now(), hint);
-  if (fresh && deps.lastSeqCache) {
+  const { message, storedBy } = await storeMessageOnce(deps.db, inbound, deps.now(), hint);
+  if (storedBy === "this" && deps.lastSeqCache) {
     if (deps.lastSeqCache.size >= LAST_SEQ_CACHE_MAX) deps.lastSeqCache.clear();
     deps.lastSeqCache.set(inbound.conversationId, message.seq);
   }
   const memberIds = await recordStoredMessage(deps.db, message);
-  if (notified) return undefined;
+  const redelivered = Number(record.attributes.ApproximateReceiveCount ?? "1") > 1;
+  if (storedBy === "concurrent" || (storedBy === "earlier" && !redelivered)) return undefined;
   const notification: Notification = { v: 1, message, memberIds };
   return { recordId: record.messageId, dedupeKey: dedupeKeyOf(inbound), notification };
 }
@@ -160,16 +160,6 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
   );
 
   const unsent = await publishNotifications(deps.sqs, deps.notifyQueueUrl, [...pending.values()]);
-  await Promise.all(
-    [...pending.values()]
-      .filter((p) => !unsent.has(p.recordId))
-      .map((p) =>
-        markNotified(deps.db, p.dedupeKey).catch((err: unknown) =>
-          // Only costs a repeated notification if this record is redelivered; clients dedupe by seq.
-          deps.log.warn({ messageId: p.recordId, reason: String(err) }, "could not mark notification sent"),
-        ),
-      ),
-  );
   if (unsent.size) {
     // A record whose notification was not sent is retried, and so is the rest of its group.
     for (const group of groups) {

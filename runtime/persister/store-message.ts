@@ -15,8 +15,8 @@
  * check made after the latest message was read — if the latest is not ours, either nothing of ours is stored
  * yet, or its dedupe record already exists and the check finds it. Two attempts can then only race for the
  * same slot, and the conditional put lets one of them have it; the loser finds it as "ours".
- * The record's `notified` flag (set after the notification is sent) keeps resends and redeliveries from
- * notifying twice; only a crash between the send and the flag repeats a notification (clients dedupe by seq).
+ * Who notifies needs no write either (see `StoreResult.storedBy`): FIFO order says whether the attempt that
+ * stored a message has finished.
  */
 import { dedupeKeyOf, type InboundMessage, type StoredMessage } from "../contracts";
 import type { Db } from "../store/db";
@@ -28,10 +28,15 @@ const MAX_SLOT_ATTEMPTS = 5;
 
 export interface StoreResult {
   readonly message: StoredMessage;
-  /** False when this was a retry or resend of a message already stored. */
-  readonly fresh: boolean;
-  /** A notification for it was already sent. */
-  readonly notified: boolean;
+  /**
+   * - `this`: this attempt stored it, or finished what a crashed one began (which had not notified); it notifies.
+   * - `earlier`: found already stored on the first look — an earlier record finished storing it. A record of
+   *   its own that comes back (receive count > 1) may have stopped between storing and notifying, so it
+   *   notifies again (clients drop the repeat by seq). A resend, a later record of the same FIFO group, is only
+   *   received once the one that stored the message finished — notified, or in the DLQ — so it does not.
+   * - `concurrent`: found after losing a slot — an attempt running right now stored it, and notifies.
+   */
+  readonly storedBy: "this" | "earlier" | "concurrent";
 }
 
 async function storedAt(db: Db<"messages">, conversationId: string, seq: number): Promise<StoredMessage> {
@@ -52,13 +57,11 @@ export async function storeMessageOnce(
   lastSeqHint?: number,
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
-  // Found on the first look: a retry or resend, notified as the record says (a crash may have left it unsent).
-  // Found after losing a slot: an attempt running right now stored it since, and that attempt notifies.
   const alreadyStored = async (attempt: number): Promise<StoreResult | undefined> => {
     const known = await findDedupe(db, dedupeKey, now);
     if (!known) return undefined;
     const message = await storedAt(db, inbound.conversationId, known.seq);
-    return { message, fresh: false, notified: attempt > 1 || known.notified };
+    return { message, storedBy: attempt > 1 ? "concurrent" : "earlier" };
   };
 
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
@@ -85,11 +88,11 @@ export async function storeMessageOnce(
     if (!isOurs && !(await putMessageIfSlotFree(db, message))) continue;
 
     const claim = await claimDedupe(db, dedupeKey, message.seq, now);
-    if (claim.claimed || claim.seq === message.seq) return { message, fresh: !isOurs, notified: false };
+    if (claim.claimed || claim.seq === message.seq) return { message, storedBy: "this" };
     // Unreachable while the invariant above holds; if it ever breaks, a copy that is still the newest message
     // is the only one that can go without leaving a hole, and deleteMessageIfOwned removes nothing else's.
     await deleteMessageIfOwned(db, message);
-    return { message: await storedAt(db, inbound.conversationId, claim.seq), fresh: false, notified: true };
+    return { message: await storedAt(db, inbound.conversationId, claim.seq), storedBy: "concurrent" };
   }
   throw new SeqContentionError(inbound.conversationId, MAX_SLOT_ATTEMPTS);
 }

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { DEDUPE_TTL_SECONDS } from "../contracts";
 import { epochSeconds, ifConditionHolds, type Db } from "./db";
 
@@ -6,13 +6,10 @@ interface DedupeItem {
   readonly dedupeKey: string;
   readonly seq: number;
   readonly expiresAt: number;
-  /** Set once the notification for this message was sent, so redeliveries do not notify twice. */
-  readonly notified?: boolean;
 }
 
 export interface DedupeRecord {
   readonly seq: number;
-  readonly notified: boolean;
 }
 
 /** What is already stored for this client message, if anything. Expired records count as absent (TTL lags). */
@@ -21,19 +18,7 @@ export async function findDedupe(db: Db<"dedupe">, dedupeKey: string, now: numbe
     new GetCommand({ TableName: db.tables.dedupe, Key: { dedupeKey }, ConsistentRead: true }),
   );
   const item = out.Item as DedupeItem | undefined;
-  return item && item.expiresAt > epochSeconds(now) ? { seq: item.seq, notified: item.notified === true } : undefined;
-}
-
-export async function markNotified(db: Db<"dedupe">, dedupeKey: string): Promise<void> {
-  await db.ddb.send(
-    new UpdateCommand({
-      TableName: db.tables.dedupe,
-      Key: { dedupeKey },
-      UpdateExpression: "SET notified = :t",
-      ConditionExpression: "attribute_exists(dedupeKey)",
-      ExpressionAttributeValues: { ":t": true },
-    }),
-  );
+  return item && item.expiresAt > epochSeconds(now) ? { seq: item.seq } : undefined;
 }
 
 /**
