@@ -37,7 +37,10 @@ export interface GatewaySettings {
    * removes (their gateway gone from the registry). Outlasts two missed refreshes.
    */
   readonly connectionTtlMs: number;
-  /** How long a member → live connections lookup is reused (peers also invalidate it on connect). */
+  /**
+   * How long a member → live connections lookup is reused. Peers invalidate it on every connect and disconnect,
+   * so this is the safety net for a lost invalidation (a new session's catch-up covers it), not the freshness.
+   */
   readonly directoryTtlMs: number;
   /**
    * A new session checks its conversations against the table this long after the directory TTL has passed
@@ -79,7 +82,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     gatewayTtlMs: presenceTtlMs - reaperMs,
     connectionRefreshMs,
     connectionTtlMs: 2 * connectionRefreshMs + presenceTtlMs,
-    directoryTtlMs: 5_000,
+    directoryTtlMs: 60_000,
     catchUpMarginMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,

@@ -4,12 +4,12 @@
  * the gateways are started through a support entry because the scenarios need settings no env var reaches: the
  * recipient's gateway consumes no notifications, so the gateway holding the stale entry is the one that routes.
  */
-import { tableNamesFor } from "../../runtime/contracts";
+import { env, tableNamesFor } from "../../runtime/contracts";
 import { createDynamoClient } from "../../runtime/aws/clients";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { putGateway } from "../../runtime/store/connections";
 import type { GatewaySettings } from "../../runtime/gateway/context";
-import { sleep, timing } from "../support/timing";
+import { sleep, timing, waitUntil } from "../support/timing";
 import { api, Client } from "../support/clients";
 import { signup, type TestUser } from "../support/users";
 import { startTestGateway, stopTestGateway, type TestGateway } from "./support/settings-gateway";
@@ -25,14 +25,22 @@ let home: TestGateway;
 const clients: Client[] = [];
 const extra: TestGateway[] = [];
 
-function startWithSettings(id: string, settings: Partial<GatewaySettings>): Promise<TestGateway> {
+function startWithSettings(
+  id: string,
+  settings: Partial<GatewaySettings>,
+  gatewayEnv?: Record<string, string>,
+): Promise<TestGateway> {
   const all = { directoryTtlMs: DIRECTORY_TTL_MS, catchUpMarginMs: CATCH_UP_MARGIN_MS, ...settings };
-  return startTestGateway(stack, id, { settings: all });
+  return startTestGateway(stack, id, { settings: all, ...(gatewayEnv ? { env: gatewayEnv } : {}) });
 }
 
 /** A gateway that starts after `home` last read the registry: `home` does not know it yet. */
-async function startRouter(id: string, settings: Partial<GatewaySettings> = {}): Promise<TestGateway> {
-  const g = await startWithSettings(id, settings);
+async function startRouter(
+  id: string,
+  settings: Partial<GatewaySettings> = {},
+  gatewayEnv?: Record<string, string>,
+): Promise<TestGateway> {
+  const g = await startWithSettings(id, settings, gatewayEnv);
   extra.push(g);
   return g;
 }
@@ -142,6 +150,40 @@ describe("a peer's cached empty connection list for a user who just connected", 
     await d.waitForMessages(id, 3);
     await sleep(300);
     expect(d.messages(id).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("a peer's cached connection list for a user who disconnected", () => {
+  /** The router's own account of routing `conversationId#seq` (its debug log line). */
+  function routedStats(router: TestGateway, ref: string): { forwarded: number; removed: number } | undefined {
+    for (const line of router.output.split("\n")) {
+      if (!line.includes("routed notifications") || !line.includes(`"${ref}"`)) continue;
+      return JSON.parse(line) as { forwarded: number; removed: number };
+    }
+    return undefined;
+  }
+
+  it("is invalidated by the disconnect: the next message is not forwarded to the closed socket", async () => {
+    // The router's cache entry would outlive the test, so only the disconnect's invalidation can clear it. `home`
+    // never reaps, but Fred's connect refreshed its peer list, which now names the router.
+    const router = await startRouter("gw-router", { directoryTtlMs: 600_000 }, { [env.logLevel]: "debug" });
+    const erin = await signup(router.url, "erin");
+    const fred = await signup(router.url, "fred");
+    const id = await direct(router, erin, fred);
+    const e = await connect(router, erin);
+    const f = await connect(home, fred);
+    e.send({ type: "send", conversationId: id, clientMessageId: "m1", body: "fred is here" });
+    await f.waitForMessages(id, 1);
+    await waitUntil(async () => routedStats(router, `${id}#1`) !== undefined);
+    expect(routedStats(router, `${id}#1`)).toMatchObject({ forwarded: 1, removed: 0 });
+
+    await f.close();
+    await sleep(500);
+    e.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "fred has gone" });
+    await e.waitForMessages(id, 2);
+    await waitUntil(async () => routedStats(router, `${id}#2`) !== undefined);
+    // A stale entry would have been forwarded to `home`, answered "not here" and removed by the router.
+    expect(routedStats(router, `${id}#2`)).toMatchObject({ forwarded: 0, removed: 0 });
   });
 });
 

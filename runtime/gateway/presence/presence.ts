@@ -27,6 +27,8 @@ import { expiry, type ConnectionRecordOwner, type PeerList } from "./registry";
 
 /** Presence changes within this window go out together. */
 const PRESENCE_BATCH_MS = 100;
+/** Disconnects within this window are told to peers in one invalidation. */
+const DISCONNECT_BATCH_MS = 20;
 
 type PresenceFrame = Extract<ServerFrame, { type: "presence" }>;
 
@@ -35,7 +37,7 @@ export interface PresenceDeps {
   readonly directory: ConnectionDirectory;
   readonly router: Pick<Router, "routeToConnections">;
   readonly contacts: Pick<Contacts, "contactsOf">;
-  readonly peers: Pick<PeerList, "refreshPeers">;
+  readonly peers: Pick<PeerList, "refreshPeers" | "current">;
   readonly peerClient: Pick<PeerClient, "invalidatePeers">;
 }
 
@@ -49,6 +51,9 @@ export class Presence implements ConnectionRecordOwner {
   private readonly background = new Set<Promise<void>>();
   /** Users whose "went offline?" check failed; the next reaper pass checks them again. */
   private readonly offlineRecheck = new Set<string>();
+  /** Users who lost a connection here and whose peers have not been told yet. */
+  private readonly disconnectedUsers = new Set<string>();
+  private disconnectTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -106,6 +111,7 @@ export class Presence implements ConnectionRecordOwner {
         this.records.delete(session.connectionId);
         await deleteConnection(this.ctx.db, session.connectionId);
         this.deps.directory.invalidate(session.userId);
+        this.tellPeersDisconnected([session.userId]);
         await this.afterUserLostConnections([session.userId], new Set([session.connectionId]));
       })(),
     );
@@ -114,6 +120,26 @@ export class Presence implements ConnectionRecordOwner {
   /** The router's removal listener: records it found stale are gone (`removed`: those deleted for certain). */
   recordsRemoved(userIds: readonly string[], removed: readonly string[]): void {
     void this.track(this.afterUserLostConnections(userIds, new Set(removed)));
+  }
+
+  /**
+   * Peers cache users' live connections for the directory TTL; told of a disconnect, they look again instead of
+   * forwarding to a socket that is gone (which would cost them a round trip and a record removal). Best effort,
+   * coalesced over a few ms, to the peers of the last reaper pass: a gateway missing from that list learns it
+   * from our "not here" answer to its forward.
+   */
+  private tellPeersDisconnected(userIds: readonly string[]): void {
+    for (const u of userIds) this.disconnectedUsers.add(u);
+    if (this.disconnectTimer) return;
+    this.disconnectTimer = setTimeout(() => void this.track(this.flushDisconnects()), DISCONNECT_BATCH_MS);
+    this.disconnectTimer.unref();
+  }
+
+  private async flushDisconnects(): Promise<void> {
+    this.disconnectTimer = undefined;
+    const userIds = [...this.disconnectedUsers];
+    this.disconnectedUsers.clear();
+    if (userIds.length) await this.deps.peerClient.invalidatePeers(this.deps.peers.current(), { userIds });
   }
 
   holds(connectionId: string): boolean {
@@ -260,6 +286,9 @@ export class Presence implements ConnectionRecordOwner {
       },
     );
     for (const u of users) this.deps.directory.invalidate(u);
+    clearTimeout(this.disconnectTimer);
+    for (const u of users) this.disconnectedUsers.add(u);
+    await this.flushDisconnects().catch(() => undefined);
     // Every socket here is closed: `removed` keeps the lagging index from showing them as still online.
     await this.afterUserLostConnections(users, removed).catch(() => undefined);
     await Promise.allSettled([...this.background]);
