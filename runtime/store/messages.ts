@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
 import { MAX_PAGE } from "../contracts/api";
 import { ifConditionHolds, type Db } from "./db";
@@ -26,23 +26,6 @@ export async function latestMessage(db: Db<"messages">, conversationId: string):
     1,
   );
   return items[0];
-}
-
-/** Removes a message only if it is still the one this sender's clientMessageId put there. */
-export async function deleteMessageIfOwned(
-  db: Db<"messages">,
-  message: Pick<StoredMessage, "conversationId" | "seq" | "senderId" | "clientMessageId">,
-): Promise<void> {
-  await ifConditionHolds(
-    db.ddb.send(
-      new DeleteCommand({
-        TableName: db.tables.messages,
-        Key: { conversationId: message.conversationId, seq: message.seq },
-        ConditionExpression: "senderId = :s AND clientMessageId = :m",
-        ExpressionAttributeValues: { ":s": message.senderId, ":m": message.clientMessageId },
-      }),
-    ),
-  );
 }
 
 export interface PageQuery {

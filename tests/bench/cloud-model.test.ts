@@ -128,9 +128,8 @@ test("the persister hop has as many trips as a warm persister makes sequential D
 
   const persisterHop = AWS_HOPS.find((h) => h.name === "persister: DynamoDB round trips")!;
   expect(calls).toEqual([
-    "GetCommand dedupe",
-    "PutCommand messages",
     "PutCommand dedupe",
+    "PutCommand messages",
     "UpdateCommand conversations",
   ]);
   expect(calls).toHaveLength(persisterHop.trips);

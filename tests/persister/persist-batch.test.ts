@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { notificationSchema, type InboundMessage, type Notification } from "../../runtime/contracts";
+import { dedupeKeyOf, notificationSchema, type InboundMessage, type Notification } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import type { SqsEvent, SqsRecord } from "../../runtime/persister/sqs-event";
 import { createConversation, getConversation } from "../../runtime/store/conversations";
+import { claimDedupe } from "../../runtime/store/dedupe";
 import { pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
 import { sqsRecord } from "../support/sqs-record";
@@ -260,16 +261,17 @@ test("the last-seq cache saves a read per message and is safe when stale or afte
   await persistBatch(batch(record(inbound(c, "one"), c)), cached);
   expect(lastSeqCache.get(c)).toBe(1);
 
-  // Another instance stores seq 2 and 3 (this cache still says 1), and a crashed attempt leaves a copy of
-  // "four" at seq 4 without its dedupe record (a crash right after the message put).
+  // Another instance stores seq 2 and 3 (this cache still says 1), and a crashed attempt leaves "four" at seq 4
+  // with its claim but without the summary and notification (a crash right after the message put).
   await persistBatch(batch(record(inbound(c, "two"), c), record(inbound(c, "three"), c)), deps());
-  const crashedAfterPut = crashingOn(5); // member get, dedupe get, latest query, message put → crash on dedupe put
+  const crashedAfterPut = crashingOn(5); // member get, latest query, dedupe claim, message put → crash on summary
   const four = record(inbound(c, "four"), c);
   await persistBatch(batch(four), deps(crashedAfterPut.ddb));
   expect((await stored(c)).map((m) => m.clientMessageId)).toEqual(["one", "two", "three", "four"]);
 
-  // The stale hint (1) loses the slot race, the latest message is read, and it is ours: no second copy.
-  const res = await persistBatch(batch(four, record(inbound(c, "five"), c)), cached);
+  // The retry finds the claim (seq 4) and its copy there: no second copy, whatever the stale hint (1) says;
+  // "five" claims the hint's slot 2, loses the put, and its claim moves to the next free slot.
+  const res = await persistBatch(batch(redelivered(four), record(inbound(c, "five"), c)), cached);
   expect(res.batchItemFailures).toEqual([]);
   expect((await stored(c)).map((m) => [m.seq, m.clientMessageId])).toEqual([
     [1, "one"],
@@ -279,6 +281,27 @@ test("the last-seq cache saves a read per message and is safe when stale or afte
     [5, "five"],
   ]);
   expect(lastSeqCache.get(c)).toBe(5);
+});
+
+test("a claim left pointing at another's message (its record dead-lettered in between) moves on: no gap", async () => {
+  const c = await newConversation();
+  const ghost = inbound(c, "ghost");
+  // The ghost's first record claimed seq 1 and never put it; "other" took seq 1 after the record went to the DLQ.
+  expect(await claimDedupe(e.db, dedupeKeyOf(ghost), 1, clock)).toEqual({ claimed: true, seq: 1 });
+  await persistBatch(batch(record(inbound(c, "other"), c)), deps());
+  // The client resends it later.
+  const res = await persistBatch(batch(record(ghost, c)), deps());
+  expect(res.batchItemFailures).toEqual([]);
+  expect((await stored(c)).map((m) => [m.seq, m.clientMessageId])).toEqual([
+    [1, "other"],
+    [2, "ghost"],
+  ]);
+  expect((await notifications()).filter((n) => n.message.conversationId === c).map((n) => n.message.seq)).toEqual([
+    1, 2,
+  ]);
+  // And a resend after that finds it where the claim now points.
+  await persistBatch(batch(record(ghost, c)), deps());
+  expect((await stored(c)).map((m) => m.seq)).toEqual([1, 2]);
 });
 
 type Command = Parameters<DynamoDBDocumentClient["send"]>[0];
