@@ -11,6 +11,7 @@ import {
   queues,
   type InboundMessage,
   type Notification,
+  type StoredMessage,
 } from "../contracts";
 import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
 import type { Db } from "../store/db";
@@ -87,8 +88,16 @@ async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<voi
   }
 }
 
-/** Stores the record; returns its notification unless another attempt sends it (StoreResult.storedBy). */
-async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<PendingNotification | undefined> {
+/** A record whose message is in the table, and whether this batch sends its notification. */
+interface StoredRecord {
+  readonly record: SqsRecord;
+  readonly dedupeKey: string;
+  readonly message: StoredMessage;
+  readonly notify: boolean;
+}
+
+/** Stores the record's message; it notifies unless another attempt does (StoreResult.storedBy). */
+async function storeRecord(deps: PersisterDeps, record: SqsRecord): Promise<StoredRecord> {
   const inbound = parseInbound(record.body);
   await assertMember(deps, inbound);
   const hint = deps.lastSeqCache?.get(inbound.conversationId);
@@ -97,11 +106,18 @@ async function persistRecord(deps: PersisterDeps, record: SqsRecord): Promise<Pe
     if (deps.lastSeqCache.size >= LAST_SEQ_CACHE_MAX) deps.lastSeqCache.clear();
     deps.lastSeqCache.set(inbound.conversationId, message.seq);
   }
-  const memberIds = await recordStoredMessage(deps.db, message);
   const redelivered = Number(record.attributes.ApproximateReceiveCount ?? "1") > 1;
-  if (storedBy === "concurrent" || (storedBy === "earlier" && !redelivered)) return undefined;
-  const notification: Notification = { v: 1, message, memberIds };
-  return { recordId: record.messageId, dedupeKey: dedupeKeyOf(inbound), notification };
+  const notify = storedBy === "this" || (storedBy === "earlier" && redelivered);
+  return { record, dedupeKey: dedupeKeyOf(inbound), message, notify };
+}
+
+/**
+ * One summary update per conversation per batch, with its newest stored message (a FIFO group is one
+ * conversation); answers the members the notifications go to.
+ */
+async function summarize(deps: PersisterDeps, stored: readonly StoredRecord[]): Promise<readonly string[]> {
+  const newest = stored.reduce((a, b) => (b.message.seq > a.message.seq ? b : a));
+  return recordStoredMessage(deps.db, newest.message);
 }
 
 /** Records grouped by FIFO message group, each group in queue order. */
@@ -116,6 +132,19 @@ function groupsOf(records: readonly SqsRecord[]): SqsRecord[][] {
   return [...groups.values()];
 }
 
+function logFailure(deps: PersisterDeps, record: SqsRecord, err: unknown, poison: boolean): void {
+  deps.log[poison ? "warn" : "error"](
+    {
+      messageId: record.messageId,
+      group: record.attributes.MessageGroupId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      reason: (err as Error).message,
+      poison,
+    },
+    poison ? "inbound record can never be stored; leaving it for the DLQ" : "inbound record failed; will retry",
+  );
+}
+
 export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promise<SqsBatchResponse> {
   const failed = new Set<string>();
   const poisoned = new Set<string>();
@@ -126,24 +155,15 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
   // Groups run concurrently; within a group, the first retryable failure fails everything after it (FIFO order).
   await Promise.all(
     groups.map(async (group) => {
+      const stored: StoredRecord[] = [];
       for (let i = 0; i < group.length; i++) {
         const record = group[i]!;
         try {
           if (deps.remainingMs && deps.remainingMs() < DEADLINE_MARGIN_MS) throw new Error("invocation deadline near");
-          const p = await persistRecord(deps, record);
-          if (p && !pending.has(p.dedupeKey)) pending.set(p.dedupeKey, p);
+          stored.push(await storeRecord(deps, record));
         } catch (err) {
           const poison = err instanceof PoisonMessageError;
-          deps.log[poison ? "warn" : "error"](
-            {
-              messageId: record.messageId,
-              group: record.attributes.MessageGroupId,
-              receiveCount: Number(record.attributes.ApproximateReceiveCount),
-              reason: (err as Error).message,
-              poison,
-            },
-            poison ? "inbound record can never be stored; leaving it for the DLQ" : "inbound record failed; will retry",
-          );
+          logFailure(deps, record, err, poison);
           if (poison) {
             // It can never be stored, so it holds no place in the conversation's order: fail it alone (it
             // returns until maxReceiveCount moves it to the DLQ) and keep going. Failing the rest of the
@@ -153,8 +173,23 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
             continue;
           }
           for (const rest of group.slice(i)) failed.add(rest.messageId);
-          return;
+          break;
         }
+      }
+      if (!stored.length) return;
+      let memberIds: readonly string[];
+      try {
+        memberIds = await summarize(deps, stored);
+      } catch (err) {
+        // Stored, but the chat list does not show them yet: retried, they are found stored and summarized again.
+        logFailure(deps, stored[0]!.record, err, false);
+        for (const s of stored) failed.add(s.record.messageId);
+        return;
+      }
+      for (const s of stored) {
+        if (!s.notify || pending.has(s.dedupeKey)) continue;
+        const notification: Notification = { v: 1, message: s.message, memberIds: [...memberIds] };
+        pending.set(s.dedupeKey, { recordId: s.record.messageId, dedupeKey: s.dedupeKey, notification });
       }
     }),
   );

@@ -213,6 +213,71 @@ function crashingOn(n: number): { ddb: DynamoDBDocumentClient; calls: () => numb
   return { ddb, calls: () => calls };
 }
 
+/** The DynamoDB commands a client sends, as "Command table". */
+function recording(): { ddb: DynamoDBDocumentClient; sent: string[] } {
+  const sent: string[] = [];
+  const ddb = new Proxy(e.ddb, {
+    get(target, prop, receiver) {
+      if (prop !== "send") return Reflect.get(target, prop, receiver);
+      return (cmd: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+        const table = (cmd.input as { TableName?: string }).TableName ?? "";
+        sent.push(`${cmd.constructor.name} ${table}`);
+        return target.send(cmd);
+      };
+    },
+  });
+  return { ddb, sent };
+}
+
+test("one summary update per conversation per batch, with its newest message", async () => {
+  const c = await newConversation();
+  const d = await newConversation();
+  const rec = recording();
+  const res = await persistBatch(
+    batch(...["a", "b", "c"].map((id) => record(inbound(c, id), c)), record(inbound(d, "x"), d)),
+    deps(rec.ddb),
+  );
+  expect(res.batchItemFailures).toEqual([]);
+  const updates = rec.sent.filter((x) => x === `UpdateCommand ${e.provisioned.tableNames.conversations}`);
+  expect(updates).toHaveLength(2);
+  expect(await getConversation(e.db, c, true)).toMatchObject({ lastSeq: 3, lastPreview: "body c" });
+  expect(await getConversation(e.db, d, true)).toMatchObject({ lastSeq: 1, lastPreview: "body x" });
+  const notes = await notifications();
+  expect(notes.map((n) => `${n.message.conversationId === c ? "c" : "d"}${n.message.seq}`).sort()).toEqual([
+    "c1",
+    "c2",
+    "c3",
+    "d1",
+  ]);
+  expect(notes.every((n) => n.memberIds.length === 2)).toBe(true);
+});
+
+test("a crash at any call of a three-message batch of one conversation, then the retry: all stored, summarized, notified", async () => {
+  const probe = await newConversation();
+  const counter = crashingOn(Number.MAX_SAFE_INTEGER);
+  await persistBatch(batch(...["p1", "p2", "p3"].map((id) => record(inbound(probe, id), probe))), deps(counter.ddb));
+  const calls = counter.calls();
+  await notifications();
+  for (let n = 1; n <= calls; n++) {
+    const c = await newConversation();
+    const records = ["x", "y", "z"].map((id) => record(inbound(c, id), c));
+    const crashed = await persistBatch(batch(...records), deps(crashingOn(n).ddb));
+    const failedIds = crashed.batchItemFailures.map((f) => f.itemIdentifier);
+    expect(failedIds.length).toBeGreaterThan(0);
+    // Whatever failed comes back (receive count 2); what succeeded was deleted.
+    const back = records.filter((r) => failedIds.includes(r.messageId)).map(redelivered);
+    expect((await persistBatch(batch(...back), deps())).batchItemFailures).toEqual([]);
+    expect((await stored(c)).map((m) => [m.seq, m.clientMessageId])).toEqual([
+      [1, "x"],
+      [2, "y"],
+      [3, "z"],
+    ]);
+    expect((await getConversation(e.db, c, true))?.lastSeq).toBe(3);
+    const seqs = (await notifications()).filter((x) => x.message.conversationId === c).map((x) => x.message.seq);
+    expect(new Set(seqs)).toEqual(new Set([1, 2, 3]));
+  }
+});
+
 test("a crash between any two writes, then a retry: no gap, no duplicate, one notification", async () => {
   // Count the calls one clean message takes, then crash at each of them in turn.
   const probe = await newConversation();
