@@ -28,6 +28,7 @@ import { createLogger, type Logger } from "./logger";
 import { Contacts } from "./presence/contacts";
 import { Presence } from "./presence/presence";
 import { GatewayRegistry, PeerList } from "./presence/registry";
+import { InboundSender } from "./inbound";
 import { LocalSessions } from "./sessions";
 import { applySecurityHeaders, securityHeaders } from "./security-headers";
 import { createStaticHandler } from "./static";
@@ -202,7 +203,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
 
-  const deps = { sessions, presence, router, members, directory };
+  const deps = { sessions, presence, router, members, directory, inbound: new InboundSender(ctx) };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroyOnError);
     void (async () => {

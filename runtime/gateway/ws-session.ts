@@ -15,7 +15,7 @@ import { Outbox, type SyncCursor } from "./delivery/outbox";
 import type { Router } from "./delivery/routing";
 import { SocketWriter } from "./delivery/writer";
 import { FrameError, isAwsError, parseFrame, refOf, safeJson, type ErrorRef } from "./frames";
-import { enqueueForPersister } from "./inbound";
+import type { InboundSender } from "./inbound";
 import type { Presence } from "./presence/presence";
 import { FrameRateLimit } from "./rate-limit";
 import type { LocalSession, LocalSessions, MessageRef } from "./sessions";
@@ -27,6 +27,7 @@ export interface SessionDeps {
   readonly router: Pick<Router, "toUsers">;
   readonly members: MemberCache;
   readonly directory: ConnectionDirectory;
+  readonly inbound: Pick<InboundSender, "enqueue">;
 }
 
 /**
@@ -238,7 +239,7 @@ export class Session implements LocalSession {
       body: frame.body,
       sentAt: this.ctx.now(),
     };
-    await enqueueForPersister(this.ctx, message, this.connectionId);
+    await this.deps.inbound.enqueue(message, this.connectionId);
     this.send({ type: "accepted", conversationId: frame.conversationId, clientMessageId: frame.clientMessageId });
   }
 
