@@ -298,7 +298,7 @@ async function runSweep(
 ): Promise<SweepStep[]> {
   const sweep: SweepStep[] = [];
   for (const [i, rate] of o.sweepRates.entries()) {
-    const { result, cpu } = await runPhase(parley, pop, sink, `s${i}`, rate, o.sweepDurationS, o.seed + 100 + i, o);
+    const { result, cpu } = await runPhase(parley, pop, sink, `k${i}`, rate, o.sweepDurationS, o.seed + 100 + i, o);
     const latency = summarize(result.histograms.e2e);
     const lost = result.expected - result.deliveredInWindow;
     const pass = lost === 0 && result.p99InWindowMs < 100;
