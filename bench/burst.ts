@@ -5,26 +5,15 @@
 import type { BenchOptions } from "./options";
 import type { PhaseSink } from "./load";
 import type { CallCounts, CpuSnapshot } from "./metrics";
-import { summarize, type LatencySummary } from "./report";
+import { summarize, type DeliveryCounts, type LatencySummary } from "./report";
 import { callsPer, cpuPer1k, runPlan, type PhaseRun, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 
 /** A burst waits this long for its last deliveries before the next phase (a slow system's backlog is its cost). */
 const BURST_SETTLE_MAX_MS = 60_000;
 
-export interface BurstSystemReport {
-  readonly system: string;
-  readonly sent: number;
+export interface BurstSystemReport extends DeliveryCounts {
   readonly accepted: number;
-  readonly expected: number;
-  readonly delivered: number;
-  /** Never delivered by the end of the run. */
-  readonly lost: number;
-  /** Delivered after the drain window. */
-  readonly late: number;
-  readonly duplicates: number;
-  readonly orderViolations: number;
-  readonly errors: Record<string, number>;
   /** Burst instant → the last expected delivery; null while any is missing. */
   readonly allDeliveredMs: number | null;
   /** Per delivery, from the burst instant. */

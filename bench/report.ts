@@ -40,10 +40,9 @@ export function percentileCurve(h: Histogram): { p: number; ms: number }[] {
   return h.totalCount ? ps.map((p) => ({ p, ms: h.getValueAtPercentile(p) / 1000 })) : [];
 }
 
-export interface SystemReport {
+/** What became of a phase's messages (the main phases summed, or one burst). */
+export interface DeliveryCounts {
   readonly system: string;
-  readonly phases: number;
-  readonly rate: number;
   readonly sent: number;
   readonly expected: number;
   readonly delivered: number;
@@ -54,6 +53,11 @@ export interface SystemReport {
   readonly duplicates: number;
   readonly orderViolations: number;
   readonly errors: Record<string, number>;
+}
+
+export interface SystemReport extends DeliveryCounts {
+  readonly phases: number;
+  readonly rate: number;
   readonly deliveriesPerSecond: number;
   readonly latency: LatencySummary;
   readonly curve: { p: number; ms: number }[];

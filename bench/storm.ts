@@ -22,15 +22,7 @@ import {
   type ParleyFleet,
   type PhaseSink,
 } from "./load";
-import {
-  callCounts,
-  counterDelta,
-  cpuDelta,
-  cpuSnapshot,
-  type CallCounts,
-  type CounterReading,
-  type CpuSnapshot,
-} from "./metrics";
+import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
 import { summarize, type LatencySummary } from "./report";
 import { callsPer, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
@@ -260,9 +252,7 @@ export async function measureConnectCost(ctx: StormContext): Promise<ConnectCost
   const sample = spreadSample(pop.clients, n, ctx.stack.gateways.length);
   await Promise.all(sample.map((i) => fleet.close({ from: i, to: i + 1 })));
   await sleep(2_000);
-  const procs = sut.processes();
-  const before = await callCounts(procs);
-  const cpuBefore = cpuSnapshot(procs);
+  const meter = await startMeter(sut.processes());
   const t = nowMs();
   const retries = { count: 0 };
   await mapLimit(sample, 16, (i) =>
@@ -270,8 +260,7 @@ export async function measureConnectCost(ctx: StormContext): Promise<ConnectCost
   );
   const seconds = (nowMs() - t) / 1000;
   await sleep(CONNECT_TAIL_MS);
-  const cpu = cpuDelta(cpuBefore, cpuSnapshot(procs));
-  const reading = counterDelta(before, await callCounts(procs));
+  const { cpu, ...reading } = await meter.read();
   const windowS = (nowMs() - t) / 1000;
   const cost = workCost(reading, idleOf(sut), windowS, n, cpu);
   log(
@@ -323,9 +312,7 @@ export async function runStorm(ctx: StormContext): Promise<StormReport> {
   const recorder = new PhaseRecorder(STORM_TAG, pop, plan);
   sink.register(recorder);
 
-  const procs = sut.processes();
-  const before = await callCounts(procs);
-  const cpuBefore = cpuSnapshot(procs);
+  const meter = await startMeter(sut.processes());
   const killedAt = nowMs();
   const book = new StormBook(affected, pop.conversationOf, perConversation, (i) => fleet.seqs[i]!.contiguous, killedAt);
   const storedSeen = new Set<number>();
@@ -406,8 +393,7 @@ export async function runStorm(ctx: StormContext): Promise<StormReport> {
   while (nowMs() < tailUntil || (recorder.delivered < recorder.expected && nowMs() - killedAt < STORM_TIMEOUT_MS)) {
     await sleep(50);
   }
-  const cpu = cpuDelta(cpuBefore, cpuSnapshot(procs));
-  const reading = counterDelta(before, await callCounts(procs));
+  const { cpu, ...reading } = await meter.read();
   const windowS = (nowMs() - killedAt) / 1000;
   fleet.onClose = undefined;
   fleet.onFrame = undefined;

@@ -13,16 +13,7 @@ import {
   type PhaseSink,
   type SystemClients,
 } from "./load";
-import {
-  callCounts,
-  counterDelta,
-  cpuDelta,
-  cpuSnapshot,
-  type CallCounts,
-  type CounterReading,
-  type CpuSnapshot,
-  type MeteredProcess,
-} from "./metrics";
+import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot, type MeteredProcess } from "./metrics";
 import { percentileCurve, summarize, type SystemReport } from "./report";
 import { planMessages, type PlannedMessage, type Population } from "./workload";
 
@@ -92,9 +83,7 @@ export async function runPlan(
 ): Promise<PhaseRun> {
   const recorder = new PhaseRecorder(tag, pop, plan);
   sink.register(recorder);
-  const procs = sut.processes();
-  const callsBefore = await callCounts(procs);
-  const before = cpuSnapshot(procs);
+  const meter = await startMeter(sut.processes());
   const result = await drivePhase(sut.clients!, pop, recorder, {
     bodyBytes: o.bodyBytes,
     drainMs: o.drainMs,
@@ -102,8 +91,7 @@ export async function runPlan(
     label: `${sut.name} ${tag} ${what}`,
     progress: log,
   });
-  const cpu = cpuDelta(before, cpuSnapshot(procs));
-  const { calls, billing } = counterDelta(callsBefore, await callCounts(procs));
+  const { cpu, calls, billing } = await meter.read();
   const e2e = summarize(result.histograms.e2e);
   log(
     `${sut.name} ${tag} ${what} done: in window ${result.deliveredInWindow}/${result.expected} ` +
