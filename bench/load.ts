@@ -237,6 +237,8 @@ export interface DriveOptions {
   readonly drainMs: number;
   /** After the drain window, keep metering while deliveries still trickle in (a backlog), up to this long. */
   readonly settleMaxMs: number;
+  /** …and stop metering once nothing arrived for this long (default 1.5 s). */
+  readonly settleQuietMs?: number;
   readonly progress?: (line: string) => void;
   readonly label: string;
 }
@@ -300,7 +302,11 @@ export async function drivePhase(
   const settleUntil = nowMs() + opts.settleMaxMs;
   let lastCount = recorder.delivered;
   let lastChange = nowMs();
-  while (recorder.delivered < recorder.expected && nowMs() < settleUntil && nowMs() - lastChange < 1_500) {
+  while (
+    recorder.delivered < recorder.expected &&
+    nowMs() < settleUntil &&
+    nowMs() - lastChange < (opts.settleQuietMs ?? 1_500)
+  ) {
     await sleep(100);
     if (recorder.delivered !== lastCount) {
       lastCount = recorder.delivered;

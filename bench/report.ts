@@ -486,17 +486,18 @@ export function stormSection(s: StormReport): string[] {
       `not caught up ${s.notCaughtUp}; behind the table's lastSeq afterwards ${s.behindTable}. Outage messages: ` +
       `accepted ${s.outage.accepted} / ${s.outage.sent}, delivered ${s.outage.delivered} / ${s.outage.expected}, ` +
       `dup ${s.outage.duplicates}, order viol. ${s.outage.orderViolations}, seqs repeated by sync and dropped ` +
-      `${s.outage.syncRepeats}; errors and closes ${JSON.stringify(s.outage.errors)}.`,
+      `${s.outage.syncRepeats}, kill → delivery p50 / p90 / p99 / max ${percentiles(s.outage.latency)} ms; errors and ` +
+      `closes ${JSON.stringify(s.outage.errors)}.`,
     "",
     `**Cost per reconnected client** (kill → settled or the last connect's deferred work, ${f(s.windowS, 1)} s, ` +
-      `net of the idle rate; the outage messages included): ${f(s.perReconnectedClient.callsTotal, 1)} calls, ` +
+      `net of the background rate measured before; the outage messages included): ${f(s.perReconnectedClient.callsTotal, 1)} calls, ` +
       `DynamoDB writes ${writesLine(s.perReconnectedClient)}; CPU ms ${cpuLine(s.perReconnectedClient)}.`,
     "",
     ...callsTable(s.perReconnectedClient.calls),
     "",
     `**Cost per connect** (${c.connects} clients across the population disconnect, then connect again 16 at a ` +
       `time, in ${f(c.seconds, 2)} s; metered ${f(c.windowS, 1)} s, until the last one's deferred catch-up, net ` +
-      `of the idle rate): ${f(c.callsTotal, 1)} calls, DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
+      `of the background rate measured before): ${f(c.callsTotal, 1)} calls, DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
     "",
     ...callsTable(c.calls),
   ];

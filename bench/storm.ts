@@ -35,6 +35,8 @@ const CONNECT_TAIL_MS = 8_000;
 /** The storm gives up after this long; whoever is not caught up by then is reported as such. */
 const STORM_TIMEOUT_MS = 60_000;
 const STORM_TAG = "x0";
+/** The quiet window measured before the connects, whose rates are subtracted as background. */
+const BASELINE_MS = 6_000;
 
 /** Calls, writes and CPU of some work, net of what the same processes do idle over the same time. */
 export interface WorkCost {
@@ -86,6 +88,8 @@ export interface StormReport {
     /** Seqs a client already had, repeated by `sync` and dropped by the client (dedupe by seq, as specified). */
     readonly syncRepeats: number;
     readonly errors: Record<string, number>;
+    /** Kill → each delivery (live to the survivors, live or by sync to the reconnected). */
+    readonly latency: LatencySummary;
   };
   /** Metered window: kill → settled, or the last reconnect plus CONNECT_TAIL_MS if later. */
   readonly windowS: number;
@@ -179,7 +183,8 @@ export class StormBook {
 const isDynamoWrite = (descriptor: string) => descriptor.startsWith("write|");
 
 /**
- * Calls, writes and CPU of `reading`/`cpu` minus the idle rate over `seconds` (never below 0), divided by `units`.
+ * Calls, writes and CPU of `reading`/`cpu` minus the background rate over `seconds` (never below 0), divided by
+ * `units`.
  * `idle.cores` is CPU cores per process while idle.
  */
 export function workCost(
@@ -236,22 +241,42 @@ export interface StormContext {
   readonly bodyBytes: number;
 }
 
-const idleOf = (sut: SystemUnderTest) => (sut.idle ? { ...sut.idle, cores: sut.idleCores } : undefined);
+/** Background calls and CPU (polls, heartbeats, reaper passes) over a quiet window, for workCost to subtract. */
+export interface Baseline {
+  readonly seconds: number;
+  readonly counters: CounterReading;
+  readonly cores: Record<string, number>;
+}
+
+/**
+ * The same processes doing nothing the harness asked for, just before the work is measured. Not the run's idle
+ * window: that one follows the connect-all, so it holds every socket's deferred catch-up and would be subtracted
+ * from the connects as if it were background.
+ */
+async function measureBaseline(sut: SystemUnderTest): Promise<Baseline> {
+  const meter = await startMeter(sut.processes());
+  const t = nowMs();
+  await sleep(BASELINE_MS);
+  const { cpu, ...counters } = await meter.read();
+  const seconds = (nowMs() - t) / 1000;
+  return { seconds, counters, cores: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / seconds])) };
+}
 
 const gatewayUrlOf = (ctx: StormContext, client: number) =>
   ctx.stack.gateways[ctx.pop.gatewayOf[client]! % ctx.stack.gateways.length]!.url;
 
 /**
  * A tenth of the clients (at least 10), spread over the population so every conversation size is in it,
- * disconnect; once that has settled they connect again, 16 at a time. Metered from the first connect until
- * CONNECT_TAIL_MS after the last `ready`, net of the idle rate.
+ * disconnect; once that has settled (a baseline is measured meanwhile) they connect again, 16 at a time.
+ * Metered from the first connect until CONNECT_TAIL_MS after the last `ready`, net of the baseline's rates.
  */
-export async function measureConnectCost(ctx: StormContext): Promise<ConnectCost> {
+export async function measureConnectCost(ctx: StormContext): Promise<{ cost: ConnectCost; baseline: Baseline }> {
   const { pop, fleet, sut } = ctx;
   const n = Math.min(pop.clients, Math.max(10, Math.round(pop.clients / 10)));
   const sample = spreadSample(pop.clients, n, ctx.stack.gateways.length);
   await Promise.all(sample.map((i) => fleet.close({ from: i, to: i + 1 })));
-  await sleep(2_000);
+  await sleep(1_500);
+  const baseline = await measureBaseline(sut);
   const meter = await startMeter(sut.processes());
   const t = nowMs();
   const retries = { count: 0 };
@@ -262,12 +287,12 @@ export async function measureConnectCost(ctx: StormContext): Promise<ConnectCost
   await sleep(CONNECT_TAIL_MS);
   const { cpu, ...reading } = await meter.read();
   const windowS = (nowMs() - t) / 1000;
-  const cost = workCost(reading, idleOf(sut), windowS, n, cpu);
+  const cost = workCost(reading, baseline, windowS, n, cpu);
   log(
     `connect cost: ${n} connects in ${seconds.toFixed(2)} s; per connect ${cost.callsTotal.toFixed(1)} calls ` +
       `(${cost.dynamoWritesTotal.toFixed(2)} DynamoDB writes), CPU ms ${JSON.stringify(roundAll(cost.cpuMs))}`,
   );
-  return { connects: n, seconds, windowS, ...cost };
+  return { cost: { connects: n, seconds, windowS, ...cost }, baseline };
 }
 
 /**
@@ -298,7 +323,7 @@ export function planOutage(pop: Population, gateways: number, killed: number): P
 export async function runStorm(ctx: StormContext): Promise<StormReport> {
   const { stack, pop, fleet, sut, sink } = ctx;
   if (stack.gateways.length < 2) throw new Error("the reconnect storm needs at least 2 gateways");
-  const connect = await measureConnectCost(ctx);
+  const { cost: connect, baseline } = await measureConnectCost(ctx);
   await sleep(1_000);
 
   const victim = stack.gateways[0]!;
@@ -431,10 +456,11 @@ export async function runStorm(ctx: StormContext): Promise<StormReport> {
       orderViolations: r.orderViolations,
       syncRepeats: fleet.repeats,
       errors: r.errors,
+      latency: summarize(r.histograms.e2e),
     },
     windowS,
     cpuSeconds: cpu,
-    perReconnectedClient: workCost(reading, idleOf(sut), windowS, Math.max(1, reconnected), cpu),
+    perReconnectedClient: workCost(reading, baseline, windowS, Math.max(1, reconnected), cpu),
     totals: { calls: reading.calls, dynamoWrites: workCost(reading, undefined, windowS, 1, cpu).dynamoWrites },
     connect,
   };

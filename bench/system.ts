@@ -6,6 +6,7 @@ import type { BenchOptions } from "./options";
 import { log, sleep } from "./clock";
 import {
   drivePhase,
+  type DriveOptions,
   newHistogram,
   PhaseRecorder,
   type Histogram,
@@ -79,7 +80,7 @@ export async function runPlan(
   plan: readonly PlannedMessage[],
   what: string,
   o: BenchOptions,
-  settleMaxMs = o.settleMaxMs,
+  settle: Pick<DriveOptions, "settleMaxMs" | "settleQuietMs"> = o,
 ): Promise<PhaseRun> {
   const recorder = new PhaseRecorder(tag, pop, plan);
   sink.register(recorder);
@@ -87,7 +88,8 @@ export async function runPlan(
   const result = await drivePhase(sut.clients!, pop, recorder, {
     bodyBytes: o.bodyBytes,
     drainMs: o.drainMs,
-    settleMaxMs,
+    settleMaxMs: settle.settleMaxMs,
+    settleQuietMs: settle.settleQuietMs,
     label: `${sut.name} ${tag} ${what}`,
     progress: log,
   });

@@ -80,6 +80,7 @@ const storm: StormReport = {
     orderViolations: 0,
     syncRepeats: 3,
     errors: {},
+    latency,
   },
   windowS: 12,
   cpuSeconds: {},
@@ -152,7 +153,9 @@ describe("burst and storm sections", () => {
     const md = stormSection(storm).join("\n");
     expect(md).toContain("gw-1 killed with SIGKILL, its 500 clients reconnect to gw-2");
     expect(md).toContain("| kill → every affected client caught up (settled) | 4200 |");
-    expect(md).toContain("seqs repeated by sync and dropped 3");
+    expect(md).toContain(
+      "seqs repeated by sync and dropped 3, kill → delivery p50 / p90 / p99 / max 10 / 20 / 900 / 1000 ms",
+    );
     expect(md).toContain("9.0 calls, DynamoDB writes 2.00 (PutItem parley-local-connections 2.00); CPU ms gw-2 12.50");
     expect(md).toContain("**Cost per connect** (100 clients");
     expect(md).toContain("| **all** | 4.00 | 4.00 |");
