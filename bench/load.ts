@@ -95,6 +95,8 @@ export class PhaseRecorder implements Sink {
   p99InWindowMs = 0;
   windowS = 0;
   meteredS = 0;
+  /** When the last counted delivery arrived (epoch ms; 0 before the first). */
+  lastDeliveryAt = 0;
 
   constructor(
     readonly tag: string,
@@ -134,6 +136,7 @@ export class PhaseRecorder implements Sink {
     this.seen.add(key);
     this.received[m]!++;
     this.delivered++;
+    this.lastDeliveryAt = t;
     this.e2e.recordValue(Math.max(1, Math.round((t - intended) * 1000)));
     const orderKey = receiver * 131072 + p.sender;
     const last = this.lastSenderSeq.get(orderKey) ?? 0;
@@ -234,6 +237,8 @@ export interface DriveOptions {
   readonly drainMs: number;
   /** After the drain window, keep metering while deliveries still trickle in (a backlog), up to this long. */
   readonly settleMaxMs: number;
+  /** …and stop metering once nothing arrived for this long (default 1.5 s). */
+  readonly settleQuietMs?: number;
   readonly progress?: (line: string) => void;
   readonly label: string;
 }
@@ -297,7 +302,11 @@ export async function drivePhase(
   const settleUntil = nowMs() + opts.settleMaxMs;
   let lastCount = recorder.delivered;
   let lastChange = nowMs();
-  while (recorder.delivered < recorder.expected && nowMs() < settleUntil && nowMs() - lastChange < 1_500) {
+  while (
+    recorder.delivered < recorder.expected &&
+    nowMs() < settleUntil &&
+    nowMs() - lastChange < (opts.settleQuietMs ?? 1_500)
+  ) {
     await sleep(100);
     if (recorder.delivered !== lastCount) {
       lastCount = recorder.delivered;
@@ -326,13 +335,8 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t:
 
 type Frame = Record<string, unknown> & { type?: string };
 
-/**
- * Opens a socket and resolves once the server's first `readyType` frame arrives. The frame handler is installed
- * before the handshake completes: a server that sends its first frame together with the 101 response would
- * otherwise have it emitted before anyone listens.
- */
 /** Retries like a reconnecting client: up to 5 more attempts with growing, jittered backoff. */
-async function withRetries<T>(what: string, retries: { count: number }, fn: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(what: string, retries: { count: number }, fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
@@ -344,6 +348,11 @@ async function withRetries<T>(what: string, retries: { count: number }, fn: () =
   }
 }
 
+/**
+ * Opens a socket and resolves once the server's first `readyType` frame arrives. The frame handler is installed
+ * before the handshake completes: a server that sends its first frame together with the 101 response would
+ * otherwise have it emitted before anyone listens.
+ */
 function openWs(
   url: string,
   protocols: string[] | undefined,
@@ -402,11 +411,109 @@ export interface ParleyTarget {
   readonly tokens: readonly string[];
 }
 
-/** Parley clients: the real subprotocol auth, `ready`, then `send` frames; `message`/`accepted`/`error` back. */
 /** Clients [from, to) of the population: connecting in two halves measures the marginal memory per connection. */
 export interface ClientRange {
   readonly from: number;
   readonly to: number;
+}
+
+/**
+ * The seqs one client has of its conversation: the longest gap-free prefix and the ones received above it. The
+ * prefix is the cursor a reconnecting client syncs from (every bench client is in exactly one conversation).
+ */
+export class SeqTracker {
+  contiguous = 0;
+  private readonly above = new Set<number>();
+
+  /** Records `seq`; false when the client already had it. */
+  add(seq: number): boolean {
+    if (seq <= this.contiguous || this.above.has(seq)) return false;
+    this.above.add(seq);
+    while (this.above.delete(this.contiguous + 1)) this.contiguous++;
+    return true;
+  }
+}
+
+/** The frames a Parley bench client reads. */
+export interface ParleyFrame {
+  readonly type: string;
+  readonly conversationId?: string;
+  readonly senderId?: string;
+  readonly body?: string;
+  readonly seq?: number;
+  readonly sentAt?: number;
+  readonly storedAt?: number;
+  readonly clientMessageId?: string;
+  readonly code?: string;
+  readonly ref?: { clientMessageId?: string };
+}
+
+/**
+ * Every Parley client's current socket and the seqs it has, shared by whoever connects them (the two halves, the
+ * storm's reconnects), with the hooks the storm listens on.
+ */
+export class ParleyFleet {
+  readonly sockets: (WebSocket | undefined)[];
+  readonly seqs: SeqTracker[];
+  /**
+   * Clients that drop a seq they already have, as a real client does (dedupe by seq): set for sockets opened by
+   * a reconnect, whose `sync` may repeat what the client had. Elsewhere a repeated seq counts as a duplicate.
+   */
+  readonly dedupeBySeq: Uint8Array;
+  /** Seqs dropped that way. */
+  repeats = 0;
+  /** Every frame after `ready`, before the sink sees it (a `message` after its seq was recorded). */
+  onFrame?: (client: number, frame: ParleyFrame) => void;
+  /** A socket closed without the harness closing it. */
+  onClose?: (client: number, code: number) => void;
+
+  constructor(clients: number) {
+    this.sockets = new Array<WebSocket | undefined>(clients);
+    this.seqs = Array.from({ length: clients }, () => new SeqTracker());
+    this.dedupeBySeq = new Uint8Array(clients);
+  }
+
+  /** Closes clients [from, to) on purpose (no `onClose`). */
+  close(range: ClientRange = { from: 0, to: this.sockets.length }): Promise<void> {
+    const sockets = present(this.sockets.slice(range.from, range.to));
+    for (const ws of sockets) ws.removeAllListeners("close");
+    return closeAll(sockets);
+  }
+}
+
+/** Parley clients: the real subprotocol auth, `ready`, then `send` frames; `message`/`accepted`/`error` back. */
+export function openParley(
+  fleet: ParleyFleet,
+  sink: Sink,
+  client: number,
+  gatewayUrl: string,
+  token: string,
+): Promise<WebSocket> {
+  const url = gatewayUrl.replace(/^http/, "ws") + "/ws";
+  const onFrame = (frame: Frame) => {
+    const f = frame as unknown as ParleyFrame;
+    if (f.type === "message") {
+      const fresh = fleet.seqs[client]!.add(f.seq!);
+      fleet.onFrame?.(client, f);
+      if (!fresh && fleet.dedupeBySeq[client]) {
+        fleet.repeats++;
+        return;
+      }
+      sink.onMessage(client, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
+      return;
+    }
+    fleet.onFrame?.(client, f);
+    if (f.type === "accepted") sink.onAccepted(client, f.clientMessageId!);
+    else if (f.type === "error") sink.onError(client, f.code ?? "UNKNOWN", f.ref?.clientMessageId);
+  };
+  return openWs(url, ["parley.v1", "parley.auth." + token], gatewayUrl, "ready", onFrame).then((ws) => {
+    ws.on("close", (code) => {
+      sink.onError(client, `CLOSED_${code}`);
+      fleet.onClose?.(client, code);
+    });
+    fleet.sockets[client] = ws;
+    return ws;
+  });
 }
 
 async function connectRange<T>(
@@ -441,47 +548,28 @@ export function combineClients(parts: readonly SystemClients[]): SystemClients {
 
 const present = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
 
+/** Clients [from, to) of the fleet, each on its gateway; sends go to whatever socket the client has now. */
 export async function connectParley(
   pop: Population,
   target: ParleyTarget,
   sink: Sink,
-  range?: ClientRange,
+  range: ClientRange = { from: 0, to: pop.clients },
+  fleet: ParleyFleet = new ParleyFleet(pop.clients),
 ): Promise<SystemClients> {
   const retries = { count: 0 };
-  const sockets = await connectRange(pop, range, 16, async (i) => {
-    const base = target.gatewayUrls[pop.gatewayOf[i]! % target.gatewayUrls.length]!;
-    const url = base.replace(/^http/, "ws") + "/ws";
-    const ws = await withRetries(`client ${i}`, retries, () =>
-      openWs(url, ["parley.v1", "parley.auth." + target.tokens[i]], base, "ready", (frame) => {
-        const f = frame as {
-          type: string;
-          senderId?: string;
-          body?: string;
-          seq?: number;
-          sentAt?: number;
-          storedAt?: number;
-          clientMessageId?: string;
-          code?: string;
-          ref?: { clientMessageId?: string };
-        };
-        if (f.type === "message") {
-          sink.onMessage(i, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
-        } else if (f.type === "accepted") sink.onAccepted(i, f.clientMessageId!);
-        else if (f.type === "error") sink.onError(i, f.code ?? "UNKNOWN", f.ref?.clientMessageId);
-      }),
-    );
-    ws.on("close", (code) => sink.onError(i, `CLOSED_${code}`));
-    return ws;
-  });
+  await connectRange(pop, range, 16, (i) =>
+    withRetries(`client ${i}`, retries, () =>
+      openParley(fleet, sink, i, target.gatewayUrls[pop.gatewayOf[i]! % target.gatewayUrls.length]!, target.tokens[i]!),
+    ),
+  );
   return {
     system: "parley",
     connectRetries: retries.count,
-    send: (sender, conversationId, clientMessageId, body) =>
-      sockets[sender]?.send(JSON.stringify({ type: "send", conversationId, clientMessageId, body })),
-    close: () => {
-      for (const ws of present(sockets)) ws.removeAllListeners("close");
-      return closeAll(present(sockets));
+    send: (sender, conversationId, clientMessageId, body) => {
+      if (sender < range.from || sender >= range.to) return;
+      fleet.sockets[sender]?.send(JSON.stringify({ type: "send", conversationId, clientMessageId, body }));
     },
+    close: () => fleet.close(range),
   };
 }
 

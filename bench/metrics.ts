@@ -129,3 +129,17 @@ export function callDelta(before: CallCounts, after: CallCounts): CallCounts {
 export function counterDelta(before: CounterReading, after: CounterReading): CounterReading {
   return { calls: callDelta(before.calls, after.calls), billing: callDelta(before.billing, after.billing) };
 }
+
+/** Meters `procs` from now on: `read()` answers the CPU seconds and calls they used since. */
+export async function startMeter(
+  procs: readonly MeteredProcess[],
+): Promise<{ read(): Promise<{ cpu: CpuSnapshot } & CounterReading> }> {
+  const calls = await callCounts(procs);
+  const cpu = cpuSnapshot(procs);
+  return {
+    read: async () => {
+      const used = cpuDelta(cpu, cpuSnapshot(procs));
+      return { cpu: used, ...counterDelta(calls, await callCounts(procs)) };
+    },
+  };
+}

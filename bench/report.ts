@@ -4,8 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { BurstReport } from "./burst";
 import type { Histogram } from "./load";
 import type { CostBreakdown } from "./pricing";
+import type { StormReport, WorkCost } from "./storm";
 
 export interface LatencySummary {
   readonly count: number;
@@ -38,10 +40,9 @@ export function percentileCurve(h: Histogram): { p: number; ms: number }[] {
   return h.totalCount ? ps.map((p) => ({ p, ms: h.getValueAtPercentile(p) / 1000 })) : [];
 }
 
-export interface SystemReport {
+/** What became of a phase's messages (the main phases summed, or one burst). */
+export interface DeliveryCounts {
   readonly system: string;
-  readonly phases: number;
-  readonly rate: number;
   readonly sent: number;
   readonly expected: number;
   readonly delivered: number;
@@ -52,6 +53,11 @@ export interface SystemReport {
   readonly duplicates: number;
   readonly orderViolations: number;
   readonly errors: Record<string, number>;
+}
+
+export interface SystemReport extends DeliveryCounts {
+  readonly phases: number;
+  readonly rate: number;
   readonly deliveriesPerSecond: number;
   readonly latency: LatencySummary;
   readonly curve: { p: number; ms: number }[];
@@ -129,6 +135,10 @@ export interface BenchReport {
   readonly costPerMillionMessagesUsd?: CostBreakdown;
   readonly costPerConnectionMonthUsd?: CostBreakdown;
   readonly sync?: SyncReport;
+  /** Every client sends one message at the same instant, per system (bench/burst.ts). */
+  readonly burst?: BurstReport;
+  /** Parley: one gateway of two killed, its clients reconnect and sync (bench/storm.ts); with the connect cost. */
+  readonly storm?: StormReport;
   readonly profile?: { process: string; totalMs: number; top: ProfileEntry[]; byArea: Record<string, number> }[];
   readonly durationS: number;
 }
@@ -234,29 +244,10 @@ export function toMarkdown(r: BenchReport): string {
     row("end to end", parley.latency);
   }
   if (parley && Object.keys(parley.callsPerMessage).length) {
-    const procs = Object.keys(parley.callsPerMessage);
-    const ops = [...new Set(procs.flatMap((p) => Object.keys(parley.callsPerMessage[p]!)))].sort();
     lines.push("");
     lines.push("## Parley: outgoing calls per message (main phases)");
     lines.push("");
-    lines.push(`| call | ${procs.join(" | ")} | all |`);
-    lines.push(`|---|${procs.map(() => "---|").join("")}---|`);
-    for (const op of ops) {
-      const vals = procs.map((p) => parley.callsPerMessage[p]![op] ?? 0);
-      lines.push(
-        `| ${op} | ${vals.map((v) => f(v, 2)).join(" | ")} | ${f(
-          vals.reduce((a, b) => a + b, 0),
-          2,
-        )} |`,
-      );
-    }
-    const totals = procs.map((p) => Object.values(parley.callsPerMessage[p]!).reduce((a, b) => a + b, 0));
-    lines.push(
-      `| **all** | ${totals.map((v) => f(v, 2)).join(" | ")} | ${f(
-        totals.reduce((a, b) => a + b, 0),
-        2,
-      )} |`,
-    );
+    lines.push(...callsTable(parley.callsPerMessage));
   }
   for (const [title, cost] of [
     ["per million messages", r.costPerMillionMessagesUsd],
@@ -313,6 +304,14 @@ export function toMarkdown(r: BenchReport): string {
   lines.push("| target | measured | met |");
   lines.push("|---|---|---|");
   for (const t of targets(r)) lines.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
+  lines.push("");
+  lines.push("## Targets (issue 15: burst, connect, reconnect storm)");
+  lines.push("");
+  lines.push("| target | measured | met |");
+  lines.push("|---|---|---|");
+  for (const t of burstAndStormTargets(r)) lines.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
+  if (r.burst) lines.push("", ...burstSection(r.burst));
+  if (r.storm) lines.push("", ...stormSection(r.storm));
   if (r.sync) {
     lines.push("");
     lines.push(
@@ -401,6 +400,141 @@ export function targets(r: BenchReport): { target: string; measured: string; met
       target: "reconnect syncing 1,000 missed messages in ≤ 200 ms",
       measured: `${r.sync.received}/${r.sync.missed} in ${f(r.sync.syncMs, 1)} ms (open → synced ${f(r.sync.connectToSyncedMs, 1)} ms)`,
       met: yes(r.sync.missed >= 1000 && r.sync.received === r.sync.missed && r.sync.syncMs <= 200),
+    });
+  }
+  return out;
+}
+
+/** A calls table: one row per operation, one column per process, and the sums (calls per message, per connect …). */
+export function callsTable(calls: Readonly<Record<string, Readonly<Record<string, number>>>>): string[] {
+  const procs = Object.keys(calls);
+  const ops = [...new Set(procs.flatMap((p) => Object.keys(calls[p]!)))].sort();
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const lines = [`| call | ${procs.join(" | ")} | all |`, `|---|${procs.map(() => "---|").join("")}---|`];
+  for (const op of ops) {
+    const vals = procs.map((p) => calls[p]![op] ?? 0);
+    lines.push(`| ${op} | ${vals.map((v) => f(v, 2)).join(" | ")} | ${f(sum(vals), 2)} |`);
+  }
+  const totals = procs.map((p) => sum(Object.values(calls[p]!)));
+  lines.push(`| **all** | ${totals.map((v) => f(v, 2)).join(" | ")} | ${f(sum(totals), 2)} |`);
+  return lines;
+}
+
+const sumCalls = (calls: Readonly<Record<string, Readonly<Record<string, number>>>>): number =>
+  Object.values(calls).reduce((n, ops) => n + Object.values(ops).reduce((a, b) => a + b, 0), 0);
+
+const percentiles = (l: LatencySummary) => `${f(l.p50, 0)} / ${f(l.p90, 0)} / ${f(l.p99, 0)} / ${f(l.max, 0)}`;
+
+/** The burst, one row per system. */
+export function burstSection(b: BurstReport): string[] {
+  const lines = [
+    `## Burst: ${b.messages} messages sent at the same instant, one per client`,
+    "",
+    "Every connected client sends one message in the same tick. Latency is per delivery, from the burst instant; " +
+      "*all delivered* is the burst instant → the last expected delivery (– while any is missing).",
+    "",
+    "| system | delivered / expected | lost | late | dup | order viol. | all delivered ms | p50 / p90 / p99 / max ms | CPU s / 1k deliveries | calls / message |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const s of b.systems) {
+    const cpu = Object.entries(s.cpuPer1kDeliveries)
+      .filter(([k]) => k !== "harness")
+      .map(([k, v]) => `${k} ${f(v, 3)}`)
+      .join("; ");
+    const calls = sumCalls(s.callsPerMessage);
+    lines.push(
+      `| ${s.system} | ${s.delivered} / ${s.expected} | ${s.lost} | ${s.late} | ${s.duplicates} | ${s.orderViolations} | ` +
+        `${f(s.allDeliveredMs, 0)} | ${percentiles(s.latency)} | ${cpu} | ${calls > 0 ? f(calls, 2) : "–"} |`,
+    );
+  }
+  const parley = b.systems.find((s) => s.system === "parley");
+  if (parley && sumCalls(parley.callsPerMessage) > 0) {
+    lines.push("", "Parley, calls per burst message:", "", ...callsTable(parley.callsPerMessage));
+  }
+  return lines;
+}
+
+const writesLine = (w: WorkCost) =>
+  `${f(w.dynamoWritesTotal, 2)} (${Object.entries(w.dynamoWrites)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${f(v, 2)}`)
+    .join(", ")})`;
+const cpuLine = (w: WorkCost) =>
+  Object.entries(w.cpuMs)
+    .map(([k, v]) => `${k} ${f(v, 2)}`)
+    .join(", ");
+
+/** The storm: times, what the outage messages did, and the cost per reconnected client and per connect. */
+export function stormSection(s: StormReport): string[] {
+  const c = s.connect;
+  return [
+    `## Reconnect storm (Parley): ${s.killed} killed with SIGKILL, its ${s.affected} clients reconnect to ${s.survivors.join(", ")}`,
+    "",
+    `Each affected client reconnects when its socket closes, with its last gap-free seq as the \`sync\` cursor, and ` +
+      `dedupes by seq; ${s.outage.sent} messages (one per conversation, from members on the surviving gateway) are ` +
+      `sent right after the kill. *Caught up* = connected, \`synced\`, and holding every seq up to the last stored ` +
+      `one of its conversation.`,
+    "",
+    "| | ms |",
+    "|---|---|",
+    `| kill → every affected client connected again | ${f(s.reconnectedMs, 0)} |`,
+    `| kill → every affected client caught up (settled) | ${f(s.settledMs, 0)} |`,
+    `| per client, kill → connected: p50 / p90 / p99 / max | ${percentiles(s.perClient.ready)} |`,
+    `| per client, kill → caught up: p50 / p90 / p99 / max | ${percentiles(s.perClient.caughtUp)} |`,
+    "",
+    `Reconnected ${s.reconnected} / ${s.affected} (${s.reconnectRetries} retried attempts, ${s.failedReconnects} gave up); ` +
+      `not caught up ${s.notCaughtUp}; behind the table's lastSeq afterwards ${s.behindTable}. Outage messages: ` +
+      `accepted ${s.outage.accepted} / ${s.outage.sent}, delivered ${s.outage.delivered} / ${s.outage.expected}, ` +
+      `dup ${s.outage.duplicates}, order viol. ${s.outage.orderViolations}, seqs repeated by sync and dropped ` +
+      `${s.outage.syncRepeats}, kill → delivery p50 / p90 / p99 / max ${percentiles(s.outage.latency)} ms; errors and ` +
+      `closes ${JSON.stringify(s.outage.errors)}.`,
+    "",
+    `**Cost per reconnected client** (kill → settled or the last connect's deferred work, ${f(s.windowS, 1)} s, ` +
+      `net of the background rate measured before; the outage messages included): ${f(s.perReconnectedClient.callsTotal, 1)} calls, ` +
+      `DynamoDB writes ${writesLine(s.perReconnectedClient)}; CPU ms ${cpuLine(s.perReconnectedClient)}.`,
+    "",
+    ...callsTable(s.perReconnectedClient.calls),
+    "",
+    `**Cost per connect** (${c.connects} clients across the population disconnect, then connect again 16 at a ` +
+      `time, in ${f(c.seconds, 2)} s; metered ${f(c.windowS, 1)} s, until the last one's deferred catch-up, net ` +
+      `of the background rate measured before): ${f(c.callsTotal, 1)} calls, DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
+    "",
+    ...callsTable(c.calls),
+  ];
+}
+
+/** Issue 15's burst, connect and storm targets; "met" is only judged at the default size (1,000 clients). */
+export function burstAndStormTargets(r: BenchReport): { target: string; measured: string; met: string }[] {
+  const full = r.population.clients >= 1000;
+  const judged = (ok: boolean) => (full ? (ok ? "yes" : "no") : `– (${r.population.clients} clients)`);
+  const out: { target: string; measured: string; met: string }[] = [];
+  const burst = r.burst?.systems.find((s) => s.system === "parley");
+  if (burst) {
+    out.push({
+      target: "burst of 1,000 simultaneous sends delivered, p99 ≤ 1 s",
+      measured:
+        `${r.burst!.messages} sends: ${burst.delivered} / ${burst.expected} delivered, p99 ${f(burst.latency.p99, 0)} ms, ` +
+        `all in ${f(burst.allDeliveredMs, 0)} ms`,
+      met: judged(burst.lost === 0 && burst.latency.p99 <= 1000),
+    });
+  }
+  const parley = r.systems.find((s) => s.system === "parley");
+  if (parley) {
+    out.push({
+      target: 'connect 1,000 clients (the bench\'s "connect all") ≤ 2 s',
+      measured: `${r.population.clients} in ${f(parley.connect.seconds, 1)} s (${parley.connect.retries} retries)`,
+      met: judged(parley.connect.seconds <= 2),
+    });
+  }
+  if (r.storm) {
+    const s = r.storm;
+    out.push({
+      target: "reconnect storm (one gateway of two killed, its clients reconnect to the other and sync) settled ≤ 5 s",
+      measured:
+        `${s.affected} clients: settled in ${f(s.settledMs, 0)} ms (all connected ${f(s.reconnectedMs, 0)} ms); ` +
+        `${f(s.perReconnectedClient.dynamoWritesTotal, 2)} DynamoDB writes and ${f(s.perReconnectedClient.callsTotal, 1)} ` +
+        `calls per reconnected client; ${f(s.connect.callsTotal, 1)} calls per connect`,
+      met: judged(s.settledMs !== null && s.settledMs <= 5000 && s.behindTable === 0),
     });
   }
   return out;

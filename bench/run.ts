@@ -2,9 +2,10 @@
  * `npm run bench [-- --quick] [--clients N] [--rate R] [--duration s] [--profile] [--out dir]`
  *
  * Starts Parley's local stack, a plain ws relay and a Socket.IO server; connects the same clients to all three;
- * runs interleaved open-loop phases at one rate (ABC, then CBA), a Parley rate sweep for the knee, and a
- * reconnect-and-sync measurement; writes bench/results/latest.{json,md,svg}. runBench reads as those steps in
- * order; the options are in options.ts, a system's phases in system.ts, memory per connection in memory.ts.
+ * runs interleaved open-loop phases at one rate (ABC, then CBA), a burst per system, a Parley rate sweep for the
+ * knee, a reconnect-and-sync measurement and, last, Parley's reconnect storm (one gateway killed); writes
+ * bench/results/latest.{json,md,svg}. runBench reads as those steps in order; the options are in options.ts, a
+ * system's phases in system.ts, memory per connection in memory.ts, the burst in burst.ts, the storm in storm.ts.
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
@@ -14,12 +15,14 @@ import { runCli } from "../runtime/cli/args";
 import { repoRoot } from "../runtime/local/processes";
 import type { LocalStack } from "../runtime/local/stack";
 import { startBaseline, type Baseline } from "./baselines/start";
+import { burstSystemReport, runBursts } from "./burst";
 import { benchStartMs, log, sleep } from "./clock";
 import {
   connectParley,
   connectRelay,
   connectSocketIo,
   nowMs,
+  ParleyFleet,
   PhaseSink,
   type ClientRange,
   type ParleyTarget,
@@ -32,6 +35,7 @@ import { parseBenchOptions, type BenchOptions } from "./options";
 import { meteredProcesses, seedParley, startParley } from "./parley";
 import { summarizeProfile } from "./profile";
 import { computeRatios, summarize, writeReport, type BenchReport, type SweepStep, type SyncReport } from "./report";
+import { runStorm, type StormReport } from "./storm";
 import { measureSync } from "./sync";
 import { cpuPer1k, runPhase, systemReport, type SystemUnderTest } from "./system";
 import { buildPopulation, type Population } from "./workload";
@@ -67,6 +71,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
   const baselines: Baseline[] = [];
   const sink = new PhaseSink();
   const suts: SystemUnderTest[] = [];
+  let fleet: ParleyFleet | undefined;
   try {
     t = nowMs();
     const seeded = await seedParley(stack, pop, { sampleSignups: o.quick ? 0 : 2 });
@@ -77,7 +82,8 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     );
 
     if (o.systems.includes("parley")) {
-      suts.push(await connectParleySystem(stack, pop, seeded.tokens, sink, o, o.heap ? heapDir : undefined));
+      fleet = new ParleyFleet(pop.clients);
+      suts.push(await connectParleySystem(stack, pop, seeded.tokens, sink, fleet, o, o.heap ? heapDir : undefined));
     }
     for (const [name, entry, connect] of [
       ["relay", "bench/baselines/relay.ts", connectRelay],
@@ -134,6 +140,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     const parleyTables = o.systems.includes("parley") ? await sampleTables(stack) : {};
     const profileNames = new Map(profiled.map((p) => [`pid-${p.pid}.cpuprofile`, p.name]));
     const parley = suts.find((s) => s.name === "parley");
+    const bursts = await runBursts(suts, pop, sink, o);
     const sweep = parley ? await runSweep(parley, pop, sink, o) : [];
     const passing = sweep.filter((s) => s.pass).map((s) => s.rate);
     const kneeRate = passing.length ? Math.max(...passing) : null;
@@ -145,6 +152,12 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         `sync: ${sync.received}/${sync.missed} in ${sync.syncMs.toFixed(1)} ms (open → synced ${sync.connectToSyncedMs.toFixed(1)} ms)`,
       );
     }
+
+    // Last: it kills a gateway for good.
+    let storm: StormReport | undefined;
+    if (parley && fleet && stack.gateways.length >= 2) {
+      storm = await runStorm({ stack, sut: parley, fleet, pop, tokens: seeded.tokens, sink, bodyBytes: o.bodyBytes });
+    } else if (parley) log("reconnect storm skipped: it needs at least 2 gateways");
 
     await waitForLateDeliveries(suts);
     for (const s of suts) await s.clients?.close();
@@ -182,6 +195,11 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         kneeRate,
         criterion: "highest rate with end-to-end p99 < 100 ms and zero loss; the sweep stops at the first failure",
       },
+      burst: {
+        messages: pop.clients,
+        systems: suts.flatMap((s) => bursts.filter((b) => b.sut === s).map((b) => burstSystemReport(s, b.run))),
+      },
+      ...(storm ? { storm } : {}),
       ...(sync ? { sync } : {}),
       ...(profile ? { profile } : {}),
       durationS: (nowMs() - benchStartMs) / 1000,
@@ -214,12 +232,16 @@ function newSystem(
   return { name, processes, connectionProcesses, memory, phases: [] };
 }
 
-/** Parley's clients spread over its gateways; with `heapDir`, heap growth is attributed on the first gateway. */
+/**
+ * Parley's clients spread over its gateways, their sockets and seqs in `fleet` (the storm reconnects them); with
+ * `heapDir`, heap growth is attributed on the first gateway.
+ */
 async function connectParleySystem(
   stack: LocalStack,
   pop: Population,
   tokens: ParleyTarget["tokens"],
   sink: PhaseSink,
+  fleet: ParleyFleet,
   o: BenchOptions,
   heapDir: string | undefined,
 ): Promise<SystemUnderTest> {
@@ -240,7 +262,7 @@ async function connectParleySystem(
         },
       }
     : undefined;
-  const connect = (range: ClientRange): Promise<SystemClients> => connectParley(pop, target, sink, range);
+  const connect = (range: ClientRange): Promise<SystemClients> => connectParley(pop, target, sink, range, fleet);
   await connectMeasured(sut, connect, o.clients, o.settleMs, heap);
   return sut;
 }
@@ -276,7 +298,7 @@ async function runSweep(
 ): Promise<SweepStep[]> {
   const sweep: SweepStep[] = [];
   for (const [i, rate] of o.sweepRates.entries()) {
-    const { result, cpu } = await runPhase(parley, pop, sink, `s${i}`, rate, o.sweepDurationS, o.seed + 100 + i, o);
+    const { result, cpu } = await runPhase(parley, pop, sink, `k${i}`, rate, o.sweepDurationS, o.seed + 100 + i, o);
     const latency = summarize(result.histograms.e2e);
     const lost = result.expected - result.deliveredInWindow;
     const pass = lost === 0 && result.p99InWindowMs < 100;

@@ -6,6 +6,7 @@ import type { BenchOptions } from "./options";
 import { log, sleep } from "./clock";
 import {
   drivePhase,
+  type DriveOptions,
   newHistogram,
   PhaseRecorder,
   type Histogram,
@@ -13,18 +14,9 @@ import {
   type PhaseSink,
   type SystemClients,
 } from "./load";
-import {
-  callCounts,
-  counterDelta,
-  cpuDelta,
-  cpuSnapshot,
-  type CallCounts,
-  type CounterReading,
-  type CpuSnapshot,
-  type MeteredProcess,
-} from "./metrics";
+import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot, type MeteredProcess } from "./metrics";
 import { percentileCurve, summarize, type SystemReport } from "./report";
-import { planMessages, type Population } from "./workload";
+import { planMessages, type PlannedMessage, type Population } from "./workload";
 
 export interface SystemUnderTest {
   readonly name: string;
@@ -64,6 +56,8 @@ export function cpuPer1k(
   return out;
 }
 
+export type PhaseRun = { recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot } & CounterReading;
+
 export async function runPhase(
   sut: SystemUnderTest,
   pop: Population,
@@ -73,25 +67,36 @@ export async function runPhase(
   durationS: number,
   seed: number,
   o: BenchOptions,
-): Promise<{ recorder: PhaseRecorder; result: PhaseResult; cpu: CpuSnapshot } & CounterReading> {
-  const plan = planMessages(pop, rate, durationS, seed);
+): Promise<PhaseRun> {
+  return runPlan(sut, pop, sink, tag, planMessages(pop, rate, durationS, seed), `@${rate}/s`, o);
+}
+
+/** Drives one plan (open loop) against a system, metering CPU and calls until its deliveries stop. */
+export async function runPlan(
+  sut: SystemUnderTest,
+  pop: Population,
+  sink: PhaseSink,
+  tag: string,
+  plan: readonly PlannedMessage[],
+  what: string,
+  o: BenchOptions,
+  settle: Pick<DriveOptions, "settleMaxMs" | "settleQuietMs"> = o,
+): Promise<PhaseRun> {
   const recorder = new PhaseRecorder(tag, pop, plan);
   sink.register(recorder);
-  const procs = sut.processes();
-  const callsBefore = await callCounts(procs);
-  const before = cpuSnapshot(procs);
+  const meter = await startMeter(sut.processes());
   const result = await drivePhase(sut.clients!, pop, recorder, {
     bodyBytes: o.bodyBytes,
     drainMs: o.drainMs,
-    settleMaxMs: o.settleMaxMs,
-    label: `${sut.name} ${tag} @${rate}/s`,
+    settleMaxMs: settle.settleMaxMs,
+    settleQuietMs: settle.settleQuietMs,
+    label: `${sut.name} ${tag} ${what}`,
     progress: log,
   });
-  const cpu = cpuDelta(before, cpuSnapshot(procs));
-  const { calls, billing } = counterDelta(callsBefore, await callCounts(procs));
+  const { cpu, calls, billing } = await meter.read();
   const e2e = summarize(result.histograms.e2e);
   log(
-    `${sut.name} ${tag} @${rate}/s done: in window ${result.deliveredInWindow}/${result.expected} ` +
+    `${sut.name} ${tag} ${what} done: in window ${result.deliveredInWindow}/${result.expected} ` +
       `(p99 ${result.p99InWindowMs.toFixed(1)} ms), after settling ${result.delivered} ` +
       `(${result.meteredS.toFixed(1)} s metered), dup ${result.duplicates}, order ${result.orderViolations}, ` +
       `p50 ${e2e.p50} ms, p99 ${e2e.p99} ms, max ${e2e.max} ms` +
@@ -100,6 +105,16 @@ export async function runPhase(
   sink.current = undefined;
   await sleep(300);
   return { recorder, result, cpu, calls, billing };
+}
+
+/** Calls by process and operation divided by `count` (messages, connects, clients). */
+export function callsPer(calls: CallCounts, count: number): CallCounts {
+  const out: CallCounts = {};
+  for (const [proc, ops] of Object.entries(calls)) {
+    out[proc] = {};
+    for (const [op, n] of Object.entries(ops)) out[proc][op] = n / Math.max(1, count);
+  }
+  return out;
 }
 
 /** Outgoing AWS (and peer HTTP) calls per sent message, by process and operation, over the main phases. */

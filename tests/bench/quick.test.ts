@@ -87,4 +87,43 @@ describe("npm run bench -- --quick", () => {
     expect(md).toContain("## Parley cost per million messages");
     expect(md).toContain("## Parley cost per connection-month");
   });
+
+  it("bursts one message per client at every system, with the same expectations and nothing reordered", () => {
+    expect(report.burst?.messages).toBe(report.population.clients);
+    expect(report.burst!.systems.map((s) => s.system)).toEqual(["parley", "relay", "socketio"]);
+    for (const s of report.burst!.systems) {
+      expect(s.sent).toBe(report.population.clients);
+      expect(s.expected).toBe(report.burst!.systems[0]!.expected);
+      expect(s.delivered + s.lost).toBe(s.expected);
+      expect([s.duplicates, s.orderViolations]).toEqual([0, 0]);
+      if (s.lost === 0) expect(s.allDeliveredMs).toBeGreaterThan(0);
+    }
+    const parley = report.burst!.systems[0]!;
+    expect(parley.callsPerMessage["gw-1"]?.["AmazonSQS.SendMessage"]).toBeGreaterThan(0);
+    expect(readFileSync(path.join(out, "latest.md"), "utf8")).toContain(
+      "## Burst: 100 messages sent at the same instant",
+    );
+  });
+
+  it("kills a gateway and sees every one of its clients reconnect and catch up, with what it cost", () => {
+    const s = report.storm!;
+    expect(s.killed).toBe("gw-1");
+    expect(s.affected).toBe(report.population.clients / 2);
+    expect({ reconnected: s.reconnected, notCaughtUp: s.notCaughtUp, behindTable: s.behindTable }).toEqual({
+      reconnected: s.affected,
+      notCaughtUp: 0,
+      behindTable: 0,
+    });
+    expect(s.settledMs).toBeGreaterThan(0);
+    expect(s.settledMs!).toBeGreaterThanOrEqual(s.reconnectedMs!);
+    expect(s.outage.delivered).toBe(s.outage.expected);
+    expect([s.outage.duplicates, s.outage.orderViolations]).toEqual([0, 0]);
+    // Each reconnect writes at least its connection record; each connect of the sample too.
+    expect(s.perReconnectedClient.dynamoWritesTotal).toBeGreaterThanOrEqual(1);
+    expect(s.connect.calls["gw-1"]?.["DynamoDB.PutItem"]).toBeGreaterThan(0);
+    expect(s.connect.calls["gw-2"]?.["DynamoDB.PutItem"]).toBeGreaterThan(0);
+    const md = readFileSync(path.join(out, "latest.md"), "utf8");
+    expect(md).toContain("## Reconnect storm (Parley): gw-1 killed with SIGKILL");
+    expect(md).toContain("## Targets (issue 15: burst, connect, reconnect storm)");
+  });
 });
