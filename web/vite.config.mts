@@ -1,5 +1,24 @@
+import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
+
+/** The first screen's JavaScript budget (issue 17), in kB of 1,000 bytes as Vite reports sizes; tests/web/bundle.test.ts holds the build to it. */
+export const ENTRY_BUDGET_KB = 100;
+
+/** Prints the entry chunk's gzip size on every build, so a change that grows it shows where it is made. */
+function reportEntrySize(): Plugin {
+  return {
+    name: "parley-entry-size",
+    apply: "build",
+    writeBundle(_options, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== "chunk" || !chunk.isEntry) continue;
+        const kb = gzipSync(chunk.code).length / 1000;
+        console.log(`entry chunk ${chunk.fileName}: ${kb.toFixed(2)} kB gzip (budget ${ENTRY_BUDGET_KB} kB)`);
+      }
+    },
+  };
+}
 
 // `npm run build:web` runs from the repo root; the app lives in web/ and builds to web/dist,
 // which the gateway serves on the same origin as /api and /ws.
@@ -7,6 +26,7 @@ export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   // No @vitejs/plugin-react: Vite 8 transforms JSX itself through oxc.
   oxc: { jsx: { runtime: "automatic" } },
+  plugins: [reportEntrySize()],
   build: {
     outDir: "dist",
     emptyOutDir: true,
