@@ -64,8 +64,9 @@ export function ChatScreen({ client, onLogout, theme, onToggleTheme }: Props) {
         </span>
         <NotificationsButton />
         {onToggleTheme && (
-          <button type="button" aria-pressed={theme === "dark"} onClick={onToggleTheme}>
-            Dark mode
+          <button type="button" className="icon-button" aria-pressed={theme === "dark"} onClick={onToggleTheme}>
+            <span aria-hidden="true">☾</span>
+            <span className="label">Dark mode</span>
           </button>
         )}
         <button type="button" onClick={onLogout}>
