@@ -26,6 +26,7 @@ import {
   backgroundBehind,
   contrastRatio,
   installFakeNotifications,
+  seriousAxeViolations,
   type FakeNotificationsWindow,
 } from "./support/page";
 
@@ -391,6 +392,43 @@ describe("web client: what people expect (issue 17)", () => {
       const behind = await backgroundBehind(page, '[data-testid="presence-dot"][data-online="false"]');
       expect({ t, ring: contrastRatio(offline.ring, behind) >= 3 }).toEqual({ t, ring: true });
     }
+  });
+
+  it("has no serious or critical axe-core violation on login, chat list, conversation and new chat, light and dark", async () => {
+    const visitor = await openUser(browser!, url, DESKTOP);
+    const { page } = alice;
+    const views: [string, Page, () => Promise<void>][] = [
+      ["login", visitor.page, () => visitor.page.getByRole("heading", { name: "Log in" }).waitFor()],
+      ["chat list", page, () => page.getByTestId("chat-item").first().waitFor()],
+      [
+        "conversation",
+        page,
+        async () => {
+          await page.getByTestId("chat-item").filter({ hasText: "Bob" }).click();
+          await page.getByTestId("message").first().waitFor();
+        },
+      ],
+      [
+        "new chat",
+        page,
+        async () => {
+          await page.getByRole("button", { name: "New chat" }).click();
+          await page.getByLabel("Search people").fill("bo");
+          await page.getByRole("button", { name: /Chat with Bob/ }).waitFor();
+        },
+      ],
+    ];
+    const found: Record<string, unknown> = {};
+    for (const [view, p, reach] of views) {
+      await reach();
+      for (const t of ["light", "dark"]) {
+        await p.evaluate((x) => (document.documentElement.dataset.theme = x), t);
+        const v = await seriousAxeViolations(p);
+        if (v.length > 0) found[`${view} ${t}`] = v;
+      }
+    }
+    expect(found).toEqual({});
+    await visitor.context.close();
   });
 
   it("serves an entry chunk within 100 kB gzip (row 11)", async () => {

@@ -1,8 +1,9 @@
 /**
  * Page-side helpers for the web-client checks: a stand-in for the Notification API and the page's visibility
  * (headless Chromium has no desktop to show a notification on, and its tab is never hidden), and WCAG contrast
- * arithmetic on computed colours.
+ * arithmetic on computed colours; and an axe-core run.
  */
+import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 
 export interface FakeNotificationsWindow {
@@ -86,4 +87,35 @@ function luminance(css: string): number {
 export function contrastRatio(a: string, b: string): number {
   const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
   return (hi + 0.05) / (lo + 0.05);
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core (WCAG 2 A/AA rules) on the page as it is and returns the serious and critical violations.
+ * Evaluated through the DevTools protocol, so the gateway's Content-Security-Policy does not stop it.
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<AxeResults> } }).axe;
+    interface AxeResults {
+      violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+    }
+    const results = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      resultTypes: ["violations"],
+    });
+    return results.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
 }
