@@ -22,10 +22,13 @@ function reportEntrySize(): Plugin {
 
 // `npm run build:web` runs from the repo root; the app lives in web/ and builds to web/dist,
 // which the gateway serves on the same origin as /api and /ws.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root: fileURLToPath(new URL(".", import.meta.url)),
+  // A build is what the gateway serves: always React's production build and production JSX, even when the build
+  // runs under jest (NODE_ENV=test), which would otherwise bundle the development build (144 kB gzip, not 82).
+  define: command === "build" ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
   // No @vitejs/plugin-react: Vite 8 transforms JSX itself through oxc.
-  oxc: { jsx: { runtime: "automatic" } },
+  oxc: { jsx: { runtime: "automatic", development: command !== "build" } },
   plugins: [reportEntrySize()],
   build: {
     outDir: "dist",
@@ -37,4 +40,4 @@ export default defineConfig({
     // builders pure lets the bundler drop those schemas (and most of zod) instead of shipping them.
     rolldownOptions: { treeshake: { manualPureFunctions: ["z"] } },
   },
-});
+}));

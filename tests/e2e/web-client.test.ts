@@ -39,6 +39,12 @@ const LONG_NAME = "Wolfeschlegelsteinhausenbergerdorff".padEnd(64, "W"); // 64 c
 jest.setTimeout(240_000);
 
 const box = (page: Page) => page.getByRole("textbox", { name: "Message", exact: true });
+const titleIs = (page: Page, title: string) =>
+  readUntil(
+    `title ${title}`,
+    () => page.title(),
+    (t) => t === title,
+  );
 const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
 /** Every size and theme of one view, and no sideways scroll in any of them. */
@@ -76,7 +82,6 @@ describe("web client: what people expect (issue 17)", () => {
       execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], {
         cwd: repoRoot,
         stdio: "pipe",
-        env: { ...process.env, NODE_ENV: "production" },
       });
     }
     mkdirSync(resultsDir, { recursive: true });
@@ -134,31 +139,19 @@ describe("web client: what people expect (issue 17)", () => {
     const { page } = bob;
     const chat = page.getByTestId("chat-item").filter({ hasText: "Alice" });
     await chat.waitFor();
-    await readUntil(
-      "Bob's title",
-      () => page.title(),
-      (t) => t === "(3) Parley",
-    );
+    await titleIs(page, "(3) Parley");
     await chat.click();
     await readUntil(
       "Bob reads the three",
       () => bodies(page),
       (b) => b.length === 3,
     );
-    await readUntil(
-      "the title clears",
-      () => page.title(),
-      (t) => t === "Parley",
-    );
+    await titleIs(page, "Parley");
     await page.getByRole("button", { name: "Back to chats" }).click();
 
     const more = Array.from({ length: 24 }, (_, i) => `More news ${i + 1}\nsecond line`);
     for (const text of more) await send(alice.page, text);
-    await readUntil(
-      "Bob's title counts 24",
-      () => page.title(),
-      (t) => t === "(24) Parley",
-    );
+    await titleIs(page, "(24) Parley");
 
     await chat.click();
     await readUntil(
@@ -214,11 +207,7 @@ describe("web client: what people expect (issue 17)", () => {
     expect(shown).toEqual([{ title: "Alice", body: "Are you there?", tag: CHAT }]);
     expect(await page.title()).toBe("(1) Parley"); // hidden: not read yet
     await page.evaluate(() => (window as unknown as FakeNotificationsWindow).__notifications.show());
-    await readUntil(
-      "read once visible",
-      () => page.title(),
-      (t) => t === "Parley",
-    );
+    await titleIs(page, "Parley");
   });
 
   it("makes http(s) links clickable and safe, and lays out right-to-left text (row 4)", async () => {

@@ -64,7 +64,13 @@ export function ChatScreen({ client, onLogout, theme, onToggleTheme }: Props) {
         </span>
         <NotificationsButton />
         {onToggleTheme && (
-          <button type="button" className="icon-button" aria-pressed={theme === "dark"} onClick={onToggleTheme}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Dark mode"
+            aria-pressed={theme === "dark"}
+            onClick={onToggleTheme}
+          >
             <span aria-hidden="true">☾</span>
             <span className="label">Dark mode</span>
           </button>

@@ -12,6 +12,7 @@ export function NotificationsButton() {
     <button
       type="button"
       className="icon-button"
+      aria-label="Enable notifications"
       onClick={() => {
         void Notification.requestPermission().then(setPermission, () => setPermission(current()));
       }}
