@@ -41,6 +41,7 @@ export const MAX_PAGE = 100;
 export const MAX_GROUP_MEMBERS = 256;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
+export const DISPLAY_NAME_MAX = 64;
 /** How much of the newest message a chat list row shows; the store keeps it and the client predicts it alike. */
 export const PREVIEW_CHARS = 120;
 
@@ -67,7 +68,7 @@ export const signupRequestSchema = z
   .object({
     username: usernameSchema,
     password: passwordSchema,
-    displayName: z.string().trim().min(1).max(64).optional(),
+    displayName: z.string().trim().min(1).max(DISPLAY_NAME_MAX).optional(),
   })
   .strict();
 

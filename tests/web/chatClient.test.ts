@@ -1,4 +1,5 @@
 import { ChatClient } from "../../web/src/state/chatClient";
+import type { DesktopNotification } from "../../web/src/state/notifications";
 import { unreadCount } from "../../web/src/state/unread";
 import { closeCodes } from "../../runtime/contracts/frames";
 import { CID, FakeApi, FakeSocket, flush, msg, readyFrame, session, summary } from "./fakes";
@@ -9,6 +10,7 @@ function setup(opts: { visible?: boolean } = {}) {
   let unauthorized = 0;
   let n = 0;
   let visible = opts.visible ?? true;
+  const notified: DesktopNotification[] = [];
   const client = new ChatClient({
     session,
     api,
@@ -18,6 +20,7 @@ function setup(opts: { visible?: boolean } = {}) {
       return s;
     },
     onUnauthorized: () => unauthorized++,
+    onNotify: (n) => notified.push(n),
     newId: () => `cm${++n}`,
     random: () => 0,
     isVisible: () => visible,
@@ -39,6 +42,7 @@ function setup(opts: { visible?: boolean } = {}) {
     conv,
     list,
     unauthorized: () => unauthorized,
+    notified,
     setVisible: (v: boolean) => (visible = v),
   };
 }
@@ -47,6 +51,51 @@ beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
 describe("chat client", () => {
+  it("fixes the unread divider at the read position when a chat opens, before marking it read", async () => {
+    const t = setup();
+    t.api.conversations = [summary({ lastSeq: 5, lastReadSeq: 2 })];
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.client.openConversation(CID);
+    await flush();
+    expect(t.client.getState().unreadDivider).toEqual({ conversationId: CID, afterSeq: 2 });
+    expect(t.conv().lastReadSeq).toBe(5); // read now, the divider stays where it was
+    t.ws().receive({ type: "message", ...msg(6) });
+    expect(t.client.getState().unreadDivider).toEqual({ conversationId: CID, afterSeq: 2 });
+    t.client.openConversation(null);
+    expect(t.client.getState().unreadDivider).toBeUndefined();
+    t.client.openConversation(CID);
+    expect(t.client.getState().unreadDivider).toEqual({ conversationId: CID, afterSeq: null }); // nothing unread
+    t.client.stop();
+  });
+
+  it("places the divider once the list arrives when a chat is opened first (a reload of /c/<id>)", async () => {
+    const t = setup();
+    t.api.conversations = [summary({ lastSeq: 4, lastReadSeq: 1 })];
+    t.client.openConversation(CID);
+    expect(t.client.getState().unreadDivider).toBeUndefined();
+    t.client.start();
+    await flush();
+    expect(t.client.getState().unreadDivider).toEqual({ conversationId: CID, afterSeq: 1 });
+    t.client.stop();
+  });
+
+  it("asks the shell to notify of new messages from others only while the tab is hidden, once per message", async () => {
+    const t = setup();
+    t.client.start();
+    await flush();
+    t.goLive();
+    t.ws().receive({ type: "message", ...msg(3) });
+    expect(t.notified).toEqual([]);
+    t.setVisible(false);
+    t.ws().receive({ type: "message", ...msg(4) });
+    t.ws().receive({ type: "message", ...msg(4) }); // a repeat
+    t.ws().receive({ type: "message", ...msg(5, "alice") }); // own, from another tab
+    expect(t.notified).toEqual([{ title: "Bob", body: "m4", tag: CID, conversationId: CID }]);
+    t.client.stop();
+  });
+
   it("loads the chat list, syncs from each chat's last seq and updates the list from live messages", async () => {
     const t = setup();
     t.client.start();

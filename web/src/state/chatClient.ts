@@ -12,12 +12,14 @@ import { Connection, type ConnectionSnapshot, type SendFrame } from "./connectio
 import { MessageHistory } from "./history";
 import { mergeStored, type StoredMessage } from "./messageList";
 import { Names } from "./names";
+import { notificationFor, type DesktopNotification } from "./notifications";
 import { newClientMessageId, Outbox } from "./outbox";
 import { PresencePoller } from "./presencePoller";
 import { ReadReceipts } from "./receipts";
 import type { SocketLike } from "./socket";
 import { ChatStore, changeList, initialChatState, type ChatState } from "./store";
 import { SyncCursors } from "./syncCursors";
+import { dividerOnOpen } from "./timeline";
 import { defaultTimers, type Timers } from "./timers";
 import { clearTypers, TypingIndicators } from "./typingIndicators";
 
@@ -29,6 +31,8 @@ export interface ChatClientOptions {
   createSocket: () => SocketLike;
   /** The session is no longer valid: the app should show the login screen. */
   onUnauthorized: () => void;
+  /** A new message from someone else arrived while the tab was hidden (the shell shows it if permitted). */
+  onNotify?: (n: DesktopNotification) => void;
   timers?: Timers;
   now?: () => number;
   random?: () => number;
@@ -50,6 +54,7 @@ export class ChatClient {
   private readonly presence: PresencePoller;
   private readonly history: MessageHistory;
   private readonly sync: SyncCursors;
+  private readonly isVisible: () => boolean;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private stopped = false;
@@ -58,6 +63,7 @@ export class ChatClient {
     const timers = options.timers ?? defaultTimers;
     const now = options.now ?? Date.now;
     const isVisible = options.isVisible ?? (() => globalThis.document?.visibilityState !== "hidden");
+    this.isVisible = isVisible;
     const store = new ChatStore(initialChatState(options.session.user));
     const send: SendFrame = (frame) => this.connection.send(frame);
     this.store = store;
@@ -164,6 +170,7 @@ export class ChatClient {
           this.sync.syncUncovered();
           void this.presence.load();
           this.names.resolve(list.flatMap((c) => c.memberIds));
+          this.placeDivider();
           this.receipts.markOpenRead();
         } catch (err) {
           this.onApiError(err);
@@ -198,11 +205,24 @@ export class ChatClient {
 
   openConversation(conversationId: string | null): void {
     this.store.update((s) =>
-      s.openConversationId === conversationId ? s : { ...s, openConversationId: conversationId },
+      s.openConversationId === conversationId
+        ? s
+        : { ...s, openConversationId: conversationId, unreadDivider: undefined },
     );
     if (conversationId === null) return;
     this.history.loadLatestOnce(conversationId);
+    this.placeDivider();
     this.receipts.markOpenRead();
+  }
+
+  /** Fixes the open chat's "new messages" divider before it is marked read (once its summary is known). */
+  private placeDivider(): void {
+    this.store.update((s) => {
+      const id = s.openConversationId;
+      const c = id ? s.conversations[id] : undefined;
+      if (!id || !c || s.unreadDivider?.conversationId === id) return s;
+      return { ...s, unreadDivider: { conversationId: id, afterSeq: dividerOnOpen(c) } };
+    });
   }
 
   /** Infinite scroll upward: one page before the oldest message shown. */
@@ -289,7 +309,9 @@ export class ChatClient {
     this.store.update(changeList(conversationId, (l) => mergeStored(l, messages, me)));
     // A message ends its sender's "typing…" — but only a new one: a repeat or a sync page is old news.
     const known = new Set(before?.stored.map((m) => m.seq));
-    const senders = new Set(messages.filter((m) => !known.has(m.seq)).map((m) => m.senderId));
+    const fresh = messages.filter((m) => !known.has(m.seq));
+    const senders = new Set(fresh.map((m) => m.senderId));
+    this.notifyHidden(fresh);
     this.store.update((s) => noteStored(conversationId, messages, me)(clearTypers(conversationId, senders)(s)));
     this.outbox.stored(conversationId, messages);
     if (!this.store.getState().conversations[conversationId]) {
@@ -297,6 +319,18 @@ export class ChatClient {
     }
     this.history.fillGapBefore(conversationId, before, messages);
     this.receipts.markOpenRead();
+  }
+
+  private notifyHidden(fresh: readonly StoredMessage[]): void {
+    const notify = this.options.onNotify;
+    if (!notify || fresh.length === 0) return;
+    const s = this.store.getState();
+    const visible = this.isVisible();
+    const newest = fresh.reduce((a, b) => (b.seq > a.seq ? b : a));
+    const c = s.conversations[newest.conversationId];
+    const title = c?.kind === "group" ? c.title : undefined;
+    const n = notificationFor(newest, s.me.userId, visible, s.names[newest.senderId] ?? newest.senderId, title);
+    if (n) notify(n);
   }
 
   // ---- errors -------------------------------------------------------------------------------------------------

@@ -23,6 +23,11 @@ export interface ChatState {
   /** userId → display name, filled lazily. */
   names: Readonly<Record<string, string>>;
   openConversationId: string | null;
+  /**
+   * Where the open chat's "new messages" divider goes: after this seq (the read position when it opened), or
+   * null when nothing was unread. Decided once per opening; absent until the chat's summary is known.
+   */
+  unreadDivider?: { conversationId: string; afterSeq: number | null };
   /** Last HTTP failure worth showing (cleared by the next success). */
   notice?: string;
 }

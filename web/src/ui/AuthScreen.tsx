@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from "react";
+import { USERNAME_MAX, USERNAME_MIN } from "../../../runtime/contracts/ids";
 import { ApiError, HttpApi, type Api, type Session } from "../state/api";
+import { signupProblems, type SignupFields } from "../state/limits";
 
 interface Props {
   onAuthenticated: (session: Session) => void;
@@ -17,9 +19,24 @@ export function AuthScreen({ onAuthenticated, notice, api = defaultApi }: Props)
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const signup = mode === "signup";
+  const problems = signupProblems({ username, displayName, password }, signup);
+  const invalid = Object.keys(problems).length > 0;
+
+  /** aria props and the visible message for a field the limits refuse (no maxLength: it would cut silently). */
+  const check = (field: keyof SignupFields) => ({
+    "aria-invalid": problems[field] ? true : undefined,
+    "aria-describedby": problems[field] ? `${field}-problem` : undefined,
+  });
+  const problem = (field: keyof SignupFields) =>
+    problems[field] && (
+      <span id={`${field}-problem`} className="field-problem error" data-testid={`${field}-problem`}>
+        {problems[field]}
+      </span>
+    );
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (invalid) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -48,14 +65,13 @@ export function AuthScreen({ onAuthenticated, notice, api = defaultApi }: Props)
             autoCapitalize="none"
             spellCheck={false}
             required
-            minLength={3}
-            maxLength={32}
-            pattern="[A-Za-z0-9_]{3,32}"
-            title="3–32 letters, digits or _"
+            title={`${USERNAME_MIN}–${USERNAME_MAX} letters, digits or _`}
             value={username}
             onChange={(e) => setUsername(e.target.value)}
             autoFocus
+            {...check("username")}
           />
+          {problem("username")}
         </label>
         {signup && (
           <label>
@@ -63,10 +79,11 @@ export function AuthScreen({ onAuthenticated, notice, api = defaultApi }: Props)
             <input
               name="displayName"
               autoComplete="name"
-              maxLength={64}
               value={displayName}
               onChange={(e) => setDisplayName(e.target.value)}
+              {...check("displayName")}
             />
+            {problem("displayName")}
           </label>
         )}
         <label>
@@ -76,18 +93,18 @@ export function AuthScreen({ onAuthenticated, notice, api = defaultApi }: Props)
             type="password"
             autoComplete={signup ? "new-password" : "current-password"}
             required
-            minLength={8}
-            maxLength={128}
             value={password}
             onChange={(e) => setPassword(e.target.value)}
+            {...check("password")}
           />
+          {problem("password")}
         </label>
         {error && (
           <p role="alert" className="error">
             {error}
           </p>
         )}
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy || invalid}>
           {signup ? "Sign up" : "Log in"}
         </button>
         <button

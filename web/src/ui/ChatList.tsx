@@ -31,15 +31,25 @@ export function ChatList({ state, onOpen }: { state: ChatState; onOpen: (convers
             >
               <span className="chat-title">
                 {online !== undefined && (
-                  <span className={`dot${online ? " online" : ""}`} data-testid="presence-dot" data-online={online}>
+                  // Shape as well as colour: a filled dot online, a hollow ring offline; the word for screen readers.
+                  <span
+                    className={`dot${online ? " online" : ""}`}
+                    data-testid="presence-dot"
+                    data-online={online}
+                    title={online ? "online" : "offline"}
+                  >
                     <span className="visually-hidden">{online ? "online" : "offline"}</span>
                   </span>
                 )}
-                <span className="name">{title}</span>
+                <span className="name" dir="auto">
+                  {title}
+                </span>
                 <time className="time">{formatTime(c.lastMessageAt)}</time>
               </span>
               <span className="chat-preview">
-                <span className="preview">{preview}</span>
+                <span className="preview" dir="auto">
+                  {preview}
+                </span>
                 {unread > 0 && (
                   <span className="badge" data-testid="unread-badge">
                     {unread}

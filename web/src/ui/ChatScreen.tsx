@@ -1,9 +1,12 @@
 import { useEffect, useRef, useState } from "react";
 import type { ChatClient } from "../state/chatClient";
 import { bannerOf } from "../state/banner";
+import { documentTitle } from "../state/notifications";
+import type { Theme } from "../state/theme";
 import { ChatList } from "./ChatList";
 import { ConversationView } from "./ConversationView";
 import { NewChat } from "./NewChat";
+import { NotificationsButton } from "./NotificationsButton";
 import { useChatState } from "./useChat";
 
 const bannerText = {
@@ -12,13 +15,25 @@ const bannerText = {
   blocked: "Too many open Parley tabs. Close one and try again.",
 } as const;
 
-export function ChatScreen({ client, onLogout }: { client: ChatClient; onLogout: () => void }) {
+interface Props {
+  client: ChatClient;
+  onLogout: () => void;
+  theme?: Theme;
+  onToggleTheme?: () => void;
+}
+
+export function ChatScreen({ client, onLogout, theme, onToggleTheme }: Props) {
   const state = useChatState(client);
   const [composing, setComposing] = useState(false);
   const openId = state.openConversationId;
   const banner = bannerOf(state.connection);
   const view = composing || openId ? "conversation" : "list";
   const lastOpen = useRef<string | null>(null);
+
+  // A chat opened from elsewhere (Back/Forward, a notification) replaces the new-chat panel.
+  useEffect(() => {
+    if (openId) setComposing(false);
+  }, [openId]);
 
   // Closing a chat removes the focused element; put focus back on that chat in the list (keyboard users).
   useEffect(() => {
@@ -29,13 +44,37 @@ export function ChatScreen({ client, onLogout }: { client: ChatClient; onLogout:
     }
   }, [openId, composing]);
 
+  const title = documentTitle(state.conversations);
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
+  useEffect(
+    () => () => {
+      document.title = "Parley";
+    },
+    [],
+  );
+
   return (
     <div className="app" data-view={view} data-connection={state.connection.status}>
       <header className="topbar">
         <h1 className="brand">Parley</h1>
-        <span className="me" data-testid="me">
+        <span className="me" data-testid="me" dir="auto" title={state.me.displayName}>
           {state.me.displayName}
         </span>
+        <NotificationsButton />
+        {onToggleTheme && (
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Dark mode"
+            aria-pressed={theme === "dark"}
+            onClick={onToggleTheme}
+          >
+            <span aria-hidden="true">☾</span>
+            <span className="label">Dark mode</span>
+          </button>
+        )}
         <button type="button" onClick={onLogout}>
           Log out
         </button>

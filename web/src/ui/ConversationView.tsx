@@ -1,10 +1,12 @@
 import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { MAX_BODY_CHARS } from "../../../runtime/contracts/ids";
 import type { ChatClient, ChatState } from "../state/chatClient";
-import { displayItems, emptyMessageList, type DisplayItem } from "../state/messageList";
+import { checkDraft } from "../state/limits";
+import { displayItems, emptyMessageList, lastSeqOf, type DisplayItem } from "../state/messageList";
+import { arrivedAfter, timeline } from "../state/timeline";
 import { activeTypers, typingLabel } from "../state/typing";
 import { seenBy } from "../state/unread";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
+import { MessageBody } from "./MessageBody";
 
 interface Props {
   client: Pick<ChatClient, "send" | "retry" | "notifyTyping" | "loadOlder" | "openConversation">;
@@ -19,9 +21,17 @@ export function ConversationView({ client, state, conversationId }: Props) {
   const list = state.messages[conversationId] ?? emptyMessageList;
   const items = useMemo(() => displayItems(list), [list]);
   const me = state.me.userId;
+  const divider = state.unreadDivider?.conversationId === conversationId ? state.unreadDivider.afterSeq : null;
+  const rows = useMemo(() => timeline(items, me, divider, Date.now()), [items, me, divider]);
   const [draft, setDraft] = useState("");
+  const draftCheck = checkDraft(draft);
   const scrollRef = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
+  /** Whether the first positioning (at the unread divider, or the bottom) has happened. */
+  const positioned = useRef(false);
+  /** View state for the jump button: the reader is scrolled up, and the last seq they had below them then. */
+  const [scrolledUpAt, setScrolledUpAt] = useState<number | null>(null);
+  const newBelow = scrolledUpAt === null ? 0 : arrivedAfter(list, scrolledUpAt, me);
   /** Distance from the bottom before older messages were prepended, to keep the view still. */
   const anchor = useRef<number | null>(null);
   const loadingOlder = state.loadingOlder[conversationId] ?? false;
@@ -58,10 +68,32 @@ export function ConversationView({ client, state, conversationId }: Props) {
     void client.loadOlder(conversationId);
   }
 
+  /** Reads where the reader is; leaving the bottom remembers the last seq, reaching it clears the notice. */
+  function notePosition(el: HTMLDivElement) {
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    atBottom.current = bottom;
+    const seq = lastSeqOf(list);
+    setScrolledUpAt((current) => (bottom ? null : (current ?? seq)));
+  }
+
+  function jumpToLatest() {
+    const el = scrollRef.current;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    atBottom.current = true;
+    setScrolledUpAt(null);
+  }
+
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
-    if (anchor.current !== null && !loadingOlder) {
+    if (!positioned.current && list.historyLoaded) {
+      // Open at the first unread message if there is one, else at the latest.
+      positioned.current = true;
+      const mark = el.querySelector<HTMLElement>('[data-testid="unread-divider"]');
+      el.scrollTop = mark ? mark.offsetTop - 8 : el.scrollHeight;
+      notePosition(el);
+    } else if (anchor.current !== null && !loadingOlder) {
       el.scrollTop = el.scrollHeight - anchor.current;
       anchor.current = null;
     } else if (atBottom.current) {
@@ -75,16 +107,17 @@ export function ConversationView({ client, state, conversationId }: Props) {
   function onScroll() {
     const el = scrollRef.current;
     if (!el) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    notePosition(el);
     if (el.scrollTop < 80) loadOlder();
   }
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
-    if (draft.trim().length === 0) return;
+    // Past the limit the draft stays as typed, with the refusal shown: never cut and sent.
+    if (draft.trim().length === 0 || draftCheck.refusal) return;
     client.send(conversationId, draft);
     setDraft("");
-    atBottom.current = true;
+    jumpToLatest();
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -103,7 +136,9 @@ export function ConversationView({ client, state, conversationId }: Props) {
           ←
         </button>
         <div className="heading">
-          <h2 id="conversation-title">{title}</h2>
+          <h2 id="conversation-title" dir="auto">
+            {title}
+          </h2>
           {subtitle && <span className="muted">{subtitle}</span>}
         </div>
       </header>
@@ -116,18 +151,37 @@ export function ConversationView({ client, state, conversationId }: Props) {
         {!list.historyLoaded && items.length === 0 && <p className="muted">Loading messages…</p>}
         {list.historyLoaded && items.length === 0 && <p className="muted">No messages yet. Say hello!</p>}
         <ol className="message-list" data-testid="message-list">
-          {items.map((item) => (
-            <MessageItem
-              key={item.key}
-              item={item}
-              me={me}
-              names={state.names}
-              seenNames={item.kind === "stored" && seen?.seq === item.message.seq ? seen.names : undefined}
-              onRetry={(cmid) => client.retry(conversationId, cmid)}
-            />
-          ))}
+          {rows.map((row) =>
+            row.kind === "day" ? (
+              <li key={row.key} className="separator" data-testid="day-separator">
+                <span>{row.label}</span>
+              </li>
+            ) : row.kind === "unread" ? (
+              <li key={row.key} className="separator unread" data-testid="unread-divider">
+                <span>New messages</span>
+              </li>
+            ) : (
+              <MessageItem
+                key={row.key}
+                item={row.item}
+                groupStart={row.groupStart}
+                me={me}
+                names={state.names}
+                seenNames={row.item.kind === "stored" && seen?.seq === row.item.message.seq ? seen.names : undefined}
+                onRetry={(cmid) => client.retry(conversationId, cmid)}
+              />
+            ),
+          )}
         </ol>
       </div>
+      {scrolledUpAt !== null && (
+        <button type="button" className="jump" data-testid="jump-to-latest" onClick={jumpToLatest}>
+          {newBelow > 0 ? `${newBelow} new ${newBelow === 1 ? "message" : "messages"} ↓` : "Jump to latest ↓"}
+        </button>
+      )}
+      <p className="visually-hidden" aria-live="polite">
+        {newBelow > 0 ? `${newBelow} new ${newBelow === 1 ? "message" : "messages"} below` : ""}
+      </p>
       <p className="typing" aria-live="polite" data-testid="typing-indicator">
         {typingText}
       </p>
@@ -139,8 +193,9 @@ export function ConversationView({ client, state, conversationId }: Props) {
           id="composer-input"
           rows={1}
           value={draft}
-          maxLength={MAX_BODY_CHARS}
           placeholder="Write a message"
+          aria-invalid={draftCheck.refusal ? true : undefined}
+          aria-describedby={draftCheck.refusal ? "composer-refusal" : undefined}
           autoFocus
           onChange={(e) => {
             setDraft(e.target.value);
@@ -148,9 +203,19 @@ export function ConversationView({ client, state, conversationId }: Props) {
           }}
           onKeyDown={onKeyDown}
         />
-        <button type="submit" className="primary" disabled={draft.trim().length === 0}>
+        {draftCheck.counter && (
+          <span className={`counter${draftCheck.refusal ? " error" : ""}`} data-testid="char-counter">
+            {draftCheck.counter}
+          </span>
+        )}
+        <button type="submit" className="primary" disabled={draft.trim().length === 0 || !!draftCheck.refusal}>
           Send
         </button>
+        {draftCheck.refusal && (
+          <p id="composer-refusal" role="alert" className="refusal error" data-testid="composer-refusal">
+            {draftCheck.refusal}
+          </p>
+        )}
       </form>
     </section>
   );
@@ -158,12 +223,15 @@ export function ConversationView({ client, state, conversationId }: Props) {
 
 function MessageItem({
   item,
+  groupStart,
   me,
   names,
   seenNames,
   onRetry,
 }: {
   item: DisplayItem;
+  /** The first of a run by one sender: it carries the sender's name and the time as a header. */
+  groupStart: boolean;
   me: string;
   names: Readonly<Record<string, string>>;
   seenNames?: string[];
@@ -173,32 +241,45 @@ function MessageItem({
   const body = item.kind === "stored" ? item.message.body : item.send.body;
   const sender = item.kind === "stored" ? item.message.senderId : me;
   const time = item.kind === "stored" ? item.message.sentAt : item.send.queuedAt;
+  const stamp = (
+    <time dateTime={new Date(time).toISOString()} data-testid="message-time">
+      {formatTime(time)}
+    </time>
+  );
   return (
     <li
-      className={`message ${own ? "own" : "other"} ${item.status}`}
+      className={`message ${own ? "own" : "other"} ${item.status}${groupStart ? " group-start" : ""}`}
       data-testid="message"
       data-status={item.status}
       data-seq={item.kind === "stored" ? item.message.seq : undefined}
     >
-      <div className="meta">
-        <span className="sender">{own ? "You" : displayName(names, sender)}</span>{" "}
-        <time dateTime={new Date(time).toISOString()}>{formatTime(time)}</time>
-      </div>
-      <p className="body" data-testid="message-body">
-        {body}
-      </p>
-      {own && (
+      {groupStart && (
+        <div className="meta">
+          <span className="sender" data-testid="message-sender" dir="auto">
+            {own ? "You" : displayName(names, sender)}
+          </span>{" "}
+          {stamp}
+        </div>
+      )}
+      <MessageBody body={body} />
+      {(own || !groupStart) && (
         <div className="status">
-          <span data-testid="message-status">{statusText[item.status]}</span>
-          {item.kind === "pending" && item.status === "failed" && (
+          {!groupStart && stamp}
+          {own && (
             <>
-              {item.send.error && <span className="error"> — {item.send.error}</span>}{" "}
-              <button type="button" onClick={() => onRetry(item.send.clientMessageId)}>
-                Retry
-              </button>
+              {!groupStart && " · "}
+              <span data-testid="message-status">{statusText[item.status]}</span>
+              {item.kind === "pending" && item.status === "failed" && (
+                <>
+                  {item.send.error && <span className="error"> — {item.send.error}</span>}{" "}
+                  <button type="button" onClick={() => onRetry(item.send.clientMessageId)}>
+                    Retry
+                  </button>
+                </>
+              )}
+              {seenNames && <span data-testid="seen-by"> · Seen by {seenNames.join(", ")}</span>}
             </>
           )}
-          {seenNames && <span data-testid="seen-by"> · Seen by {seenNames.join(", ")}</span>}
         </div>
       )}
     </li>

@@ -66,7 +66,16 @@ export function NewChat({ client, meId, onDone }: Props) {
   }
 
   return (
-    <section className="new-chat-panel" aria-labelledby="new-chat-title">
+    <section
+      className="new-chat-panel"
+      aria-labelledby="new-chat-title"
+      onKeyDown={(e) => {
+        if (e.key === "Escape") {
+          e.preventDefault();
+          onDone();
+        }
+      }}
+    >
       <header className="pane-header">
         <h2 id="new-chat-title">New chat</h2>
         <button type="button" onClick={onDone}>
@@ -112,7 +121,11 @@ export function NewChat({ client, meId, onDone }: Props) {
             <li key={u.userId}>
               {kind === "direct" ? (
                 <button type="button" disabled={busy} onClick={() => void create({ kind: "direct", userId: u.userId })}>
-                  Chat with {u.displayName} <span className="muted">@{u.userId}</span>
+                  Chat with{" "}
+                  <span className="person" dir="auto">
+                    {u.displayName}
+                  </span>{" "}
+                  <span className="muted">@{u.userId}</span>
                 </button>
               ) : (
                 <label>
@@ -121,7 +134,10 @@ export function NewChat({ client, meId, onDone }: Props) {
                     checked={selected.some((x) => x.userId === u.userId)}
                     onChange={() => toggle(u)}
                   />{" "}
-                  {u.displayName} <span className="muted">@{u.userId}</span>
+                  <span className="person" dir="auto">
+                    {u.displayName}
+                  </span>{" "}
+                  <span className="muted">@{u.userId}</span>
                 </label>
               )}
             </li>
