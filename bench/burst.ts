@@ -5,7 +5,7 @@
 import type { BenchOptions } from "./options";
 import type { PhaseSink } from "./load";
 import type { CallCounts, CpuSnapshot } from "./metrics";
-import { summarize, type DeliveryCounts, type LatencySummary } from "./report";
+import { summarize, type DeliveryCounts, type LatencySummary } from "./latency";
 import { callsPer, cpuPer1k, runPlan, type PhaseRun, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 

@@ -34,7 +34,8 @@ import { callCounts, counterDelta, cpuDelta, cpuSnapshot, PRELOAD, type MeteredP
 import { parseBenchOptions, type BenchOptions } from "./options";
 import { meteredProcesses, seedParley, startParley } from "./parley";
 import { summarizeProfile } from "./profile";
-import { computeRatios, summarize, writeReport, type BenchReport, type SweepStep, type SyncReport } from "./report";
+import { summarize } from "./latency";
+import { computeRatios, writeReport, type BenchReport, type SweepStep, type SyncReport } from "./report";
 import { runStorm, type StormReport } from "./storm";
 import { measureSync } from "./sync";
 import { cpuPer1k, runPhase, systemReport, type SystemUnderTest } from "./system";

@@ -23,7 +23,7 @@ import {
   type PhaseSink,
 } from "./load";
 import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
-import { summarize, type LatencySummary } from "./report";
+import { summarize, type LatencySummary } from "./latency";
 import { callsPer, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 

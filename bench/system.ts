@@ -15,7 +15,8 @@ import {
   type SystemClients,
 } from "./load";
 import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot, type MeteredProcess } from "./metrics";
-import { percentileCurve, summarize, type SystemReport } from "./report";
+import { percentileCurve, summarize } from "./latency";
+import type { SystemReport } from "./report";
 import { planMessages, type PlannedMessage, type Population } from "./workload";
 
 export interface SystemUnderTest {
