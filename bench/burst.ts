@@ -4,8 +4,8 @@
  */
 import type { BenchOptions } from "./options";
 import type { PhaseSink } from "./load";
-import type { CallCounts, CpuSnapshot } from "./metrics";
-import { summarize, type DeliveryCounts, type LatencySummary } from "./latency";
+import { summarize } from "./latency";
+import type { BurstSystemReport } from "./phase-reports";
 import { callsPer, cpuPer1k, runPlan, type PhaseRun, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 
@@ -15,23 +15,6 @@ import type { PlannedMessage, Population } from "./workload";
  * first message of a burst.
  */
 const BURST_SETTLE = { settleMaxMs: 60_000, settleQuietMs: 10_000 };
-
-export interface BurstSystemReport extends DeliveryCounts {
-  readonly accepted: number;
-  /** Burst instant → the last expected delivery; null while any is missing. */
-  readonly allDeliveredMs: number | null;
-  /** Per delivery, from the burst instant. */
-  readonly latency: LatencySummary;
-  readonly cpuSeconds: CpuSnapshot;
-  readonly cpuPer1kDeliveries: Record<string, number>;
-  /** Outgoing calls per burst message, by process and operation (Parley: AWS and peer HTTP). */
-  readonly callsPerMessage: CallCounts;
-}
-
-export interface BurstReport {
-  readonly messages: number;
-  readonly systems: BurstSystemReport[];
-}
 
 /** One message per client, all due at 0: the whole burst leaves in the driver's first tick. */
 export function planBurst(pop: Population): PlannedMessage[] {

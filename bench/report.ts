@@ -4,10 +4,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { BurstReport } from "./burst";
+import type { BurstReport, StormReport, WorkCost } from "./phase-reports";
 import type { DeliveryCounts, LatencySummary } from "./latency";
 import type { CostBreakdown } from "./pricing";
-import type { StormReport, WorkCost } from "./storm";
 
 export interface SystemReport extends DeliveryCounts {
   readonly phases: number;

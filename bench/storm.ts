@@ -23,7 +23,8 @@ import {
   type PhaseSink,
 } from "./load";
 import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
-import { summarize, type LatencySummary } from "./latency";
+import { summarize } from "./latency";
+import type { ConnectCost, StormReport, WorkCost } from "./phase-reports";
 import { callsPer, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 
@@ -37,69 +38,6 @@ const STORM_TIMEOUT_MS = 60_000;
 const STORM_TAG = "x0";
 /** The quiet window measured before the connects, whose rates are subtracted as background. */
 const BASELINE_MS = 6_000;
-
-/** Calls, writes and CPU of some work, net of what the same processes do idle over the same time. */
-export interface WorkCost {
-  /** Calls by process and operation, per unit of work (connect, reconnected client). */
-  readonly calls: CallCounts;
-  readonly callsTotal: number;
-  /** DynamoDB write requests (BatchWriteItem: per item), per unit, by `call table`. */
-  readonly dynamoWrites: Record<string, number>;
-  readonly dynamoWritesTotal: number;
-  /** CPU milliseconds per unit, by process (`harness` is the load generator). */
-  readonly cpuMs: Record<string, number>;
-}
-
-export interface ConnectCost extends WorkCost {
-  /** Clients that disconnected and connected again (a sample across the population). */
-  readonly connects: number;
-  /** Connecting all of them (16 at a time, as the bench's connect-all), until the last `ready`. */
-  readonly seconds: number;
-  /** Metered window (connects plus CONNECT_TAIL_MS). */
-  readonly windowS: number;
-}
-
-export interface StormReport {
-  readonly killed: string;
-  readonly survivors: string[];
-  /** Clients that were on the killed gateway. */
-  readonly affected: number;
-  readonly reconnected: number;
-  /** Connection attempts that failed and were retried (backoff as in the bench's connect). */
-  readonly reconnectRetries: number;
-  readonly failedReconnects: number;
-  /** Kill → every affected client connected again (`ready`). */
-  readonly reconnectedMs: number | null;
-  /** Kill → every affected client connected, synced and holding every message stored for its conversation. */
-  readonly settledMs: number | null;
-  /** Per affected client, from the kill. */
-  readonly perClient: { ready: LatencySummary; caughtUp: LatencySummary };
-  readonly notCaughtUp: number;
-  /** Affected clients behind their conversation's lastSeq in the table when the storm was over (should be 0). */
-  readonly behindTable: number;
-  /** Messages sent during the outage (one per conversation, from a member on a surviving gateway). */
-  readonly outage: {
-    readonly sent: number;
-    readonly accepted: number;
-    readonly expected: number;
-    readonly delivered: number;
-    readonly duplicates: number;
-    readonly orderViolations: number;
-    /** Seqs a client already had, repeated by `sync` and dropped by the client (dedupe by seq, as specified). */
-    readonly syncRepeats: number;
-    readonly errors: Record<string, number>;
-    /** Kill → each delivery (live to the survivors, live or by sync to the reconnected). */
-    readonly latency: LatencySummary;
-  };
-  /** Metered window: kill → settled, or the last reconnect plus CONNECT_TAIL_MS if later. */
-  readonly windowS: number;
-  readonly cpuSeconds: CpuSnapshot;
-  /** Everything the storm cost (outage messages included), per reconnected client. */
-  readonly perReconnectedClient: WorkCost;
-  /** The same totals, for the whole storm. */
-  readonly totals: { calls: CallCounts; dynamoWrites: Record<string, number> };
-  readonly connect: ConnectCost;
-}
 
 /**
  * Who is caught up when, from what the clients saw. A client is caught up once it is connected again, has its

@@ -1,8 +1,8 @@
 /** The burst's plan and arithmetic, and how the burst, the storm and their targets are rendered. */
 import { burstSection, burstAndStormTargets, stormSection, type BenchReport } from "../../bench/report";
-import { burstSystemReport, planBurst, type BurstReport } from "../../bench/burst";
+import { burstSystemReport, planBurst } from "../../bench/burst";
+import type { BurstReport, StormReport, WorkCost } from "../../bench/phase-reports";
 import { bodyFor, PhaseRecorder } from "../../bench/load";
-import type { StormReport, WorkCost } from "../../bench/storm";
 import type { SystemUnderTest } from "../../bench/system";
 import { buildPopulation } from "../../bench/workload";
 

@@ -127,11 +127,7 @@ test("the persister hop has as many trips as a warm persister makes sequential D
   expect((await send("measured")).batchItemFailures).toEqual([]);
 
   const persisterHop = AWS_HOPS.find((h) => h.name === "persister: DynamoDB round trips")!;
-  expect(calls).toEqual([
-    "PutCommand dedupe",
-    "PutCommand messages",
-    "UpdateCommand conversations",
-  ]);
+  expect(calls).toEqual(["PutCommand dedupe", "PutCommand messages", "UpdateCommand conversations"]);
   expect(calls).toHaveLength(persisterHop.trips);
   expect(maxInFlight).toBe(1); // sequential: each waits for the one before
   expect(sqsCalls).toEqual(["SendMessageBatchCommand"]); // the notifications, after the writes
