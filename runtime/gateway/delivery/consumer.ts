@@ -18,6 +18,7 @@ import type { Outgoing, Router } from "./routing";
 
 export class NotificationConsumer {
   private readonly queue: QueueConsumer;
+  private readonly readPositions: SenderReadPositions;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -25,6 +26,7 @@ export class NotificationConsumer {
     private readonly router: Router,
     private readonly contacts?: Pick<Contacts, "noteConversationMembers">,
   ) {
+    this.readPositions = new SenderReadPositions(ctx);
     this.queue = new QueueConsumer({
       sqs: ctx.sqs,
       queueUrl: ctx.config.notifyQueueUrl,
@@ -44,9 +46,13 @@ export class NotificationConsumer {
     this.queue.start();
   }
 
-  /** Stops polling; receives in flight finish and their notifications are routed and deleted (queue-consumer.ts). */
-  stop(): Promise<void> {
-    return this.queue.stop();
+  /**
+   * Stops polling; receives in flight finish and their notifications are routed and deleted (queue-consumer.ts),
+   * then the senders' read positions still held are written.
+   */
+  async stop(): Promise<void> {
+    await this.queue.stop();
+    await this.readPositions.flush();
   }
 
   /**
@@ -70,7 +76,7 @@ export class NotificationConsumer {
       { messages: notifications.map((n) => `${n.message.conversationId}#${n.message.seq}`), ...stats },
       "routed notifications",
     );
-    await advanceSenderReadPositions(this.ctx, notifications);
+    this.readPositions.note(notifications);
     return valid.map((v) => v.sqs);
   }
 
@@ -88,22 +94,42 @@ export class NotificationConsumer {
   }
 }
 
+/** Senders' read positions are written at most this often per (sender, conversation). */
+export const READ_ADVANCE_FLUSH_MS = 1_000;
+
 /**
  * Sending a message means having read the conversation up to it: each sender's read position moves to the
- * highest seq it sent in the batch (best effort: a hint, not a guarantee, so failures are ignored).
+ * highest seq it sent. Off the notification path and coalesced per (sender, conversation) over
+ * READ_ADVANCE_FLUSH_MS, so a burst of messages from one person is one write. Best effort — a hint, not a
+ * guarantee: failures are ignored, a stopping gateway flushes what it holds, and a crashed one loses at most one
+ * window of advances (the next message or read receipt moves the position).
  */
-export async function advanceSenderReadPositions(
-  ctx: Pick<GatewayContext, "db">,
-  notifications: readonly Notification[],
-): Promise<void> {
-  const readUpTo = new Map<string, { senderId: string; conversationId: string; seq: number }>();
-  for (const { message } of notifications) {
-    const key = `${message.senderId}|${message.conversationId}`;
-    if ((readUpTo.get(key)?.seq ?? 0) < message.seq) readUpTo.set(key, message);
+export class SenderReadPositions {
+  private readonly pending = new Map<string, { senderId: string; conversationId: string; seq: number }>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: Pick<GatewayContext, "db">,
+    private readonly flushMs = READ_ADVANCE_FLUSH_MS,
+  ) {}
+
+  note(notifications: readonly Notification[]): void {
+    for (const { message } of notifications) {
+      const key = `${message.senderId}|${message.conversationId}`;
+      if ((this.pending.get(key)?.seq ?? 0) < message.seq) this.pending.set(key, message);
+    }
+    if (this.timer || !this.pending.size) return;
+    this.timer = setTimeout(() => void this.flush(), this.flushMs);
+    this.timer.unref();
   }
-  await mapLimit([...readUpTo.values()], 8, (m) =>
-    advanceLastRead(ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false),
-  );
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const due = [...this.pending.values()];
+    this.pending.clear();
+    await mapLimit(due, 8, (m) => advanceLastRead(this.ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false));
+  }
 }
 
 function parseNotification(body: string | undefined): Notification | undefined {
