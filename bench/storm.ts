@@ -29,8 +29,9 @@ import { callsPer, type SystemUnderTest } from "./system";
 import type { PlannedMessage, Population } from "./workload";
 
 /**
- * A new socket's own deferred work ends with the outbox's catch-up, one directory TTL (5 s) plus its margin (2 s)
- * after `ready` (runtime/gateway/context.ts): metering runs this long past the last connect so it is included.
+ * A new socket's own deferred work ends with the outbox's catch-up, 5 s (invalidatedStaleMs, when every peer
+ * acknowledged the invalidation — the normal case) plus its margin (2 s) after `ready` (runtime/gateway/context.ts):
+ * metering runs this long past the last connect so it is included.
  */
 const CONNECT_TAIL_MS = 8_000;
 /** The storm gives up after this long; whoever is not caught up by then is reported as such. */

@@ -43,6 +43,11 @@ export interface GatewaySettings {
    */
   readonly directoryTtlMs: number;
   /**
+   * After a peer acknowledged an invalidation it caches no older answer; a lookup already in flight there may
+   * still be used once, and is assumed to end within this time (a DynamoDB Query, index lag included).
+   */
+  readonly invalidatedStaleMs: number;
+  /**
    * A new session checks its conversations against the table this long after the directory TTL has passed
    * since its connection record was written (covers index propagation and read lag), then fills what a peer's
    * stale directory entry kept from it.
@@ -83,6 +88,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     connectionRefreshMs,
     connectionTtlMs: 2 * connectionRefreshMs + presenceTtlMs,
     directoryTtlMs: 60_000,
+    invalidatedStaleMs: 5_000,
     catchUpMarginMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,

@@ -98,13 +98,12 @@ export class Session implements LocalSession {
         }
         if (this.closed) return false;
         this.deps.sessions.add(this);
-        await this.deps.presence.connected(this, live);
-        return true;
+        return { peersAcknowledged: await this.deps.presence.connected(this, live) };
       });
       if (!admitted) return;
-      // The record is written (presence.connected returned): from now on the directory TTL bounds how long a
-      // peer can still route without this socket.
-      this.outbox.scheduleCatchUp();
+      // The record is written (presence.connected returned): from now on the directory TTL — or, once every peer
+      // acknowledged the invalidation, a query in flight there — bounds how long a peer can route without it.
+      this.outbox.scheduleCatchUp(admitted.peersAcknowledged);
       if (this.state === "opening") this.state = "open";
       this.writer.release({
         type: "ready",

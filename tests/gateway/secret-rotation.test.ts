@@ -294,8 +294,17 @@ describe("internal delivery between gateways holding different generations of th
   it("invalidations reach a peer started before the rotation too", async () => {
     const p = await peer(OLD);
     const { peerClient } = routerWith(rotated(NEW, OLD));
-    await peerClient.invalidatePeers([p.url], { userIds: ["bob"] });
+    expect(await peerClient.invalidatePeers([p.url], { userIds: ["bob"] })).toBe(true);
     expect(p.offered).toEqual([NEW, OLD]);
+  });
+
+  it("an invalidation some peer did not acknowledge answers false (the session then catches up after the TTL)", async () => {
+    const p = await peer(NEW);
+    const { peerClient } = routerWith(NEW);
+    expect(await peerClient.invalidatePeers([p.url], { userIds: ["bob"] })).toBe(true);
+    expect(await peerClient.invalidatePeers([p.url, "http://127.0.0.1:9"], { userIds: ["bob"] })).toBe(false);
+    const refusing = await peer(UNRELATED);
+    expect(await peerClient.invalidatePeers([refusing.url], { userIds: ["bob"] })).toBe(false);
   });
 
   it("the internal endpoint answers 401 to an unrelated secret", async () => {

@@ -76,11 +76,16 @@ export class Outbox {
     );
   }
 
-  /** Arms the catch-up: the socket's connection record was just written. */
-  scheduleCatchUp(): void {
+  /**
+   * Arms the catch-up: the socket's connection record was just written. When every peer acknowledged the
+   * invalidation, none caches an older answer, and one read before it (a query in flight) is used for at most
+   * `invalidatedStaleMs`; otherwise a peer may keep its answer for the directory TTL.
+   */
+  scheduleCatchUp(peersAcknowledged: boolean): void {
+    const { directoryTtlMs, invalidatedStaleMs, catchUpMarginMs } = this.ctx.settings;
     this.catchUpTimer = setTimeout(
       () => this.enqueue(() => this.catchUpAfterDirectoryTtl()),
-      this.ctx.settings.directoryTtlMs + this.ctx.settings.catchUpMarginMs,
+      (peersAcknowledged ? Math.min(invalidatedStaleMs, directoryTtlMs) : directoryTtlMs) + catchUpMarginMs,
     );
     this.catchUpTimer.unref();
   }

@@ -65,21 +65,26 @@ export class PeerClient {
    * Best effort: asks other live gateways to forget cached state — `userIds`' live connections, `contacts`'
    * co-member lists. A lost request is not retried: callers bound the staleness it leaves by other means (the
    * directory TTL with a new session's catch-up; a message notification naming a conversation a cached contact
-   * list lacks).
+   * list lacks). Answers whether every peer acknowledged it.
    */
-  async invalidatePeers(peerUrls: readonly string[], what: Invalidation): Promise<void> {
+  async invalidatePeers(peerUrls: readonly string[], what: Invalidation): Promise<boolean> {
     const body = JSON.stringify({ userIds: what.userIds ?? [], contacts: what.contacts ?? [] });
-    await Promise.all(
+    const answered = await Promise.all(
       peerUrls.map((url) =>
         this.post(
           url + internalPaths.invalidate,
           body,
           Math.min(this.ctx.settings.invalidateTimeoutMs, this.ctx.settings.peerTimeoutMs),
-        )
-          .then((r) => r.body?.cancel())
-          .catch(() => undefined),
+        ).then(
+          async (r) => {
+            await r.body?.cancel();
+            return r.ok;
+          },
+          () => false,
+        ),
       ),
     );
+    return answered.every(Boolean);
   }
 
   /**

@@ -79,9 +79,10 @@ export class Presence implements ConnectionRecordOwner {
 
   /**
    * Records a new connection. `othersLive` are the user's live connections read just before (the session's
-   * connection-cap check): none means the user just came online.
+   * connection-cap check): none means the user just came online. Answers whether every peer acknowledged the
+   * invalidation (Outbox.scheduleCatchUp).
    */
-  async connected(session: LocalSession, othersLive: readonly ConnectionRoute[]): Promise<void> {
+  async connected(session: LocalSession, othersLive: readonly ConnectionRoute[]): Promise<boolean> {
     const now = this.ctx.now();
     const record: ConnectionItem = {
       connectionId: session.connectionId,
@@ -99,10 +100,11 @@ export class Presence implements ConnectionRecordOwner {
     // peer list is read after the record was written: a gateway missing from it registered later and so reads
     // the record itself. A lost request is covered by the session's catch-up after the directory TTL.
     const peers = await this.deps.peers.refreshPeers(written);
-    await this.deps.peerClient.invalidatePeers(peers, { userIds: [session.userId] });
+    const acknowledged = await this.deps.peerClient.invalidatePeers(peers, { userIds: [session.userId] });
     if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);
     }
+    return acknowledged;
   }
 
   async disconnected(session: LocalSession): Promise<void> {
