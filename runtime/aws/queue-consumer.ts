@@ -3,7 +3,10 @@
  * and the local stand-in for Lambda's SQS event source. The model is bbc/sqs-consumer: `start`/`stop`, one
  * AbortController, and only what was handled is deleted.
  *
- * - `receivers` loops each long-poll the queue (`waitTimeSeconds`) for up to `maxMessages` messages.
+ * - `receivers` loops each long-poll the queue (`waitTimeSeconds`) for up to `maxMessages` messages. By default a
+ *   loop handles its batch before it receives again; with `handlersInFlight`, a loop takes a free handler slot
+ *   before each receive and hands the batch over without waiting, so one receiver can keep several batches in
+ *   flight (as Lambda's event source mapping does) without the extra empty receives of more receivers.
  * - A received batch goes to `handle`. It returns the messages it handled, and only those are deleted, in one
  *   DeleteMessageBatch. The rest stay invisible until the queue's visibility timeout ends and then come back. The
  *   queue's redrive policy moves them to the DLQ after maxReceiveCount. A handler that throws leaves the whole
@@ -40,6 +43,8 @@ export interface QueueConsumerOptions {
   readonly onError: (err: unknown, phase: ConsumerPhase, messages: number) => void;
   /** How long past `waitTimeSeconds` a receive in flight may take once `stop()` was called. */
   readonly stopGraceMs?: number;
+  /** Batches being handled at once, over all receivers (default: one per receiver, handled in its loop). */
+  readonly handlersInFlight?: number;
   /** Waits between a failure and the next receive, cut short by `signal` (tests record the pauses). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -60,10 +65,15 @@ export class QueueConsumer {
   private readonly cancel = new AbortController();
   private loops: Promise<void>[] = [];
   private started = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly slotWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: QueueConsumerOptions) {
-    const { receivers, maxMessages } = opts;
+    const { receivers, maxMessages, handlersInFlight } = opts;
     if (!Number.isInteger(receivers) || receivers < 0) throw new Error(`receivers must be ≥ 0, got ${receivers}`);
+    if (handlersInFlight !== undefined && (!Number.isInteger(handlersInFlight) || handlersInFlight < 1)) {
+      throw new Error(`handlersInFlight must be ≥ 1, got ${handlersInFlight}`);
+    }
     if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > SQS_BATCH_MAX) {
       throw new Error(`maxMessages must be between 1 and ${SQS_BATCH_MAX}, got ${maxMessages}`);
     }
@@ -85,6 +95,27 @@ export class QueueConsumer {
     clearTimeout(timer);
     this.cancel.abort();
     await all;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Resolves once fewer than `handlersInFlight` batches are being handled. */
+  private async freeSlot(): Promise<void> {
+    while (this.inFlight.size >= this.opts.handlersInFlight!) {
+      await new Promise<void>((r) => this.slotWaiters.push(r));
+    }
+  }
+
+  /** Hands a batch to a slot without waiting for it. */
+  private handOff(messages: Message[]): void {
+    const p = this.handleAndDelete(messages).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(p);
+    void p.finally(() => {
+      this.inFlight.delete(p);
+      this.slotWaiters.shift()?.();
+    });
   }
 
   private pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -96,6 +127,10 @@ export class QueueConsumer {
     const stopping = this.stopping.signal;
     let failures = 0;
     while (!stopping.aborted) {
+      if (this.opts.handlersInFlight !== undefined) {
+        await this.freeSlot();
+        if (stopping.aborted) return;
+      }
       let messages: Message[];
       try {
         const out = await this.opts.sqs.send(
@@ -114,7 +149,9 @@ export class QueueConsumer {
         await this.pause(backoffMs(++failures), stopping);
         continue;
       }
-      if (messages.length && !(await this.handleAndDelete(messages))) {
+      if (messages.length && this.opts.handlersInFlight !== undefined) {
+        this.handOff(messages);
+      } else if (messages.length && !(await this.handleAndDelete(messages))) {
         await this.pause(backoffMs(++failures), stopping);
         continue;
       }

@@ -64,7 +64,10 @@ export class SqsEventSource {
     this.consumer = new QueueConsumer({
       sqs,
       queueUrl,
-      receivers: this.opts.concurrency,
+      // One poller keeps up to `concurrency` batches in flight, as the event source mapping does; more pollers
+      // would only add empty receives (fauxqs wakes every waiting receive per message, and all but one return empty).
+      receivers: 1,
+      handlersInFlight: this.opts.concurrency,
       maxMessages: this.opts.batchSize,
       waitTimeSeconds: this.opts.waitTimeSeconds,
       attributeNames: ["All"],

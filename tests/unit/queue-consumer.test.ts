@@ -163,3 +163,45 @@ test("refuses negative receivers and batches outside 1..10; 0 receivers receive 
   expect(() => consumer(sqs, { maxMessages: 11 })).toThrow("maxMessages must be between 1 and 10, got 11");
   expect(() => consumer(sqs, { maxMessages: 0 })).toThrow("maxMessages must be between 1 and 10, got 0");
 });
+
+test("handlersInFlight: one receiver keeps up to that many batches in flight, and never receives past it", async () => {
+  const { sqs, deleted, receives } = scriptedSqs([
+    longPoll(0, [msg("a")]),
+    longPoll(0, [msg("b")]),
+    longPoll(0, [msg("c")]),
+  ]);
+  const gates: (() => void)[] = [];
+  let running = 0;
+  let most = 0;
+  const { c } = consumer(sqs, {
+    handlersInFlight: 2,
+    handle: async (m) => {
+      most = Math.max(most, ++running);
+      await new Promise<void>((r) => gates.push(r));
+      running--;
+      return m;
+    },
+  });
+  c.start();
+  await sleep(100);
+  // a and b are being handled; the receiver waits for a slot instead of receiving c.
+  expect(running).toBe(2);
+  expect(receives).toHaveLength(2);
+  gates.shift()!();
+  await sleep(100);
+  expect(receives).toHaveLength(3); // a's slot freed: c was received and handed over
+  expect(running).toBe(2);
+  const stopped = c.stop();
+  for (let i = 0; i < 3; i++) {
+    await sleep(20);
+    gates.shift()?.();
+  }
+  await stopped;
+  expect(most).toBe(2);
+  expect(deleted.flat().sort()).toEqual(["rh-a", "rh-b", "rh-c"]);
+});
+
+test("handlersInFlight below 1 is refused", () => {
+  const { sqs } = scriptedSqs([]);
+  expect(() => consumer(sqs, { handlersInFlight: 0 })).toThrow(/handlersInFlight must be ≥ 1/);
+});
