@@ -1,6 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
-import { MAX_PAGE } from "../contracts/api";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
 
@@ -52,8 +51,14 @@ export interface Page {
  * One page of history. `after` reads forward (sync after reconnect); otherwise reads backward from `before`
  * (or from the newest message). Either way the page comes back ascending.
  */
+/**
+ * The most messages one page read returns. The HTTP API's own limit is smaller (MAX_PAGE, checked by its schema);
+ * the gateway's sync reads this many per page (DynamoDB still cuts each Query at 1 MB; queryItems goes on).
+ */
+export const READ_PAGE_MAX = 1_000;
+
 export async function pageMessages(db: Db<"messages">, conversationId: string, q: PageQuery = {}): Promise<Page> {
-  const limit = Math.max(1, Math.min(q.limit ?? 50, MAX_PAGE));
+  const limit = Math.max(1, Math.min(q.limit ?? 50, READ_PAGE_MAX));
   const forward = q.after !== undefined;
   const values: Record<string, unknown> = { ":c": conversationId };
   let range = "";

@@ -5,6 +5,7 @@
 import type { StoredMessage } from "../../runtime/contracts";
 import { historyPages, type HistoryRange, type HistoryReads } from "../../runtime/gateway/delivery/history";
 import { MAX_PAGE } from "../../runtime/contracts/api";
+import { READ_PAGE_MAX } from "../../runtime/store/messages";
 
 const conv = "g:abcdefgh12";
 
@@ -71,6 +72,14 @@ describe("historyPages", () => {
     expect(queries).toHaveLength(1);
     for await (const _page of historyPages(db, conv, { after: 0 })) break;
     expect(queries).toHaveLength(2);
+  });
+
+  it("reads pages of `pageSize` (sync: 1,000 missed messages in one read), at most READ_PAGE_MAX", async () => {
+    const { pages, queries } = await walk(upTo(1_000), { after: 0 }, { pageSize: READ_PAGE_MAX });
+    expect(pages.map((p) => p.length)).toEqual([1_000]);
+    expect(queries.map((q) => q.limit)).toEqual([READ_PAGE_MAX]);
+    const big = await walk(upTo(10), { after: 0 }, { pageSize: 5 * READ_PAGE_MAX });
+    expect(big.queries.map((q) => q.limit)).toEqual([READ_PAGE_MAX]);
   });
 
   it("ends on an empty page", async () => {

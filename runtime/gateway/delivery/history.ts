@@ -19,6 +19,8 @@ export interface HistoryReads {
   readonly consistent?: boolean;
   /** At most this many reads. */
   readonly maxPages?: number;
+  /** Messages per read (default MAX_PAGE, the HTTP API's page; at most READ_PAGE_MAX). */
+  readonly pageSize?: number;
   /** Asked before each read: true ends the walk (the socket closed). */
   readonly stopped?: () => boolean;
 }
@@ -38,7 +40,8 @@ export async function* historyPages(
   let cursor = "after" in range ? range.after : range.before;
   for (let pages = 0; pages < (reads.maxPages ?? Infinity); pages++) {
     if (reads.stopped?.() || (upTo !== undefined && cursor >= upTo)) return;
-    const limit = upTo === undefined ? MAX_PAGE : Math.min(MAX_PAGE, upTo - cursor);
+    const size = reads.pageSize ?? MAX_PAGE;
+    const limit = upTo === undefined ? size : Math.min(size, upTo - cursor);
     const page = await pageMessages(
       db,
       conversationId,

@@ -6,6 +6,8 @@
 import { type ServerFrame, type StoredMessage } from "../../contracts";
 import { getConversation, getConversations } from "../../store/conversations";
 import { listMemberships } from "../../store/memberships";
+import { MAX_PAGE } from "../../contracts/api";
+import { READ_PAGE_MAX } from "../../store/messages";
 import type { GatewayContext } from "../context";
 import type { MessageRef } from "../sessions";
 import { errorMessage, sleep } from "../util";
@@ -228,8 +230,15 @@ export class Outbox {
   private async syncOne(cursor: SyncCursor): Promise<{ conversationId: string; lastSeq: number }> {
     const { conversationId, afterSeq } = cursor;
     let after = afterSeq;
-    for await (const page of historyPages(this.ctx.db, conversationId, { after: afterSeq })) {
-      for (const m of page) this.sendMessage(m);
+    // Large pages: a client that missed 1,000 messages gets them in one read, not ten.
+    const reads = { pageSize: READ_PAGE_MAX };
+    for await (const page of historyPages(this.ctx.db, conversationId, { after: afterSeq }, reads)) {
+      for (const [i, m] of page.entries()) {
+        this.sendMessage(m);
+        // As much in the socket's buffer between drains as one HTTP-sized page: a slow reader is not flooded.
+        if ((i + 1) % MAX_PAGE === 0) await this.writer.drain();
+        if (this.owner.closed) break;
+      }
       if (page.length) after = page.at(-1)!.seq;
       await this.writer.drain();
       if (this.owner.closed) break;
