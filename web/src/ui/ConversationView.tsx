@@ -5,8 +5,10 @@ import { displayItems, emptyMessageList, lastSeqOf, type DisplayItem } from "../
 import { arrivedAfter, timeline } from "../state/timeline";
 import { activeTypers, typingLabel } from "../state/typing";
 import { seenBy } from "../state/unread";
+import { memberRows } from "../state/members";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
 import { MessageBody } from "./MessageBody";
+import { PresenceDot } from "./PresenceDot";
 
 interface Props {
   client: Pick<ChatClient, "send" | "retry" | "notifyTyping" | "loadOlder" | "openConversation">;
@@ -35,6 +37,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
   /** Distance from the bottom before older messages were prepended, to keep the view still. */
   const anchor = useRef<number | null>(null);
   const loadingOlder = state.loadingOlder[conversationId] ?? false;
+  const [membersOpen, setMembersOpen] = useState(false);
 
   const title = summary ? conversationTitle(summary, me, state.names) : "Chat";
   const other = summary ? otherMember(summary, me) : undefined;
@@ -139,9 +142,49 @@ export function ConversationView({ client, state, conversationId }: Props) {
           <h2 id="conversation-title" dir="auto">
             {title}
           </h2>
-          {subtitle && <span className="muted">{subtitle}</span>}
+          {summary?.kind === "group" ? (
+            <button
+              type="button"
+              className="link members-toggle"
+              aria-expanded={membersOpen}
+              aria-controls="member-list"
+              onClick={() => setMembersOpen((o) => !o)}
+            >
+              {subtitle}
+            </button>
+          ) : (
+            subtitle && <span className="muted">{subtitle}</span>
+          )}
         </div>
       </header>
+      {membersOpen && summary && (
+        <ul
+          id="member-list"
+          className="member-list"
+          aria-label="Members"
+          onKeyDown={(e) => e.key === "Escape" && setMembersOpen(false)}
+        >
+          {memberRows(summary, me, state.names, state.presence).map((m) => (
+            <li key={m.userId} data-testid="member">
+              {m.online !== undefined && <PresenceDot online={m.online} />}
+              <span className="person" dir="auto">
+                {m.name}
+              </span>
+              <span className="muted" data-testid="member-status">
+                {m.me
+                  ? "you"
+                  : m.online
+                    ? "online"
+                    : m.lastSeen
+                      ? `last seen ${formatTime(m.lastSeen)}`
+                      : m.online === false
+                        ? "offline"
+                        : ""}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="messages" ref={scrollRef} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
         {list.hasMoreBefore && (
           <button type="button" className="load-older" onClick={loadOlder} disabled={loadingOlder}>
