@@ -79,6 +79,7 @@ describe("a conversation of 1,000 messages", () => {
   let stack: LocalStack | undefined;
   let browser: Browser | undefined;
   let alice: User;
+  let bob: User;
 
   beforeAll(async () => {
     if (webBuildState() !== "fresh") {
@@ -92,10 +93,9 @@ describe("a conversation of 1,000 messages", () => {
     const url = stack.gateways[0]!.url;
     alice = await openUser(browser, url, { width: 1440, height: 900 });
     await signUp(alice.page, "alice", "Alice");
-    const bob = await openUser(browser, url, { width: 1440, height: 900 });
+    bob = await openUser(browser, url, { width: 1440, height: 900 });
     await signUp(bob.page, "bob", "Bob");
     await startDirectChat(alice.page, "bo", "Bob");
-    await bob.context.close();
 
     // As the persister stores them: alternating runs by each sender, one to three lines each.
     const db = { ddb: createDynamoClient(stack.aws), tables: tableNamesFor(LOCAL_PREFIX) };
@@ -114,7 +114,10 @@ describe("a conversation of 1,000 messages", () => {
     }
     await recordStoredMessage(db, message(COUNT));
     await advanceLastRead(db, "alice", CHAT, COUNT);
+    // Bob has read up to 700: 300 unread, more than the first page of 50.
+    await advanceLastRead(db, "bob", CHAT, 700);
     await alice.page.reload();
+    await bob.page.reload();
   });
 
   afterAll(async () => {
@@ -169,5 +172,21 @@ describe("a conversation of 1,000 messages", () => {
     expect(scroll.max).toBeLessThan(500);
     expect(typing.max).toBeLessThan(500);
     expect(alice.errors).toEqual([]);
+  });
+
+  it("opens at the real first unread when there are more unread than the first page holds", async () => {
+    const { page } = bob;
+    await page.getByTestId("chat-item").click();
+    const divider = page.getByTestId("unread-divider");
+    await divider.waitFor();
+    // seq 701 is Alice's: the first message after Bob's read position.
+    expect(await divider.evaluate((d) => d.nextElementSibling?.getAttribute("data-seq"))).toBe("701");
+    const [dividerTop, logTop] = await Promise.all([
+      divider.evaluate((d) => d.getBoundingClientRect().top),
+      page.getByRole("log").evaluate((l) => l.getBoundingClientRect().top),
+    ]);
+    expect(dividerTop - logTop).toBeGreaterThanOrEqual(0);
+    expect(dividerTop - logTop).toBeLessThan(60);
+    expect(bob.errors).toEqual([]);
   });
 });
