@@ -44,6 +44,8 @@ export type TableAccessMap<K extends TableKey> = { readonly [T in K]: TableAcces
 export const gatewayTableAccess = {
   // createUser, getUser, recordLastSeen; searchUsers on byDirectory.
   users: { actions: ["GetItem", "PutItem", "UpdateItem"], queryIndexes: ["byDirectory"] },
+  // putUserNames (via createUser); searchUserNames, browseUserNames (Query on the table).
+  userNames: { actions: ["Query", "BatchWriteItem"] },
   // getConversation, getConversations, createConversation.
   conversations: { actions: ["GetItem", "BatchGetItem", "PutItem"] },
   // listMemberships (Query on the table), advanceLastRead, putMembershipIfAbsent (via createConversation).

@@ -42,6 +42,8 @@ export const MAX_GROUP_MEMBERS = 256;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 export const DISPLAY_NAME_MAX = 64;
+/** A browse cursor is a stored sort key: a normalised name (≤ 200 chars), a separator and a user id. */
+export const USER_CURSOR_MAX = 256;
 /** How much of the newest message a chat list row shows; the store keeps it and the client predicts it alike. */
 export const PREVIEW_CHARS = 120;
 
@@ -96,14 +98,17 @@ export const historyQuerySchema = z.object({
   limit: z.coerce.number<number>().int().min(1).max(MAX_PAGE).default(50),
 });
 
-export const userSearchQuerySchema = z.object({
-  prefix: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^[a-z0-9_]{1,32}$/, "must be 1–32 characters of a–z, 0–9 or _"),
-  limit: z.coerce.number<number>().int().min(1).max(50).default(20),
-});
+/**
+ * A search (`prefix`: the start of a username or of display-name words) or, with no prefix, one page of the
+ * browse list in name order, continued with the `next` the previous page answered as `after`.
+ */
+export const userSearchQuerySchema = z
+  .object({
+    prefix: z.string().trim().max(DISPLAY_NAME_MAX, `must be at most ${DISPLAY_NAME_MAX} characters`).default(""),
+    after: z.string().min(1).max(USER_CURSOR_MAX, `must be at most ${USER_CURSOR_MAX} characters`).optional(),
+    limit: z.coerce.number<number>().int().min(1).max(50).default(20),
+  })
+  .refine((q) => !(q.prefix && q.after), { message: "pages only the browse list (no prefix)", path: ["after"] });
 
 /** `userIds` is comma-separated on the wire; duplicates and blanks are dropped before the bounds apply. */
 export const presenceQuerySchema = z.object({
@@ -186,7 +191,8 @@ export interface ApiResponses {
   login: SessionResponse;
   logout: LogoutResponse;
   me: { user: User };
-  searchUsers: { users: User[] };
+  /** `next`: only on a browse page that is not the last. */
+  searchUsers: { users: User[]; next?: string };
   listConversations: { conversations: ConversationSummary[] };
   createConversation: { conversation: ConversationSummary };
   history: HistoryPage;

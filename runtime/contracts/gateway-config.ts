@@ -20,6 +20,7 @@ import type { TableKey, TableNames } from "./tables";
 /** Tables the gateway touches (everything but dedupe, which only the persister needs; auth is the gateway's alone). */
 export const gatewayTables = [
   "users",
+  "userNames",
   "conversations",
   "memberships",
   "messages",

@@ -44,6 +44,20 @@ export const tables = {
       },
     ],
   },
+  /**
+   * People search by display name without a scan: per user, one `name` item (the whole normalised display name,
+   * in the single browse partition, so listing everyone by name is one Query per page) and one `word:<c>` item
+   * per further word (the name from that word on), so "builder" finds "Bob Builder". A table of its own rather
+   * than a GSI on users: the items are keyed by name, not by user, and a base-table write costs one write where
+   * a GSI would add a second. Written at sign-up (runtime/store/user-names.ts).
+   */
+  userNames: {
+    suffix: "user-names",
+    envVar: "PARLEY_TABLE_USER_NAMES",
+    partitionKey: { name: "nameBucket", type: "S" },
+    sortKey: { name: "nameKey", type: "S" },
+    indexes: [],
+  },
   /** One item per conversation: members, title and the summary the persister keeps current. */
   conversations: {
     suffix: "conversations",

@@ -67,18 +67,42 @@ async function untilProcessed<T>(
 
 type WriteRequests = NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string];
 
-/** Deletes every key of `table` (duplicates dropped), 25 per call, retrying unprocessed deletes. */
-export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string, keys: readonly Key[]): Promise<void> {
-  for (const chunk of chunks(uniqueKeys(keys), BATCH_WRITE_MAX)) {
+async function batchWriteAll(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  requests: WriteRequests,
+  what: string,
+): Promise<void> {
+  for (const chunk of chunks(requests, BATCH_WRITE_MAX)) {
     await untilProcessed<WriteRequests[number]>(
-      chunk.map((Key) => ({ DeleteRequest: { Key } })),
-      async (requests) => {
-        const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+      chunk,
+      async (pending) => {
+        const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
         return out.UnprocessedItems?.[table];
       },
-      (n) => `BatchWrite left ${n} deletes in ${table} unprocessed`,
+      (n) => `BatchWrite left ${n} ${what} in ${table} unprocessed`,
     );
   }
+}
+
+/** Deletes every key of `table` (duplicates dropped), 25 per call, retrying unprocessed deletes. */
+export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string, keys: readonly Key[]): Promise<void> {
+  await batchWriteAll(
+    ddb,
+    table,
+    uniqueKeys(keys).map((Key) => ({ DeleteRequest: { Key } })),
+    "deletes",
+  );
+}
+
+/** Puts every item into `table` (keys must be distinct), 25 per call, retrying unprocessed puts. */
+export async function batchPutAll(ddb: DynamoDBDocumentClient, table: string, items: readonly object[]): Promise<void> {
+  await batchWriteAll(
+    ddb,
+    table,
+    items.map((Item) => ({ PutRequest: { Item: { ...Item } } })),
+    "puts",
+  );
 }
 
 /** The items found for `keys` (duplicates dropped; missing keys are simply absent), 100 per call. */

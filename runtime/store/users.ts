@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
+import { putUserNames, searchUserNames } from "./user-names";
 
 export interface UserItem {
   /** The normalised username. */
@@ -30,12 +31,20 @@ export class UserExistsError extends Error {
   }
 }
 
-export async function createUser(db: Db<"users">, user: Omit<UserItem, "directory" | "lastSeen">): Promise<UserItem> {
+/**
+ * The account, then its display-name search items (one BatchWrite). Not one transaction: that would double the
+ * cost of every sign-up write, and an account whose name items failed is still found by its username.
+ */
+export async function createUser(
+  db: Db<"users" | "userNames">,
+  user: Omit<UserItem, "directory" | "lastSeen">,
+): Promise<UserItem> {
   const item: UserItem = { ...user, directory: directoryOf(user.userId) };
   const put = db.ddb.send(
     new PutCommand({ TableName: db.tables.users, Item: item, ConditionExpression: "attribute_not_exists(userId)" }),
   );
   if (!(await ifConditionHolds(put))) throw new UserExistsError(user.userId);
+  await putUserNames(db, { userId: item.userId, displayName: item.displayName });
   return item;
 }
 
@@ -44,9 +53,25 @@ export async function getUser(db: Db<"users">, userId: string): Promise<UserItem
   return out.Item as UserItem | undefined;
 }
 
+const USERNAME_PREFIX = /^[a-z0-9_]{1,32}$/;
+
+/**
+ * Users whose username starts with `query` (ascending), then those with a display-name word starting with it (in
+ * name order, see user-names.ts), each listed once, at most `limit`: three Queries, no scans. Username matches
+ * come first so that looking a user up by id (the web client's name resolver) is not crowded out by namesakes.
+ */
+export async function searchUsers(db: Db<"users" | "userNames">, query: string, limit: number): Promise<PublicUser[]> {
+  const prefix = query.trim().toLowerCase();
+  const [byId, byName] = await Promise.all([
+    USERNAME_PREFIX.test(prefix) ? searchUserIds(db, prefix, limit) : [],
+    searchUserNames(db, query, limit),
+  ]);
+  const seen = new Set(byId.map((u) => u.userId));
+  return [...byId, ...byName.filter((u) => !seen.has(u.userId))].slice(0, limit);
+}
+
 /** Users whose id starts with `prefix` (non-empty), ascending, through the byDirectory index — no scans. */
-export async function searchUsers(db: Db<"users">, prefix: string, limit: number): Promise<PublicUser[]> {
-  if (!prefix) return [];
+async function searchUserIds(db: Db<"users">, prefix: string, limit: number): Promise<PublicUser[]> {
   const { items } = await queryItems<UserItem>(
     db.ddb,
     {

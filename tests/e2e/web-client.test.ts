@@ -329,6 +329,36 @@ describe("web client: what people expect (issue 17)", () => {
     expect(await pathname()).toBe(`/c/${CHAT}`);
   });
 
+  it("finds people by a display-name word, diacritics folded, and lists everyone to browse (people row)", async () => {
+    const signup = await fetch(`${url}/api/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "dan", password: "correct horse", displayName: "Dan Ångström Builder" }),
+    });
+    expect(signup.status).toBe(201);
+    const { page } = alice;
+    await page.getByRole("button", { name: "New chat" }).click();
+    const people = () => page.getByRole("list", { name: "People" }).getByRole("button").allTextContents();
+    // Nothing typed: everyone but herself, in name order.
+    await readUntil("the browse list", people, (p) => p.length === 3);
+    expect(await people()).toEqual([
+      "Chat with Bob @bob",
+      "Chat with Dan Ångström Builder @dan",
+      `Chat with ${LONG_NAME} @carol`,
+    ]);
+    for (const q of ["Builder", "angstr", "ÅNG"]) {
+      await page.getByLabel("Search people").fill(q);
+      await readUntil(
+        `"${q}" finds Dan by a later word`,
+        people,
+        (p) => p.length === 1 && p[0] === "Chat with Dan Ångström Builder @dan",
+      );
+    }
+    await page.getByLabel("Search people").fill("");
+    await readUntil("the browse list again", people, (p) => p.length === 3);
+    await page.getByLabel("Search people").press("Escape");
+  });
+
   it("closes the new-chat panel on Escape, rings focus at ≥ 3:1, and shows presence by shape too (row 9)", async () => {
     const { page } = alice;
     await page.getByRole("button", { name: "New chat" }).click();
@@ -381,6 +411,51 @@ describe("web client: what people expect (issue 17)", () => {
       const behind = await backgroundBehind(page, '[data-testid="presence-dot"][data-online="false"]');
       expect({ t, ring: contrastRatio(offline.ring, behind) >= 3 }).toEqual({ t, ring: true });
     }
+  });
+
+  it("opens a group's member list from its header, with presence by dot and word (members row)", async () => {
+    const { page } = alice;
+    await page.getByRole("button", { name: "New chat" }).click();
+    await page.getByLabel("Group", { exact: true }).check();
+    await page.getByLabel("Group title").fill("Team");
+    for (const [q, name] of [
+      ["bo", /Bob/],
+      ["wolfe", /Wolfe/],
+    ] as const) {
+      await page.getByLabel("Search people").fill(q);
+      await page.getByRole("checkbox", { name }).check();
+    }
+    await page.getByRole("button", { name: "Create group" }).click();
+    await page.getByRole("heading", { name: "Team" }).waitFor();
+    const toggle = page.getByRole("button", { name: "3 members" });
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+    const rows = () =>
+      page
+        .getByRole("list", { name: "Members" })
+        .getByTestId("member")
+        .evaluateAll((lis) =>
+          lis.map((li) => ({
+            name: li.querySelector(".person")?.textContent,
+            status: li.querySelector("[data-testid=member-status]")?.textContent,
+            dot: li.querySelector("[data-testid=presence-dot]")?.getAttribute("data-online"),
+          })),
+        );
+    // Carol closed her tab in the previous test: offline, a hollow ring; Bob online, a filled dot.
+    const list = await readUntil(
+      "members with presence",
+      rows,
+      (r) => r.length === 3 && r.every((m) => m.dot !== undefined),
+    );
+    expect(list).toEqual([
+      { name: "Alice", status: "you", dot: "true" },
+      { name: "Bob", status: "online", dot: "true" },
+      { name: LONG_NAME, status: expect.stringMatching(/^(last seen .+|offline)$/), dot: "false" },
+    ]);
+    await shoot(page, "members");
+    await toggle.click();
+    expect(await page.getByRole("list", { name: "Members" }).count()).toBe(0);
   });
 
   it("has no serious or critical axe-core violation on login, chat list, conversation and new chat, light and dark", async () => {

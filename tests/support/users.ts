@@ -44,7 +44,7 @@ export function mintToken(secret: string, userId: string, opts: { expSeconds?: n
 }
 
 /** A user row nobody can log in as (no password hash to match), for tests that mint the user's token. */
-export async function storeUser(db: Db<"users">, userId: string): Promise<void> {
+export async function storeUser(db: Db<"users" | "userNames">, userId: string): Promise<void> {
   await createUser(db, { userId, displayName: userId, passwordHash: "scrypt$disabled", createdAt: Date.now() });
 }
 

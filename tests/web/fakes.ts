@@ -1,5 +1,13 @@
 import type { ClientFrame, ServerFrame } from "../../runtime/contracts/frames";
-import type { Api, ConversationSummary, NewConversation, Presence, Session, User } from "../../web/src/state/api";
+import type {
+  Api,
+  ConversationSummary,
+  NewConversation,
+  Presence,
+  Session,
+  User,
+  UserPage,
+} from "../../web/src/state/api";
 import { ApiError } from "../../web/src/state/api";
 import type { SocketLike } from "../../web/src/state/socket";
 import type { ConnectionSnapshot } from "../../web/src/state/connection";
@@ -95,6 +103,10 @@ export class FakeApi implements Api {
   async searchUsers(prefix: string): Promise<User[]> {
     this.calls.push(`users:${prefix}`);
     return [{ userId: "bob", displayName: "Bob" }].filter((u) => u.userId.startsWith(prefix));
+  }
+  async browseUsers(after?: string): Promise<UserPage> {
+    this.calls.push(`browse:${after ?? ""}`);
+    return { users: [{ userId: "bob", displayName: "Bob" }] };
   }
   async listConversations(): Promise<ConversationSummary[]> {
     this.calls.push("conversations");

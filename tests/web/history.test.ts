@@ -1,10 +1,13 @@
-import { MessageHistory } from "../../web/src/state/history";
+import { MessageHistory, UNREAD_PAGES } from "../../web/src/state/history";
 import type { StoredMessage } from "../../web/src/state/messageList";
 import { CID, FakeApi, flush, msg, storeWith, summary } from "./fakes";
 
-function setup() {
+function setup(readUpTo?: number) {
   const api = new FakeApi();
-  const store = storeWith({ conversations: { [CID]: summary({ lastSeq: 0, lastReadSeq: 0 }) } });
+  const store = storeWith({
+    conversations: { [CID]: summary({ lastSeq: 0, lastReadSeq: 0 }) },
+    ...(readUpTo === undefined ? {} : { unreadDivider: { conversationId: CID, afterSeq: readUpTo } }),
+  });
   const gapPages: StoredMessage[][] = [];
   const errors: unknown[] = [];
   const history = new MessageHistory({
@@ -52,5 +55,22 @@ describe("message history", () => {
     expect(t.api.calls).toContain(`messages:${CID}::2`);
     expect(t.gapPages.map((p) => p.map((m) => m.seq))).toEqual([[3, 4, 5]]);
     expect(t.errors).toEqual([]);
+  });
+
+  it("opening with more unread than a page reads back to the first unread, within a bound", async () => {
+    const t = setup(1);
+    t.api.history = Array.from({ length: 400 }, (_, i) => msg(i + 1));
+    t.history.loadLatestOnce(CID);
+    await flush();
+    expect(t.list().stored[0]!.seq).toBe(1); // seq 2, the first unread, is there to put the divider before
+    expect(t.api.calls).toEqual([`messages:${CID}::`, ...[399, 299, 199, 99].map((b) => `messages:${CID}:${b}:`)]);
+
+    const far = setup(0);
+    far.api.history = Array.from({ length: 1000 }, (_, i) => msg(i + 1));
+    far.history.loadLatestOnce(CID);
+    await flush();
+    expect(far.api.calls).toHaveLength(1 + UNREAD_PAGES);
+    expect(far.list().stored[0]!.seq).toBe(1000 - 2 - UNREAD_PAGES * 100 + 1);
+    expect(far.list().hasMoreBefore).toBe(true);
   });
 });

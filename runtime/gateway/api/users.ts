@@ -1,8 +1,9 @@
 /**
- * User routes of the HTTP API: search by username prefix, and the presence of users who share a conversation
- * with the caller.
+ * User routes of the HTTP API: search by username or display-name word prefix, browsing everyone by name, and
+ * the presence of users who share a conversation with the caller.
  */
 import type { PresenceStatus } from "../../contracts/api";
+import { browseUserNames } from "../../store/user-names";
 import { getUser, searchUsers } from "../../store/users";
 import type { GatewayContext } from "../context";
 import type { ApiParts, RouteHandlers } from "./types";
@@ -13,6 +14,7 @@ export function userRoutes(
 ): RouteHandlers<"searchUsers" | "presence"> {
   return {
     async searchUsers({ query }) {
+      if (!query.prefix) return { status: 200, body: await browseUserNames(ctx.db, query.limit, query.after) };
       return { status: 200, body: { users: await searchUsers(ctx.db, query.prefix, query.limit) } };
     },
 

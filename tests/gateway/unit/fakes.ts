@@ -13,6 +13,7 @@ function fakeConfig(): GatewayConfig {
     aws: { region: LOCAL_REGION },
     tables: {
       users: "t-users",
+      userNames: "t-user-names",
       conversations: "t-conversations",
       memberships: "t-memberships",
       messages: "t-messages",

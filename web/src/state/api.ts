@@ -26,6 +26,9 @@ export type { PresenceStatus as Presence } from "../../../runtime/contracts/api"
 /** The signed-in user and their token, as signup and login answer it. */
 export type Session = SessionResponse;
 
+/** A page of the browse list. */
+export type UserPage = ApiResponses["searchUsers"];
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -45,7 +48,10 @@ export interface Api {
   /** Revokes the current token server-side (every gateway refuses it from then on). */
   logout(): Promise<void>;
   me(): Promise<User>;
+  /** Users by username prefix, then by display-name word prefix. */
   searchUsers(prefix: string, limit?: number): Promise<User[]>;
+  /** One page of everyone in name order; `next` (absent on the last page) continues it. */
+  browseUsers(after?: string, limit?: number): Promise<UserPage>;
   listConversations(): Promise<ConversationSummary[]>;
   createConversation(input: NewConversation): Promise<ConversationSummary>;
   messages(conversationId: string, page: QueryInput<"history">): Promise<HistoryPage>;
@@ -84,6 +90,10 @@ export class HttpApi implements Api {
 
   async searchUsers(prefix: string, limit = 20): Promise<User[]> {
     return (await this.call("searchUsers", { query: { prefix, limit } })).users;
+  }
+
+  async browseUsers(after?: string, limit = 20): Promise<UserPage> {
+    return this.call("searchUsers", { query: { limit, ...(after === undefined ? {} : { after }) } });
   }
 
   async listConversations(): Promise<ConversationSummary[]> {

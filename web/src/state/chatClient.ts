@@ -6,7 +6,7 @@
  * directly with a fake API and a fake socket.
  */
 import type { ServerFrame } from "../../../runtime/contracts/frames";
-import { ApiError, type Api, type NewConversation, type Session, type User } from "./api";
+import { ApiError, type Api, type NewConversation, type Session, type User, type UserPage } from "./api";
 import { applySyncedCursors, mergeSummaries, noteStored } from "./chatList";
 import { Connection, type ConnectionSnapshot, type SendFrame } from "./connection";
 import { MessageHistory } from "./history";
@@ -198,9 +198,15 @@ export class ChatClient {
   }
 
   async searchUsers(prefix: string): Promise<User[]> {
-    const users = await this.api.searchUsers(prefix.toLowerCase(), 20);
+    const users = await this.api.searchUsers(prefix, 20);
     this.names.remember(users);
     return users;
+  }
+
+  async browseUsers(after?: string): Promise<UserPage> {
+    const page = await this.api.browseUsers(after, 20);
+    this.names.remember(page.users);
+    return page;
   }
 
   openConversation(conversationId: string | null): void {

@@ -7,8 +7,10 @@ import { noteStored } from "./chatList";
 import { firstSeqOf, lastSeqOf, mergeHistoryPage, type MessageList, type StoredMessage } from "./messageList";
 import { changeList, type ChatStore } from "./store";
 
-/** Gap pages are read in larger steps than scroll pages: they are shown all at once. */
+/** Gap pages, and the pages back to the first unread, are read in larger steps: they are shown all at once. */
 const GAP_PAGE_SIZE = 100;
+/** How far back opening a chat reads to reach its first unread message: at most this many GAP_PAGE_SIZE pages. */
+export const UNREAD_PAGES = 5;
 
 export interface MessageHistoryDeps {
   store: ChatStore;
@@ -54,9 +56,23 @@ export class MessageHistory {
       void this.fillGap(conversationId, beforeLast);
   }
 
+  /**
+   * The latest page, and — when the chat opened with more unread than that page holds — older pages back to the
+   * first unread message (bounded by UNREAD_PAGES), applied together so that the view opens at the divider.
+   */
   private async loadLatest(conversationId: string): Promise<void> {
     try {
-      const page = await this.deps.api.messages(conversationId, { limit: this.deps.pageSize });
+      const latest = await this.deps.api.messages(conversationId, { limit: this.deps.pageSize });
+      const divider = this.deps.store.getState().unreadDivider;
+      const readUpTo = divider?.conversationId === conversationId ? divider.afterSeq : null;
+      const page = { messages: latest.messages, hasMore: latest.hasMore };
+      for (let i = 0; readUpTo !== null && page.hasMore && i < UNREAD_PAGES; i++) {
+        const before = page.messages[0]?.seq;
+        if (before === undefined || before <= readUpTo + 1) break;
+        const older = await this.deps.api.messages(conversationId, { before, limit: GAP_PAGE_SIZE });
+        page.messages = [...older.messages, ...page.messages];
+        page.hasMore = older.hasMore;
+      }
       this.applyPage(conversationId, page);
       this.deps.store.update(noteStored(conversationId, page.messages, this.deps.store.getState().me.userId));
     } catch (err) {

@@ -2,6 +2,7 @@ import type { ChatState } from "../state/chatClient";
 import { sortConversations } from "../state/chatList";
 import { unreadCount } from "../state/unread";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
+import { PresenceDot } from "./PresenceDot";
 
 export function ChatList({ state, onOpen }: { state: ChatState; onOpen: (conversationId: string) => void }) {
   const conversations = sortConversations(Object.values(state.conversations));
@@ -30,17 +31,7 @@ export function ChatList({ state, onOpen }: { state: ChatState; onOpen: (convers
               onClick={() => onOpen(c.conversationId)}
             >
               <span className="chat-title">
-                {online !== undefined && (
-                  // Shape as well as colour: a filled dot online, a hollow ring offline; the word for screen readers.
-                  <span
-                    className={`dot${online ? " online" : ""}`}
-                    data-testid="presence-dot"
-                    data-online={online}
-                    title={online ? "online" : "offline"}
-                  >
-                    <span className="visually-hidden">{online ? "online" : "offline"}</span>
-                  </span>
-                )}
+                {online !== undefined && <PresenceDot online={online} />}
                 <span className="name" dir="auto">
                   {title}
                 </span>

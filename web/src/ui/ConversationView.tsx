@@ -1,12 +1,24 @@
-import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import {
+  memo,
+  useCallback,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type KeyboardEvent,
+} from "react";
 import type { ChatClient, ChatState } from "../state/chatClient";
 import { checkDraft } from "../state/limits";
 import { displayItems, emptyMessageList, lastSeqOf, type DisplayItem } from "../state/messageList";
 import { arrivedAfter, timeline } from "../state/timeline";
 import { activeTypers, typingLabel } from "../state/typing";
 import { seenBy } from "../state/unread";
+import { memberRows } from "../state/members";
+import { grownStart, windowStart } from "../state/rowWindow";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
 import { MessageBody } from "./MessageBody";
+import { PresenceDot } from "./PresenceDot";
 
 interface Props {
   client: Pick<ChatClient, "send" | "retry" | "notifyTyping" | "loadOlder" | "openConversation">;
@@ -23,6 +35,9 @@ export function ConversationView({ client, state, conversationId }: Props) {
   const me = state.me.userId;
   const divider = state.unreadDivider?.conversationId === conversationId ? state.unreadDivider.afterSeq : null;
   const rows = useMemo(() => timeline(items, me, divider, Date.now()), [items, me, divider]);
+  /** The first rendered row (see state/rowWindow.ts); null: the default window at the tail. */
+  const [firstKey, setFirstKey] = useState<string | null>(null);
+  const start = windowStart(rows, firstKey);
   const [draft, setDraft] = useState("");
   const draftCheck = checkDraft(draft);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -35,6 +50,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
   /** Distance from the bottom before older messages were prepended, to keep the view still. */
   const anchor = useRef<number | null>(null);
   const loadingOlder = state.loadingOlder[conversationId] ?? false;
+  const [membersOpen, setMembersOpen] = useState(false);
 
   const title = summary ? conversationTitle(summary, me, state.names) : "Chat";
   const other = summary ? otherMember(summary, me) : undefined;
@@ -53,19 +69,27 @@ export function ConversationView({ client, state, conversationId }: Props) {
 
   // Where "Seen by" goes: under the newest own stored message that someone has read.
   const receipts = state.receipts[conversationId];
-  let seen: { seq: number; names: string[] } | undefined;
-  for (let i = list.stored.length - 1; i >= 0 && !seen; i--) {
-    const m = list.stored[i]!;
-    if (m.senderId !== me) continue;
-    const readers = seenBy(receipts, m.seq, me);
-    if (readers.length > 0) seen = { seq: m.seq, names: readers.map((u) => displayName(state.names, u)) };
-  }
+  // Memoised, like onRetry: the rows are memo components, and typing must not re-render them.
+  const seen = useMemo(() => {
+    for (let i = list.stored.length - 1; i >= 0; i--) {
+      const m = list.stored[i]!;
+      if (m.senderId !== me) continue;
+      const readers = seenBy(receipts, m.seq, me);
+      if (readers.length > 0) return { seq: m.seq, names: readers.map((u) => displayName(state.names, u)) };
+    }
+    return undefined;
+  }, [list.stored, receipts, me, state.names]);
+  const onRetry = useCallback((cmid: string) => client.retry(conversationId, cmid), [client, conversationId]);
 
+  /** Renders more of what is loaded, else fetches an older page; either way the view stays still. */
   function loadOlder() {
     const el = scrollRef.current;
-    if (!el || loadingOlder || !list.hasMoreBefore) return;
+    if (!el || loadingOlder) return;
+    const grown = grownStart(rows, start);
+    if (grown === undefined && !list.hasMoreBefore) return;
     anchor.current = el.scrollHeight - el.scrollTop;
-    void client.loadOlder(conversationId);
+    if (grown !== undefined) setFirstKey(grown);
+    else void client.loadOlder(conversationId);
   }
 
   /** Reads where the reader is; leaving the bottom remembers the last seq, reaching it clears the notice. */
@@ -79,6 +103,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
   function jumpToLatest() {
     const el = scrollRef.current;
     if (!el) return;
+    setFirstKey(null);
     el.scrollTop = el.scrollHeight;
     atBottom.current = true;
     setScrolledUpAt(null);
@@ -100,9 +125,9 @@ export function ConversationView({ client, state, conversationId }: Props) {
       el.scrollTop = el.scrollHeight;
     }
     // A first page that does not fill the screen cannot be scrolled: fetch the next one now.
-    if (list.hasMoreBefore && !loadingOlder && el.scrollHeight <= el.clientHeight && list.stored.length > 0)
+    if ((start > 0 || list.hasMoreBefore) && !loadingOlder && el.scrollHeight <= el.clientHeight && rows.length > 0)
       loadOlder();
-  }, [items, loadingOlder, list.hasMoreBefore, typingText]);
+  }, [items, loadingOlder, list.hasMoreBefore, typingText, start]);
 
   function onScroll() {
     const el = scrollRef.current;
@@ -139,11 +164,51 @@ export function ConversationView({ client, state, conversationId }: Props) {
           <h2 id="conversation-title" dir="auto">
             {title}
           </h2>
-          {subtitle && <span className="muted">{subtitle}</span>}
+          {summary?.kind === "group" ? (
+            <button
+              type="button"
+              className="link members-toggle"
+              aria-expanded={membersOpen}
+              aria-controls="member-list"
+              onClick={() => setMembersOpen((o) => !o)}
+            >
+              {subtitle}
+            </button>
+          ) : (
+            subtitle && <span className="muted">{subtitle}</span>
+          )}
         </div>
       </header>
+      {membersOpen && summary && (
+        <ul
+          id="member-list"
+          className="member-list"
+          aria-label="Members"
+          onKeyDown={(e) => e.key === "Escape" && setMembersOpen(false)}
+        >
+          {memberRows(summary, me, state.names, state.presence).map((m) => (
+            <li key={m.userId} data-testid="member">
+              {m.online !== undefined && <PresenceDot online={m.online} />}
+              <span className="person" dir="auto">
+                {m.name}
+              </span>
+              <span className="muted" data-testid="member-status">
+                {m.me
+                  ? "you"
+                  : m.online
+                    ? "online"
+                    : m.lastSeen
+                      ? `last seen ${formatTime(m.lastSeen)}`
+                      : m.online === false
+                        ? "offline"
+                        : ""}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
       <div className="messages" ref={scrollRef} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
-        {list.hasMoreBefore && (
+        {(start > 0 || list.hasMoreBefore) && (
           <button type="button" className="load-older" onClick={loadOlder} disabled={loadingOlder}>
             {loadingOlder ? "Loading…" : "Load older messages"}
           </button>
@@ -151,7 +216,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
         {!list.historyLoaded && items.length === 0 && <p className="muted">Loading messages…</p>}
         {list.historyLoaded && items.length === 0 && <p className="muted">No messages yet. Say hello!</p>}
         <ol className="message-list" data-testid="message-list">
-          {rows.map((row) =>
+          {rows.slice(start).map((row) =>
             row.kind === "day" ? (
               <li key={row.key} className="separator" data-testid="day-separator">
                 <span>{row.label}</span>
@@ -168,7 +233,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
                 me={me}
                 names={state.names}
                 seenNames={row.item.kind === "stored" && seen?.seq === row.item.message.seq ? seen.names : undefined}
-                onRetry={(cmid) => client.retry(conversationId, cmid)}
+                onRetry={onRetry}
               />
             ),
           )}
@@ -221,7 +286,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
   );
 }
 
-function MessageItem({
+const MessageItem = memo(function MessageItem({
   item,
   groupStart,
   me,
@@ -284,4 +349,4 @@ function MessageItem({
       )}
     </li>
   );
-}
+});

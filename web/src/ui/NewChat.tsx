@@ -3,7 +3,7 @@ import type { User } from "../state/api";
 import type { ChatClient } from "../state/chatClient";
 
 interface Props {
-  client: Pick<ChatClient, "searchUsers" | "createConversation">;
+  client: Pick<ChatClient, "searchUsers" | "browseUsers" | "createConversation">;
   meId: string;
   onDone: () => void;
 }
@@ -17,9 +17,20 @@ export function NewChat({ client, meId, onDone }: Props) {
   const [title, setTitle] = useState("");
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  // With an empty search box the panel lists everyone by name, a page at a time.
+  const [browse, setBrowse] = useState<{ users: User[]; next?: string }>({ users: [] });
+
+  function browseMore(after?: string) {
+    client
+      .browseUsers(after)
+      .then((page) => setBrowse((b) => ({ users: [...(after ? b.users : []), ...page.users], next: page.next })))
+      .catch((err: unknown) => setError(err instanceof Error ? err.message : "Could not list people"));
+  }
+
+  useEffect(() => browseMore(), [client]);
 
   useEffect(() => {
-    const prefix = query.trim().toLowerCase();
+    const prefix = query.trim();
     if (prefix.length === 0) {
       setResults([]);
       setSearched(false);
@@ -104,7 +115,7 @@ export function NewChat({ client, meId, onDone }: Props) {
           <input
             type="search"
             value={query}
-            placeholder="Start of a username"
+            placeholder="Name or username"
             autoCapitalize="none"
             spellCheck={false}
             autoFocus
@@ -117,7 +128,7 @@ export function NewChat({ client, meId, onDone }: Props) {
           </p>
         )}
         <ul className="people" aria-label="People">
-          {results.map((u) => (
+          {(query.trim() ? results : browse.users.filter((u) => u.userId !== meId)).map((u) => (
             <li key={u.userId}>
               {kind === "direct" ? (
                 <button type="button" disabled={busy} onClick={() => void create({ kind: "direct", userId: u.userId })}>
@@ -143,7 +154,12 @@ export function NewChat({ client, meId, onDone }: Props) {
             </li>
           ))}
         </ul>
-        {searched && results.length === 0 && <p className="muted">Nobody found.</p>}
+        {searched && query.trim() && results.length === 0 && <p className="muted">Nobody found.</p>}
+        {!query.trim() && browse.next && (
+          <button type="button" onClick={() => browseMore(browse.next)}>
+            More people
+          </button>
+        )}
         {kind === "group" && (
           <>
             <p className="muted">
