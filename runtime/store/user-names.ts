@@ -8,7 +8,6 @@
  * `word:<first character>` item per further word holding the name from that word on, up to MAX_WORD_ITEMS of
  * them — so sign-up writes 1 + min(words − 1, MAX_WORD_ITEMS) items in one BatchWrite.
  */
-import type { PublicUser } from "./users";
 import { batchPutAll } from "./batch";
 import type { Db } from "./db";
 import { queryItems } from "./paging";
@@ -21,6 +20,12 @@ const NAME_BUCKET = "name";
 const SEPARATOR = "\u0001";
 /** Sort keys stay well under DynamoDB's 1,024 bytes whatever NFKD expands a 64-character name to. */
 const MAX_KEY_NAME_CHARS = 200;
+
+/** A user as search shows them (users.ts re-exports it as the users table's public view). */
+export interface PublicUser {
+  readonly userId: string;
+  readonly displayName: string;
+}
 
 export interface UserNameItem {
   readonly nameBucket: string;

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { tables } from "../contracts";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
-import { putUserNames, searchUserNames } from "./user-names";
+import { putUserNames, searchUserNames, type PublicUser } from "./user-names";
 
 export interface UserItem {
   /** The normalised username. */
@@ -17,10 +17,7 @@ export interface UserItem {
   readonly lastSeen?: number;
 }
 
-export interface PublicUser {
-  readonly userId: string;
-  readonly displayName: string;
-}
+export type { PublicUser };
 
 export const directoryOf = (userId: string): string => userId.slice(0, 1);
 

@@ -3,12 +3,11 @@
  * emulators, persister runner and two gateways. Alice and Bob sit on different gateways, so every message and
  * typing frame crosses between gateway processes.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { webBuildState, webDistDir as distDir } from "../../runtime/local/web-build";
+import { webDistDir as distDir } from "../../runtime/local/web-build";
 import {
   bodies,
   connectionStatus,
@@ -18,6 +17,7 @@ import {
   send,
   signUp,
   startDirectChat,
+  ensureWebBuild,
 } from "./support/browser";
 
 const repoRoot = path.resolve(__dirname, "../..");
@@ -30,14 +30,7 @@ describe("web client in Chromium", () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    // The same build `npm start` runs (Vite's API, only when web/dist is missing or older than its sources), in a
-    // child process: jest's module system cannot load ESM-only Vite.
-    if (webBuildState() !== "fresh") {
-      execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], {
-        cwd: repoRoot,
-        stdio: "pipe",
-      });
-    }
+    ensureWebBuild();
     mkdirSync(resultsDir, { recursive: true });
     browser = await launchChromium();
     stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir });

@@ -5,21 +5,26 @@
  * persister would store them. The bounds are loose (a shared 2-core machine); the figures are printed, and
  * docs/web-client.md keeps them.
  */
-import { execFileSync } from "node:child_process";
-import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { createDynamoClient } from "../../runtime/aws/clients";
 import { tableNamesFor, type StoredMessage } from "../../runtime/contracts";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { webBuildState, webDistDir as distDir } from "../../runtime/local/web-build";
+import { webDistDir as distDir } from "../../runtime/local/web-build";
 import { recordStoredMessage } from "../../runtime/store/conversations";
 import { advanceLastRead } from "../../runtime/store/memberships";
 import { putMessageIfSlotFree } from "../../runtime/store/messages";
-import { launchChromium, openUser, readUntil, signUp, startDirectChat, type User } from "./support/browser";
+import {
+  launchChromium,
+  openUser,
+  readUntil,
+  signUp,
+  startDirectChat,
+  type User,
+  ensureWebBuild,
+} from "./support/browser";
 
 jest.setTimeout(240_000);
 
-const repoRoot = path.resolve(__dirname, "../..");
 const COUNT = 1_000;
 const CHAT = "d:alice:bob";
 
@@ -82,12 +87,7 @@ describe("a conversation of 1,000 messages", () => {
   let bob: User;
 
   beforeAll(async () => {
-    if (webBuildState() !== "fresh") {
-      execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], {
-        cwd: repoRoot,
-        stdio: "pipe",
-      });
-    }
+    ensureWebBuild();
     browser = await launchChromium();
     stack = await startLocalStack({ gateways: 1, inMemory: true, webDir: distDir });
     const url = stack.gateways[0]!.url;

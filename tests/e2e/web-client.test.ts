@@ -5,13 +5,12 @@
  * phone width, the chat in the URL, keyboard and contrast details, sign-up limits and the bundle budget.
  * Screenshots of the main views at 390×844 and 1440×900, light and dark, land in test-results/web-<view>-….
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { webBuildState, webDistDir as distDir } from "../../runtime/local/web-build";
+import { webDistDir as distDir } from "../../runtime/local/web-build";
 import {
   bodies,
   launchChromium,
@@ -21,6 +20,7 @@ import {
   signUp,
   startDirectChat,
   type User,
+  ensureWebBuild,
 } from "./support/browser";
 import {
   backgroundBehind,
@@ -78,12 +78,7 @@ describe("web client: what people expect (issue 17)", () => {
   const CHAT = "d:alice:bob";
 
   beforeAll(async () => {
-    if (webBuildState() !== "fresh") {
-      execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], {
-        cwd: repoRoot,
-        stdio: "pipe",
-      });
-    }
+    ensureWebBuild();
     mkdirSync(resultsDir, { recursive: true });
     browser = await launchChromium();
     stack = await startLocalStack({ gateways: 1, inMemory: true, webDir: distDir });

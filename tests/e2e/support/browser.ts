@@ -2,11 +2,23 @@
  * Debian's Chromium driven by playwright-core, and the few steps every browser test takes as a person would:
  * open the app, sign up, send. Never downloads a browser; fails (never skips) when Chromium is missing.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { repoRoot } from "../../../runtime/local/processes";
+import { webBuildState } from "../../../runtime/local/web-build";
 import { timing, waitUntil } from "../../support/timing";
 
 export const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * The same build `npm start` runs (Vite's API, only when web/dist is missing or older than its sources), in a
+ * child process: jest's module system cannot load ESM-only Vite.
+ */
+export function ensureWebBuild(): void {
+  if (webBuildState() === "fresh") return;
+  execFileSync(process.execPath, ["--import", "tsx", "runtime/local/web-build.ts"], { cwd: repoRoot, stdio: "pipe" });
+}
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
