@@ -132,11 +132,11 @@ export function NewChat({ client, meId, onDone }: Props) {
             <li key={u.userId}>
               {kind === "direct" ? (
                 <button type="button" disabled={busy} onClick={() => void create({ kind: "direct", userId: u.userId })}>
-                  Chat with{" "}
+                  <span className="fixed">Chat with</span>{" "}
                   <span className="person" dir="auto">
                     {u.displayName}
                   </span>{" "}
-                  <span className="muted">@{u.userId}</span>
+                  <span className="muted fixed">@{u.userId}</span>
                 </button>
               ) : (
                 <label>
