@@ -5,7 +5,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { backoffMs, QueueConsumer, type QueueConsumerOptions } from "../../runtime/aws/queue-consumer";
 import { setTimeout as delay } from "node:timers/promises";
-import { sleep } from "../support/timing";
+import { sleep, waitUntil } from "../support/timing";
 
 type Receive = (signal: AbortSignal | undefined) => Promise<{ Messages?: Message[] }>;
 
@@ -183,14 +183,13 @@ test("handlersInFlight: one receiver keeps up to that many batches in flight, an
     },
   });
   c.start();
-  await sleep(100);
   // a and b are being handled; the receiver waits for a slot instead of receiving c.
-  expect(running).toBe(2);
+  await waitUntil(() => running === 2);
+  await sleep(50);
   expect(receives).toHaveLength(2);
   gates.shift()!();
-  await sleep(100);
-  expect(receives).toHaveLength(3); // a's slot freed: c was received and handed over
-  expect(running).toBe(2);
+  // a's slot freed: c was received and handed over.
+  await waitUntil(() => receives.length === 3 && running === 2);
   const stopped = c.stop();
   for (let i = 0; i < 3; i++) {
     await sleep(20);
