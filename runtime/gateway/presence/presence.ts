@@ -53,6 +53,8 @@ export class Presence implements ConnectionRecordOwner {
   private readonly offlineRecheck = new Set<string>();
   /** Users who lost a connection here and whose peers have not been told yet. */
   private readonly disconnectedUsers = new Set<string>();
+  /** Records whose first write is in flight: a reaper pass that reads before it lands must not put them back. */
+  private readonly firstWrites = new Set<string>();
   private disconnectTimer?: NodeJS.Timeout;
 
   constructor(
@@ -93,7 +95,12 @@ export class Presence implements ConnectionRecordOwner {
       ...this.written(now),
     };
     this.records.set(session.connectionId, record);
-    await putConnection(this.ctx.db, record);
+    this.firstWrites.add(session.connectionId);
+    try {
+      await putConnection(this.ctx.db, record);
+    } finally {
+      this.firstWrites.delete(session.connectionId);
+    }
     const written = this.ctx.now();
     this.deps.directory.invalidate(session.userId);
     // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
@@ -241,7 +248,9 @@ export class Presence implements ConnectionRecordOwner {
    * here failed) and is put back. The index lags new writes, so only unlisted records are read, never all.
    */
   async restoreMissing(listed: ReadonlySet<string>): Promise<void> {
-    const unlisted = [...this.records.values()].filter((r) => !listed.has(r.connectionId));
+    const unlisted = [...this.records.values()].filter(
+      (r) => !listed.has(r.connectionId) && !this.firstWrites.has(r.connectionId),
+    );
     if (!unlisted.length || this.stopped) return;
     const found = await getConnections(
       this.ctx.db,
