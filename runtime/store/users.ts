@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { tables } from "../contracts";
+import { tables, USERNAME_MIN, userIdSchema } from "../contracts";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
 import { putUserNames, searchUserNames, type PublicUser } from "./user-names";
@@ -50,7 +50,9 @@ export async function getUser(db: Db<"users">, userId: string): Promise<UserItem
   return out.Item as UserItem | undefined;
 }
 
-const USERNAME_PREFIX = /^[a-z0-9_]{1,32}$/;
+/** Whether `prefix` can begin a username: padded to the shortest length, it passes the one username rule. */
+const canBeginUsername = (prefix: string): boolean =>
+  prefix.length > 0 && userIdSchema.safeParse(prefix.padEnd(USERNAME_MIN, "_")).success;
 
 /**
  * Users whose username starts with `query` (ascending), then those with a display-name word starting with it (in
@@ -60,7 +62,7 @@ const USERNAME_PREFIX = /^[a-z0-9_]{1,32}$/;
 export async function searchUsers(db: Db<"users" | "userNames">, query: string, limit: number): Promise<PublicUser[]> {
   const prefix = query.trim().toLowerCase();
   const [byId, byName] = await Promise.all([
-    USERNAME_PREFIX.test(prefix) ? searchUserIds(db, prefix, limit) : [],
+    canBeginUsername(prefix) ? searchUserIds(db, prefix, limit) : [],
     searchUserNames(db, query, limit),
   ]);
   const seen = new Set(byId.map((u) => u.userId));
