@@ -1,4 +1,5 @@
 export * from "./drain";
+export * from "./entry-rules";
 export * from "./env";
 export * from "./frames";
 export * from "./gateway-config";

@@ -8,7 +8,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_BATCH_MAX } from "../../aws/batches";
 import { QueueConsumer } from "../../aws/queue-consumer";
-import { notificationSchema, type Notification, type ServerFrame } from "../../contracts";
+import { entryFrame, notificationSchema, type Notification, type ServerFrame } from "../../contracts";
 import { advanceLastRead } from "../../store/memberships";
 import type { GatewayContext } from "../context";
 import type { Contacts } from "../presence/contacts";
@@ -84,7 +84,7 @@ export class NotificationConsumer {
   private async toOutgoing(notifications: readonly Notification[]): Promise<Outgoing[]> {
     const byUser = await this.directory.byUser(notifications.flatMap((n) => n.memberIds));
     return notifications.map((n) => {
-      const frame: ServerFrame = { type: "message", ...n.message };
+      const frame: ServerFrame = entryFrame(n.message);
       return {
         frame: JSON.stringify(frame),
         message: { conversationId: n.message.conversationId, seq: n.message.seq },

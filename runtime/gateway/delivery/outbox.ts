@@ -3,7 +3,7 @@
  * conversation — a gap before one is filled from the table first, repeats are dropped — and sync pages, gap
  * fills and the catch-up after the directory TTL run one at a time, with live messages queued behind them.
  */
-import { type ServerFrame, type StoredMessage } from "../../contracts";
+import { entryFrame, type ServerFrame, type StoredEntry } from "../../contracts";
 import { getConversation, getConversations } from "../../store/conversations";
 import { listMemberships } from "../../store/memberships";
 import { MAX_PAGE } from "../../contracts/api";
@@ -107,8 +107,8 @@ export class Outbox {
       .finally(() => this.pending--);
   }
 
-  private sendMessage(m: StoredMessage): void {
-    const frame: ServerFrame = { type: "message", ...m };
+  private sendMessage(m: StoredEntry): void {
+    const frame: ServerFrame = entryFrame(m);
     this.writer.send(frame);
   }
 
@@ -166,10 +166,10 @@ export class Outbox {
    * earlier messages stored since the socket opened may still be in flight as notifications, so send them from
    * the table now, in order. Older ones are the client's to fetch with `sync` or history.
    */
-  private async sendStoredSinceConnect(ref: MessageRef): Promise<StoredMessage[]> {
+  private async sendStoredSinceConnect(ref: MessageRef): Promise<StoredEntry[]> {
     // Allow for clock skew between the persister that stamped storedAt and this gateway.
     const since = this.owner.connectedAt - CLOCK_SKEW_MS;
-    const found: StoredMessage[] = [];
+    const found: StoredEntry[] = [];
     const reads = { consistent: true, maxPages: 10, stopped: () => this.owner.closed };
     for await (const page of historyPages(this.ctx.db, ref.conversationId, { before: ref.seq }, reads)) {
       const recent = page.filter((m) => m.storedAt >= since);
