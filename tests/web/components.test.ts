@@ -55,6 +55,7 @@ function baseState(over: Partial<ChatState> = {}): ChatState {
     presence: {},
     names: { alice: "Alice", bob: "Bob", carol: "Carol" },
     openConversationId: null,
+    departed: {},
     ...over,
   };
 }
@@ -105,6 +106,15 @@ describe("ConversationView", () => {
       notifyTyping: jest.fn(),
       loadOlder: jest.fn(async () => {}),
       openConversation: jest.fn(),
+      edit: jest.fn(),
+      deleteMessage: jest.fn(),
+      react: jest.fn(),
+      addMembers: jest.fn(),
+      removeMember: jest.fn(),
+      leave: jest.fn(),
+      rename: jest.fn(),
+      searchUsers: jest.fn(async () => []),
+      dismissNotice: jest.fn(),
     };
   }
 

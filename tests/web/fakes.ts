@@ -2,6 +2,7 @@ import type { ClientFrame, ServerFrame } from "../../runtime/contracts/frames";
 import type {
   Api,
   ConversationSummary,
+  HistoryPage,
   NewConversation,
   Presence,
   Session,
@@ -11,7 +12,7 @@ import type {
 import { ApiError } from "../../web/src/state/api";
 import type { SocketLike } from "../../web/src/state/socket";
 import type { ConnectionSnapshot } from "../../web/src/state/connection";
-import type { StoredMessage } from "../../web/src/state/messageList";
+import type { StoredEntry, StoredMessage } from "../../web/src/state/messageList";
 import { ChatStore, initialChatState, type ChatState } from "../../web/src/state/store";
 
 /** A WebSocket stand-in the test drives: open, receive, close — like the browser, close() is not echoed at once. */
@@ -83,7 +84,9 @@ export function msg(seq: number, senderId = "bob", clientMessageId = `c${seq}`, 
 /** The HTTP API over in-memory lists, recording each call. */
 export class FakeApi implements Api {
   conversations: ConversationSummary[] = [summary()];
-  history: StoredMessage[] = [msg(1), msg(2)];
+  history: StoredEntry[] = [msg(1), msg(2)];
+  /** What history pages say every member has read; undefined: a server from before persisted receipts. */
+  readPositions?: Record<string, number>;
   readonly calls: string[] = [];
   meStatus = 200;
   signup(): Promise<Session> {
@@ -119,14 +122,15 @@ export class FakeApi implements Api {
   async messages(
     conversationId: string,
     page: { before?: number; after?: number; limit?: number },
-  ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+  ): Promise<HistoryPage> {
     this.calls.push(`messages:${conversationId}:${page.before ?? ""}:${page.after ?? ""}`);
     let list = this.history.filter((m) => m.conversationId === conversationId);
     if (page.before !== undefined) list = list.filter((m) => m.seq < page.before!);
     if (page.after !== undefined) list = list.filter((m) => m.seq > page.after!);
     const limit = page.limit ?? 50;
     const slice = page.after !== undefined ? list.slice(0, limit) : list.slice(-limit);
-    return { messages: slice, hasMore: list.length > slice.length };
+    const readPositions = this.readPositions ? { readPositions: { ...this.readPositions } } : {};
+    return { messages: slice, hasMore: list.length > slice.length, ...readPositions };
   }
   async presence(userIds: string[]): Promise<Presence[]> {
     this.calls.push("presence");

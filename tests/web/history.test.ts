@@ -1,5 +1,5 @@
 import { MessageHistory, UNREAD_PAGES } from "../../web/src/state/history";
-import type { StoredMessage } from "../../web/src/state/messageList";
+import type { StoredEntry } from "../../web/src/state/messageList";
 import { CID, FakeApi, flush, msg, storeWith, summary } from "./fakes";
 
 function setup(readUpTo?: number) {
@@ -8,17 +8,19 @@ function setup(readUpTo?: number) {
     conversations: { [CID]: summary({ lastSeq: 0, lastReadSeq: 0 }) },
     ...(readUpTo === undefined ? {} : { unreadDivider: { conversationId: CID, afterSeq: readUpTo } }),
   });
-  const gapPages: StoredMessage[][] = [];
+  const gapPages: StoredEntry[][] = [];
+  const seeded: Record<string, number>[] = [];
   const errors: unknown[] = [];
   const history = new MessageHistory({
     store,
     api,
     pageSize: 2,
     onGapPage: (_cid, messages) => gapPages.push(messages),
+    onReadPositions: (_cid, positions) => seeded.push({ ...positions }),
     onError: (err) => errors.push(err),
   });
   const list = () => store.getState().messages[CID]!;
-  return { api, store, gapPages, errors, history, list };
+  return { api, store, gapPages, seeded, errors, history, list };
 }
 
 describe("message history", () => {

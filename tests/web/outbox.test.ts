@@ -61,7 +61,7 @@ describe("outbox", () => {
   it("fails a rejected send with the server's reason and retries it with the same clientMessageId", () => {
     const t = setup();
     const cmid = t.outbox.add(CID, "one");
-    t.outbox.rejected(CID, cmid, "queue down");
+    t.outbox.rejected(CID, cmid, "UNAVAILABLE", "queue down");
     expect(t.pending()[0]).toMatchObject({ status: "failed", error: "queue down" });
     t.outbox.retry(CID, cmid);
     expect(t.pending()[0]!.status).toBe("pending");

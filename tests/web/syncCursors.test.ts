@@ -1,4 +1,4 @@
-import { emptyMessageList } from "../../web/src/state/messageList";
+import { emptyMessageList, mergeStored } from "../../web/src/state/messageList";
 import { SyncCursors } from "../../web/src/state/syncCursors";
 import { CID, FakeSender, liveConnection, msg, storeWith, summary } from "./fakes";
 
@@ -6,7 +6,7 @@ describe("sync cursors", () => {
   it("covers every known chat from the highest seq the client has, then syncs only chats learned later", () => {
     const store = storeWith({
       conversations: { [CID]: summary({ lastSeq: 2 }) },
-      messages: { "g:team": { ...emptyMessageList, stored: [msg(7, "bob", "c7", "g:team")] } },
+      messages: { "g:team": mergeStored(emptyMessageList, [msg(7, "bob", "c7", "g:team")], "alice") },
     });
     const sender = new FakeSender();
     const sync = new SyncCursors({ store, send: sender.send });
@@ -25,5 +25,15 @@ describe("sync cursors", () => {
     sync.syncUncovered();
     sync.syncUncovered();
     expect(sender.ofType("sync")).toEqual([{ type: "sync", cursors: [{ conversationId: "g:new", afterSeq: 4 }] }]);
+  });
+
+  it("leaves out a chat the user left or was removed from (it would answer NOT_MEMBER)", () => {
+    const store = storeWith({
+      conversations: { [CID]: summary({ lastSeq: 2 }) },
+      messages: { "g:gone": mergeStored(emptyMessageList, [msg(9, "bob", "c9", "g:gone")], "alice") },
+      departed: { "g:gone": { reason: "removed", atSeq: 9 } },
+    });
+    const sync = new SyncCursors({ store, send: new FakeSender().send });
+    expect(sync.forNewConnection()).toEqual([{ conversationId: CID, afterSeq: 2 }]);
   });
 });

@@ -10,7 +10,7 @@ import {
   type ApiResponses,
   type BodyInput,
   type ConversationSummary,
-  type HistoryPage,
+  type HistoryPage as ContractHistoryPage,
   type NewConversation,
   type PathParams,
   type PresenceStatus as Presence,
@@ -20,8 +20,20 @@ import {
   type User,
 } from "../../../runtime/contracts/api";
 
+import type { StoredEntry } from "../../../runtime/contracts/messages";
+
 export type { ConversationSummary, NewConversation, User } from "../../../runtime/contracts/api";
 export type { PresenceStatus as Presence } from "../../../runtime/contracts/api";
+
+/**
+ * A page of history: entries of every kind (messages in their current state, and the other log entries), and
+ * every member's persisted read position. Written so that it reads a server from before the event kinds too
+ * (messages only, no read positions).
+ */
+export type HistoryPage = Omit<ContractHistoryPage, "messages" | "readPositions"> & {
+  messages: StoredEntry[];
+  readPositions?: Readonly<Record<string, number>>;
+};
 
 /** The signed-in user and their token, as signup and login answer it. */
 export type Session = SessionResponse;
@@ -104,8 +116,8 @@ export class HttpApi implements Api {
     return (await this.call("createConversation", { body: input })).conversation;
   }
 
-  messages(conversationId: string, page: QueryInput<"history">): Promise<HistoryPage> {
-    return this.call("history", { params: { conversationId }, query: page });
+  async messages(conversationId: string, page: QueryInput<"history">): Promise<HistoryPage> {
+    return (await this.call("history", { params: { conversationId }, query: page })) as HistoryPage;
   }
 
   async presence(userIds: string[]): Promise<Presence[]> {

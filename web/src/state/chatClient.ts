@@ -7,23 +7,34 @@
  */
 import type { ServerFrame } from "../../../runtime/contracts/frames";
 import { ApiError, type Api, type NewConversation, type Session, type User, type UserPage } from "./api";
-import { applySyncedCursors, mergeSummaries, noteStored } from "./chatList";
+import { applyFullList, applySyncedCursors, mergeSummaries, noteStored } from "./chatList";
 import { Connection, type ConnectionSnapshot, type SendFrame } from "./connection";
 import { MessageHistory } from "./history";
-import { mergeStored, type StoredMessage } from "./messageList";
+import { membershipOf, namedIn, summaryAfter } from "./events";
+import {
+  mergeStored,
+  noteSeq,
+  type StoredEntry,
+  type StoredMessage,
+  type SystemEvent,
+} from "./messageList";
 import { Names } from "./names";
 import { notificationFor, type DesktopNotification } from "./notifications";
-import { newClientMessageId, Outbox } from "./outbox";
+import { newClientMessageId, Outbox, type ChangeInput } from "./outbox";
 import { PresencePoller } from "./presencePoller";
 import { ReadReceipts } from "./receipts";
 import type { SocketLike } from "./socket";
-import { ChatStore, changeList, initialChatState, type ChatState } from "./store";
+import { ChatStore, changeList, initialChatState, type ChatState, type StateChange } from "./store";
 import { SyncCursors } from "./syncCursors";
 import { dividerOnOpen } from "./timeline";
 import { defaultTimers, type Timers } from "./timers";
 import { clearTypers, TypingIndicators } from "./typingIndicators";
 
 export type { ChatState };
+
+const systemKinds: ReadonlySet<string> = new Set(["add", "remove", "leave", "rename"]);
+const isEvent = (e: StoredEntry): boolean => e.kind !== undefined && e.kind !== "message";
+const isSystem = (e: StoredEntry): boolean => systemKinds.has(e.kind ?? "message");
 
 export interface ChatClientOptions {
   session: Session;
@@ -90,7 +101,8 @@ export class ChatClient {
       store,
       api: options.api,
       pageSize: options.pageSize ?? 50,
-      onGapPage: (conversationId, messages) => this.onMessages(conversationId, messages),
+      onGapPage: (conversationId, messages) => this.onEntries(conversationId, messages),
+      onReadPositions: (conversationId, positions) => this.receipts.seed(conversationId, positions),
       onError: (err) => this.onApiError(err),
     });
     this.sync = new SyncCursors({ store, send });
@@ -165,8 +177,13 @@ export class ChatClient {
       do {
         this.refreshAgain = false;
         try {
+          const knownBefore = new Set(Object.keys(this.store.getState().conversations));
           const list = await this.api.listConversations();
-          this.store.update((s) => ({ ...mergeSummaries(list)(s), conversationsLoaded: true, notice: undefined }));
+          this.store.update((s) => ({
+            ...applyFullList(list, knownBefore)(s),
+            conversationsLoaded: true,
+            notice: undefined,
+          }));
           this.sync.syncUncovered();
           void this.presence.load();
           this.names.resolve(list.flatMap((c) => c.memberIds));
@@ -239,10 +256,58 @@ export class ChatClient {
   // ---- sending ------------------------------------------------------------------------------------------------
 
   /** Optimistic: shows as pending at once; goes out now if connected, or when the connection is live again. */
-  send(conversationId: string, body: string): string | undefined {
-    if (body.trim().length === 0) return undefined;
+  send(conversationId: string, body: string, replyTo?: number): string | undefined {
+    if (body.trim().length === 0 || this.isDeparted(conversationId)) return undefined;
     this.typing.notify(conversationId, false);
-    return this.outbox.add(conversationId, body);
+    return this.outbox.add(conversationId, body, replyTo);
+  }
+
+  /** Replaces the body of one of the user's messages (shown at once; the server checks the edit window). */
+  edit(conversationId: string, seq: number, body: string): string | undefined {
+    if (body.trim().length === 0) return undefined;
+    return this.change({ type: "edit", conversationId, seq, body });
+  }
+
+  deleteMessage(conversationId: string, seq: number): string | undefined {
+    return this.change({ type: "delete", conversationId, seq });
+  }
+
+  /** Turns the user's `emoji` on a message on or off (explicit, so a resend changes nothing). */
+  react(conversationId: string, seq: number, emoji: string, on: boolean): string | undefined {
+    return this.change({ type: "react", conversationId, seq, emoji, on });
+  }
+
+  addMembers(conversationId: string, userIds: string[]): string | undefined {
+    if (userIds.length === 0) return undefined;
+    return this.change({ type: "addMembers", conversationId, userIds });
+  }
+
+  removeMember(conversationId: string, userId: string): string | undefined {
+    return this.change({ type: "removeMember", conversationId, userId });
+  }
+
+  leave(conversationId: string): string | undefined {
+    return this.change({ type: "leave", conversationId });
+  }
+
+  rename(conversationId: string, title: string): string | undefined {
+    if (title.trim().length === 0) return undefined;
+    return this.change({ type: "rename", conversationId, title: title.trim() });
+  }
+
+  /** Hides the refused change's notice. */
+  dismissNotice(): void {
+    this.store.update((s) => (s.actionNotice ? { ...s, actionNotice: undefined } : s));
+  }
+
+  private change(frame: ChangeInput): string | undefined {
+    if (this.isDeparted(frame.conversationId)) return undefined;
+    this.dismissNotice();
+    return this.outbox.change(frame);
+  }
+
+  private isDeparted(conversationId: string): boolean {
+    return this.store.getState().departed[conversationId] !== undefined;
   }
 
   /** Resends with the SAME clientMessageId: the server stores it at most once however many attempts reach it. */
@@ -278,9 +343,17 @@ export class ChatClient {
     switch (frame.type) {
       case "message": {
         const { type: _type, ...message } = frame;
-        this.onMessages(message.conversationId, [message]);
+        this.onEntries(message.conversationId, [message]);
         break;
       }
+      case "event": {
+        const { type: _type, ...event } = frame;
+        this.onEntries(event.conversationId, [event]);
+        break;
+      }
+      case "conversation":
+        void this.refreshConversations(); // a chat the user was just made a member of
+        break;
       case "accepted":
         this.outbox.accepted(frame.conversationId, frame.clientMessageId);
         break;
@@ -299,32 +372,77 @@ export class ChatClient {
       case "error": {
         const cmid = frame.ref?.clientMessageId;
         const cid = frame.ref?.conversationId;
-        if (cmid && cid) this.outbox.rejected(cid, cmid, frame.message || frame.code);
+        const known = cmid && cid ? this.outbox.rejected(cid, cmid, frame.code, frame.message) : false;
+        // Not a member any more (removed while away, or on another device): the list refetch drops the chat.
+        if (!known && cid && frame.code === "NOT_MEMBER" && this.store.getState().conversations[cid]) {
+          void this.refreshConversations();
+        }
         break;
       }
-      default:
+      default: {
+        // A newer server's frame type: ignored, but a seq it carries still moves the sync cursor.
+        const f = frame as { conversationId?: unknown; seq?: unknown };
+        if (typeof f.conversationId === "string" && typeof f.seq === "number" && Number.isInteger(f.seq)) {
+          const seq = f.seq;
+          this.store.update(changeList(f.conversationId, (l) => noteSeq(l, seq)));
+        }
         break;
+      }
     }
   }
 
-  /** Stored messages from a live push, a sync page or a gap fill. */
-  private onMessages(conversationId: string, messages: StoredMessage[]): void {
-    if (messages.length === 0) return;
+  /** Stored entries (messages and events) from a live push, a sync page or a gap fill. */
+  private onEntries(conversationId: string, entries: StoredEntry[]): void {
+    if (entries.length === 0) return;
     const me = this.store.getState().me.userId;
     const before = this.store.getState().messages[conversationId];
-    this.store.update(changeList(conversationId, (l) => mergeStored(l, messages, me)));
+    this.store.update(changeList(conversationId, (l) => mergeStored(l, entries, me)));
     // A message ends its sender's "typing…" — but only a new one: a repeat or a sync page is old news.
     const known = new Set(before?.stored.map((m) => m.seq));
-    const fresh = messages.filter((m) => !known.has(m.seq));
+    const fresh = entries.filter((m): m is StoredMessage => !isEvent(m) && !known.has(m.seq));
     const senders = new Set(fresh.map((m) => m.senderId));
     this.notifyHidden(fresh);
-    this.store.update((s) => noteStored(conversationId, messages, me)(clearTypers(conversationId, senders)(s)));
-    this.outbox.stored(conversationId, messages);
-    if (!this.store.getState().conversations[conversationId]) {
+    const system = entries.filter((e): e is SystemEvent => isSystem(e));
+    if (system.length > 0) this.onSystemEvents(conversationId, system);
+    this.store.update((s) => noteStored(conversationId, entries, me)(clearTypers(conversationId, senders)(s)));
+    this.outbox.stored(conversationId, entries);
+    const s = this.store.getState();
+    if (!s.conversations[conversationId] && !s.departed[conversationId]) {
       void this.refreshConversations(); // a chat we were just added to
     }
-    this.history.fillGapBefore(conversationId, before, messages);
+    this.history.fillGapBefore(conversationId, before, entries);
     this.receipts.markOpenRead();
+  }
+
+  /**
+   * Membership and title changes newer than the chat's summary (older ones are already in it) update it; one
+   * that takes the user out marks the chat departed and refetches the list (which drops it), one that brings
+   * them back clears that.
+   */
+  private onSystemEvents(conversationId: string, events: readonly SystemEvent[]): void {
+    const me = this.store.getState().me.userId;
+    this.names.resolve(events.flatMap(namedIn));
+    let left = false;
+    const apply = (e: SystemEvent): StateChange => (s) => {
+      const c = s.conversations[conversationId];
+      const departed = s.departed[conversationId];
+      if ((c && e.seq <= c.lastSeq) || (departed && e.seq <= departed.atSeq)) return s;
+      const next = c ? summaryAfter(c, e) : c;
+      let out = next === c ? s : { ...s, conversations: { ...s.conversations, [conversationId]: next! } };
+      const membership = membershipOf(e, me);
+      if (membership === "removed" || membership === "left") {
+        left = true;
+        const title = next?.title ?? departed?.title;
+        const record = { reason: membership, atSeq: e.seq, ...(title ? { title } : {}) };
+        out = { ...out, departed: { ...out.departed, [conversationId]: record } };
+      } else if (membership === "added" && departed) {
+        const { [conversationId]: _gone, ...rest } = out.departed;
+        out = { ...out, departed: rest };
+      }
+      return out;
+    };
+    for (const e of [...events].sort((a, b) => a.seq - b.seq)) this.store.update(apply(e));
+    if (left) void this.refreshConversations();
   }
 
   private notifyHidden(fresh: readonly StoredMessage[]): void {

@@ -5,7 +5,8 @@
  */
 import { previewOf } from "../../../runtime/contracts/api";
 import type { ConversationSummary } from "./api";
-import type { StoredMessage } from "./messageList";
+import { isStoredEvent } from "../../../runtime/contracts/messages";
+import type { StoredEntry, StoredMessage } from "./messageList";
 import type { StateChange } from "./store";
 
 /** Newest activity first; a chat without messages sorts by when it was created. */
@@ -41,6 +42,28 @@ export function mergeSummaries(remote: readonly ConversationSummary[]): StateCha
   };
 }
 
+/**
+ * The full chat list fetched over HTTP: merged like mergeSummaries, and a chat that was known when the fetch
+ * began but is not in it any more is dropped — the user was removed or left (a chat that appeared during the
+ * fetch, such as one just created, stays). A dropped chat is recorded as departed, with its title.
+ */
+export function applyFullList(remote: readonly ConversationSummary[], knownBefore: ReadonlySet<string>): StateChange {
+  return (s) => {
+    const merged = mergeSummaries(remote)(s);
+    const listed = new Set(remote.map((c) => c.conversationId));
+    const gone = [...knownBefore].filter((id) => !listed.has(id) && merged.conversations[id]);
+    if (gone.length === 0) return merged;
+    const conversations = { ...merged.conversations };
+    const departed = { ...merged.departed };
+    for (const id of gone) {
+      const c = conversations[id]!;
+      departed[id] ??= { reason: "removed", atSeq: c.lastSeq, ...(c.title ? { title: c.title } : {}) };
+      delete conversations[id];
+    }
+    return { ...merged, conversations, departed };
+  };
+}
+
 /** A `synced` frame's cursors: the server's last seq per chat, which may be ahead of the list. */
 export function applySyncedCursors(cursors: readonly { conversationId: string; lastSeq: number }[]): StateChange {
   return (s) => {
@@ -55,24 +78,29 @@ export function applySyncedCursors(cursors: readonly { conversationId: string; l
   };
 }
 
-/** Preview, time and unread from stored messages; writing a message means having read the chat up to it. */
-export function noteStored(conversationId: string, messages: readonly StoredMessage[], selfId: string): StateChange {
-  if (messages.length === 0) return (s) => s;
-  const newest = messages.reduce((a, b) => (b.seq > a.seq ? b : a));
-  const ownNewest = messages.filter((m) => m.senderId === selfId).reduce((a, m) => Math.max(a, m.seq), 0);
+/**
+ * Preview, time and unread from stored entries: every entry moves lastSeq (the server counts them all), only a
+ * message gives the preview and time; writing (or changing) something means having read the chat up to it.
+ */
+export function noteStored(conversationId: string, entries: readonly StoredEntry[], selfId: string): StateChange {
+  if (entries.length === 0) return (s) => s;
+  const newestSeq = entries.reduce((a, e) => Math.max(a, e.seq), 0);
+  const messages = entries.filter((e): e is StoredMessage => !isStoredEvent(e));
+  const newest = messages.length === 0 ? undefined : messages.reduce((a, b) => (b.seq > a.seq ? b : a));
+  const ownNewest = entries.filter((m) => m.senderId === selfId).reduce((a, m) => Math.max(a, m.seq), 0);
   return (s) => {
     const known = s.conversations[conversationId];
     if (!known) return s;
     let c = known;
-    if (newest.seq > c.lastSeq) {
+    if (newest && newest.seq > known.lastSeq) {
       c = {
         ...c,
-        lastSeq: newest.seq,
         lastMessageAt: newest.sentAt,
         lastPreview: previewOf(newest.body),
         lastSenderId: newest.senderId,
       };
     }
+    if (newestSeq > c.lastSeq) c = { ...c, lastSeq: newestSeq };
     if (ownNewest > c.lastReadSeq) c = { ...c, lastReadSeq: ownNewest };
     return c === known ? s : { ...s, conversations: { ...s.conversations, [conversationId]: c } };
   };

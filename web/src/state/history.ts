@@ -2,9 +2,9 @@
  * History over HTTP: the latest page when a chat is opened, one older page at a time for infinite scroll, and the
  * pages that fill a hole between the messages shown and a newer one that arrived live.
  */
-import type { Api } from "./api";
+import type { Api, HistoryPage } from "./api";
 import { noteStored } from "./chatList";
-import { firstSeqOf, lastSeqOf, mergeHistoryPage, type MessageList, type StoredMessage } from "./messageList";
+import { firstSeqOf, lastSeqOf, mergeHistoryPage, type MessageList, type StoredEntry } from "./messageList";
 import { changeList, type ChatStore } from "./store";
 
 /** Gap pages, and the pages back to the first unread, are read in larger steps: they are shown all at once. */
@@ -16,8 +16,10 @@ export interface MessageHistoryDeps {
   store: ChatStore;
   api: Pick<Api, "messages">;
   pageSize: number;
-  /** Messages a gap fill found: they take the same path as live pushes. */
-  onGapPage: (conversationId: string, messages: StoredMessage[]) => void;
+  /** Entries a gap fill found: they take the same path as live pushes. */
+  onGapPage: (conversationId: string, messages: StoredEntry[]) => void;
+  /** The members' persisted read positions a page carried. */
+  onReadPositions: (conversationId: string, positions: Readonly<Record<string, number>>) => void;
   onError: (err: unknown) => void;
 }
 
@@ -49,7 +51,7 @@ export class MessageHistory {
   }
 
   /** Live messages arrived: if they start past what the loaded list ends with, fetch the hole rather than show it. */
-  fillGapBefore(conversationId: string, before: MessageList | undefined, arrived: readonly StoredMessage[]): void {
+  fillGapBefore(conversationId: string, before: MessageList | undefined, arrived: readonly StoredEntry[]): void {
     const beforeLast = before ? lastSeqOf(before) : 0;
     const first = Math.min(...arrived.map((m) => m.seq));
     if (before?.historyLoaded && beforeLast > 0 && first > beforeLast + 1)
@@ -65,7 +67,8 @@ export class MessageHistory {
       const latest = await this.deps.api.messages(conversationId, { limit: this.deps.pageSize });
       const divider = this.deps.store.getState().unreadDivider;
       const readUpTo = divider?.conversationId === conversationId ? divider.afterSeq : null;
-      const page = { messages: latest.messages, hasMore: latest.hasMore };
+      const page: HistoryPage = { messages: latest.messages, hasMore: latest.hasMore };
+      if (latest.readPositions) page.readPositions = latest.readPositions;
       for (let i = 0; readUpTo !== null && page.hasMore && i < UNREAD_PAGES; i++) {
         const before = page.messages[0]?.seq;
         if (before === undefined || before <= readUpTo + 1) break;
@@ -88,6 +91,7 @@ export class MessageHistory {
       for (;;) {
         const page = await this.deps.api.messages(conversationId, { after, limit: GAP_PAGE_SIZE });
         this.deps.onGapPage(conversationId, page.messages);
+        if (page.readPositions) this.deps.onReadPositions(conversationId, page.readPositions);
         if (!page.hasMore || page.messages.length === 0) break;
         after = Math.max(...page.messages.map((m) => m.seq));
       }
@@ -98,9 +102,10 @@ export class MessageHistory {
     }
   }
 
-  private applyPage(conversationId: string, page: { messages: StoredMessage[]; hasMore: boolean }): void {
+  private applyPage(conversationId: string, page: HistoryPage): void {
     const me = this.deps.store.getState().me.userId;
     this.deps.store.update(changeList(conversationId, (l) => mergeHistoryPage(l, page.messages, page.hasMore, me)));
+    if (page.readPositions) this.deps.onReadPositions(conversationId, page.readPositions);
   }
 
   private setLoadingOlder(conversationId: string, value: boolean): void {

@@ -1,13 +1,24 @@
 /**
- * The user's sends until the server has them: each shows as pending at once, goes out when the socket can take
- * it, and waits for `accepted` under a timer. A send without an answer while connected shows as failed (the user
- * may retry it); one that could not go out, or was cut off by a drop, goes out again when the connection is
- * live. Every attempt carries the same clientMessageId, so the server stores a message at most once.
+ * The user's sends and changes (edit, delete, react, add, remove, leave, rename) until the server has them: each
+ * shows at once, goes out when the socket can take it, and waits for `accepted` under a timer. A send without an
+ * answer while connected shows as failed (the user may retry it), a change is dropped with a notice; one that
+ * could not go out, or was cut off by a drop, goes out again when the connection is live. Every attempt carries
+ * the same clientMessageId, so the server stores each at most once.
  */
 import type { ClientFrame } from "../../../runtime/contracts/frames";
-import { addPending, markAccepted, markFailed, markRetrying, type StoredMessage } from "./messageList";
+import { errorText } from "./events";
+import {
+  addChange,
+  addPending,
+  dropChange,
+  markAccepted,
+  markFailed,
+  markRetrying,
+  type ChangeFrame,
+  type StoredEntry,
+} from "./messageList";
 import type { SendFrame } from "./connection";
-import { changeList, type ChatStore } from "./store";
+import { changeList, noticeIn, type ChatStore } from "./store";
 import type { Timers } from "./timers";
 
 /** 128 random bits, URL-safe; crypto.randomUUID is missing on plain-http origins other than localhost. */
@@ -36,12 +47,21 @@ export class Outbox {
   constructor(private readonly deps: OutboxDeps) {}
 
   /** Queues a new send and transmits it if the socket can take it; returns its clientMessageId. */
-  add(conversationId: string, body: string): string {
+  add(conversationId: string, body: string, replyTo?: number): string {
     const clientMessageId = this.deps.newId();
     this.deps.store.update(
-      changeList(conversationId, (l) => addPending(l, { clientMessageId, body, now: this.deps.now() })),
+      changeList(conversationId, (l) => addPending(l, { clientMessageId, body, replyTo, now: this.deps.now() })),
     );
     this.transmit(conversationId, clientMessageId);
+    return clientMessageId;
+  }
+
+  /** Queues a change to the conversation (shown at once) and transmits it; returns its clientMessageId. */
+  change(frame: ChangeInput): string {
+    const clientMessageId = this.deps.newId();
+    const full = { ...frame, clientMessageId } as ChangeFrame;
+    this.deps.store.update(changeList(frame.conversationId, (l) => addChange(l, { frame: full, now: this.deps.now() })));
+    this.transmit(frame.conversationId, clientMessageId);
     return clientMessageId;
   }
 
@@ -55,6 +75,7 @@ export class Outbox {
   flush(): void {
     for (const [conversationId, list] of Object.entries(this.deps.store.getState().messages)) {
       for (const p of list.pending) if (p.status === "pending") this.transmit(conversationId, p.clientMessageId);
+      for (const c of list.changes) if (c.status === "pending") this.transmit(conversationId, c.clientMessageId);
     }
   }
 
@@ -64,14 +85,27 @@ export class Outbox {
     this.deps.store.update(changeList(conversationId, (l) => markAccepted(l, clientMessageId)));
   }
 
-  /** An error frame that names a send: it failed with the server's reason. */
-  rejected(conversationId: string, clientMessageId: string, error: string): void {
+  /**
+   * An error frame that names a send or a change: a send fails with the server's reason (the user may retry it),
+   * a change no longer shows and its refusal is the conversation's notice. False: it named neither.
+   */
+  rejected(conversationId: string, clientMessageId: string, code: string, message: string): boolean {
+    const list = this.deps.store.getState().messages[conversationId];
+    const change = list?.changes.find((c) => c.clientMessageId === clientMessageId);
+    const send = list?.pending.find((p) => p.clientMessageId === clientMessageId);
+    if (!change && !send) return false;
     this.clearAcceptTimer(conversationId, clientMessageId);
-    this.deps.store.update(changeList(conversationId, (l) => markFailed(l, clientMessageId, error)));
+    if (change) {
+      this.deps.store.update(changeList(conversationId, (l) => dropChange(l, clientMessageId)));
+      this.deps.store.update(noticeIn(conversationId, errorText(code, message, change.frame.type)));
+    } else {
+      this.deps.store.update(changeList(conversationId, (l) => markFailed(l, clientMessageId, message || code)));
+    }
+    return true;
   }
 
   /** Stored copies arrived (the message list replaces their pending entries): no answer is owed any more. */
-  stored(conversationId: string, messages: readonly StoredMessage[]): void {
+  stored(conversationId: string, messages: readonly StoredEntry[]): void {
     for (const m of messages) this.clearAcceptTimer(conversationId, m.clientMessageId);
   }
 
@@ -84,8 +118,17 @@ export class Outbox {
     const { store, timers } = this.deps;
     const list = store.getState().messages[conversationId];
     const p = list?.pending.find((x) => x.clientMessageId === clientMessageId);
-    if (!p || p.status !== "pending") return;
-    const frame: ClientFrame = { type: "send", conversationId, clientMessageId, body: p.body };
+    const c = p ? undefined : list?.changes.find((x) => x.clientMessageId === clientMessageId);
+    if ((p ?? c)?.status !== "pending") return;
+    const frame: ClientFrame = p
+      ? {
+          type: "send",
+          conversationId,
+          clientMessageId,
+          body: p.body,
+          ...(p.replyTo === undefined ? {} : { replyTo: p.replyTo }),
+        }
+      : c!.frame;
     if (!this.deps.send(frame)) return; // stays pending; flush() sends it once live
     this.clearAcceptTimer(conversationId, clientMessageId);
     const key = timerKey(conversationId, clientMessageId);
@@ -95,7 +138,11 @@ export class Outbox {
         this.acceptTimers.delete(key);
         // Only while connected: after a drop the send is retried automatically on reconnect instead.
         const status = store.getState().connection.status;
-        if (status === "live" || status === "syncing") {
+        if (status !== "live" && status !== "syncing") return;
+        if (c) {
+          store.update(changeList(conversationId, (l) => dropChange(l, clientMessageId)));
+          store.update(noticeIn(conversationId, errorText("UNAVAILABLE", "no answer from the server", c.frame.type)));
+        } else {
           store.update(changeList(conversationId, (l) => markFailed(l, clientMessageId, "No answer from the server")));
         }
       }, this.deps.acceptTimeoutMs),
@@ -109,6 +156,12 @@ export class Outbox {
     this.acceptTimers.delete(key);
   }
 }
+
+/** Omit over each member of a union (Omit on the union itself would merge its members). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A change as the caller makes it: the outbox gives it its clientMessageId. */
+export type ChangeInput = DistributiveOmit<ChangeFrame, "clientMessageId">;
 
 function timerKey(conversationId: string, clientMessageId: string): string {
   return `${conversationId}|${clientMessageId}`;

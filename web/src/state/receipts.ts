@@ -30,7 +30,7 @@ export class ReadReceipts {
     const id = store.getState().openConversationId;
     if (!id) return;
     const c = store.getState().conversations[id];
-    if (!c) return;
+    if (!c || store.getState().departed[id]) return;
     const visible = this.deps.isVisible();
     const seq = readToSend(c, true, visible);
     if (seq !== undefined) store.update(readUpTo(id, seq));
@@ -43,6 +43,14 @@ export class ReadReceipts {
   /** A new connection: re-acknowledge what the user has read. */
   reconnected(): void {
     this.sent.clear();
+  }
+
+  /**
+   * The persisted read positions a history page carries (every member's lastReadSeq): "Seen by" as it was
+   * before a reload. Positions only move forward, so a page older than a live `read` frame changes nothing.
+   */
+  seed(conversationId: string, positions: Readonly<Record<string, number>>): void {
+    for (const [userId, seq] of Object.entries(positions)) this.received(conversationId, userId, seq);
   }
 
   /** A `read` frame from the server. */

@@ -30,6 +30,20 @@ export interface ChatState {
   unreadDivider?: { conversationId: string; afterSeq: number | null };
   /** Last HTTP failure worth showing (cleared by the next success). */
   notice?: string;
+  /**
+   * Conversations the user is no longer in: removed, or left (`atSeq`: the event's seq, so only a later `add`
+   * brings them back). Kept after the chat list drops them, so the open view can say why it is read-only.
+   */
+  departed: Readonly<Record<string, Departure>>;
+  /** The latest refused change (an error frame), shown in its conversation until dismissed or replaced. */
+  actionNotice?: { conversationId: string; text: string };
+}
+
+export interface Departure {
+  reason: "removed" | "left";
+  atSeq: number;
+  /** The conversation's title when it was left, for the view once the chat list no longer has it. */
+  title?: string;
 }
 
 /** A pure state transition; returning the given state means "no change". */
@@ -48,7 +62,13 @@ export function initialChatState(me: User): ChatState {
     presence: {},
     names: { [me.userId]: me.displayName },
     openConversationId: null,
+    departed: {},
   };
+}
+
+/** Shows a refused change in its conversation. */
+export function noticeIn(conversationId: string, text: string): StateChange {
+  return (s) => ({ ...s, actionNotice: { conversationId, text } });
 }
 
 /** Changes one conversation's message list (an absent one starts empty). */

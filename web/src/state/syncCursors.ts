@@ -38,11 +38,12 @@ export class SyncCursors {
     if (this.deps.send({ type: "sync", cursors })) for (const c of cursors) this.synced.add(c.conversationId);
   }
 
-  /** For each chat, the highest seq this client has (messages shown or the list's lastSeq). */
+  /** For each chat, the highest seq this client has (entries shown or the list's lastSeq). */
   private all(): Cursor[] {
-    const { conversations, messages } = this.deps.store.getState();
-    const ids = new Set([...Object.keys(conversations), ...Object.keys(messages)]);
-    return [...ids].slice(0, MAX_SYNC_CURSORS).map((conversationId) => {
+    const { conversations, messages, departed } = this.deps.store.getState();
+    // A chat the user left or was removed from answers NOT_MEMBER: it is not asked for.
+    const ids = [...new Set([...Object.keys(conversations), ...Object.keys(messages)])].filter((id) => !departed[id]);
+    return ids.slice(0, MAX_SYNC_CURSORS).map((conversationId) => {
       const list = messages[conversationId];
       const summary = conversations[conversationId];
       return { conversationId, afterSeq: Math.max(list ? lastSeqOf(list) : 0, summary?.lastSeq ?? 0) };

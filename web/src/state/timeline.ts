@@ -4,7 +4,7 @@
  * and the view only renders the rows it is given.
  */
 import type { ConversationSummary } from "./api";
-import type { DisplayItem, MessageList } from "./messageList";
+import type { DisplayItem, MessageList, SystemEvent } from "./messageList";
 
 /** Two messages by one sender this close together (and on the same day) share one header. */
 export const GROUP_WINDOW_MS = 5 * 60_000;
@@ -12,14 +12,22 @@ export const GROUP_WINDOW_MS = 5 * 60_000;
 export type TimelineRow =
   | { kind: "day"; key: string; label: string }
   | { kind: "unread"; key: "unread" }
-  | { kind: "message"; key: string; item: DisplayItem; senderId: string; at: number; groupStart: boolean };
+  | { kind: "system"; key: string; event: SystemEvent }
+  | {
+      kind: "message";
+      key: string;
+      item: Exclude<DisplayItem, { kind: "system" }>;
+      senderId: string;
+      at: number;
+      groupStart: boolean;
+    };
 
 export function senderOf(item: DisplayItem, me: string): string {
-  return item.kind === "stored" ? item.message.senderId : me;
+  return item.kind === "stored" ? item.message.senderId : item.kind === "system" ? item.event.senderId : me;
 }
 
 export function timeOf(item: DisplayItem): number {
-  return item.kind === "stored" ? item.message.sentAt : item.send.queuedAt;
+  return item.kind === "stored" ? item.message.sentAt : item.kind === "system" ? item.event.sentAt : item.send.queuedAt;
 }
 
 function dayKey(epochMs: number): string {
@@ -53,7 +61,8 @@ export function dividerOnOpen(c: Pick<ConversationSummary, "lastSeq" | "lastRead
 
 /**
  * The rows of a conversation: a day separator where the local day changes, the unread divider before the first
- * message from someone else after `dividerAfterSeq`, and `groupStart` on the first message of each run.
+ * message from someone else after `dividerAfterSeq`, and `groupStart` on the first message of each run. A system
+ * line ("Alice added Carol") ends a run: the message after it carries its sender's header again.
  */
 export function timeline(
   items: readonly DisplayItem[],
@@ -72,6 +81,11 @@ export function timeline(
     if (!previous || previous.day !== day) {
       rows.push({ kind: "day", key: `day:${day}`, label: dayLabel(at, now) });
       groupStart = true;
+    }
+    if (item.kind === "system") {
+      rows.push({ kind: "system", key: item.key, event: item.event });
+      previous = { senderId: "", at, day };
+      continue;
     }
     if (!dividerPlaced && item.kind === "stored" && item.message.seq > dividerAfterSeq! && senderId !== me) {
       rows.push({ kind: "unread", key: "unread" });

@@ -1,5 +1,4 @@
 import {
-  memo,
   useCallback,
   useLayoutEffect,
   useMemo,
@@ -10,29 +9,53 @@ import {
 } from "react";
 import type { ChatClient, ChatState } from "../state/chatClient";
 import { checkDraft } from "../state/limits";
-import { displayItems, emptyMessageList, lastSeqOf, type DisplayItem } from "../state/messageList";
+import { previewOf } from "../../../runtime/contracts/api";
+import type { ConversationSummary } from "../state/api";
+import { systemText } from "../state/events";
+import { displayItems, emptyMessageList, lastSeqOf, type StoredMessage } from "../state/messageList";
 import { arrivedAfter, timeline } from "../state/timeline";
 import { activeTypers, typingLabel } from "../state/typing";
 import { seenBy } from "../state/unread";
-import { memberRows } from "../state/members";
 import { grownStart, windowStart } from "../state/rowWindow";
 import { conversationTitle, displayName, formatTime, otherMember } from "./format";
-import { MessageBody } from "./MessageBody";
-import { PresenceDot } from "./PresenceDot";
+import { GroupPanel } from "./GroupPanel";
+import { MessageItem, type MessageActions, type Quote } from "./MessageItem";
 
 interface Props {
-  client: Pick<ChatClient, "send" | "retry" | "notifyTyping" | "loadOlder" | "openConversation">;
+  client: Pick<
+    ChatClient,
+    | "send"
+    | "retry"
+    | "notifyTyping"
+    | "loadOlder"
+    | "openConversation"
+    | "edit"
+    | "deleteMessage"
+    | "react"
+    | "addMembers"
+    | "removeMember"
+    | "leave"
+    | "rename"
+    | "searchUsers"
+    | "dismissNotice"
+  >;
   state: ChatState;
   conversationId: string;
 }
 
-const statusText = { pending: "Sending…", accepted: "Sent", stored: "Delivered", failed: "Not sent" } as const;
+/** The creator, if the summary carries it (the contract's summary may not): only they may remove members. */
+const creatorOf = (c: ConversationSummary): string | undefined => {
+  const by = (c as { createdBy?: unknown }).createdBy;
+  return typeof by === "string" ? by : undefined;
+};
 
 export function ConversationView({ client, state, conversationId }: Props) {
   const summary = state.conversations[conversationId];
   const list = state.messages[conversationId] ?? emptyMessageList;
-  const items = useMemo(() => displayItems(list), [list]);
   const me = state.me.userId;
+  const items = useMemo(() => displayItems(list, me), [list, me]);
+  const departed = state.departed[conversationId];
+  const readOnly = departed !== undefined;
   const divider = state.unreadDivider?.conversationId === conversationId ? state.unreadDivider.afterSeq : null;
   const rows = useMemo(() => timeline(items, me, divider, Date.now()), [items, me, divider]);
   /** The first rendered row (see state/rowWindow.ts); null: the default window at the tail. */
@@ -51,8 +74,11 @@ export function ConversationView({ client, state, conversationId }: Props) {
   const anchor = useRef<number | null>(null);
   const loadingOlder = state.loadingOlder[conversationId] ?? false;
   const [membersOpen, setMembersOpen] = useState(false);
+  const [replyTo, setReplyTo] = useState<(Quote & { seq: number }) | null>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
+  const notice = state.actionNotice?.conversationId === conversationId ? state.actionNotice.text : undefined;
 
-  const title = summary ? conversationTitle(summary, me, state.names) : "Chat";
+  const title = summary ? conversationTitle(summary, me, state.names) : (departed?.title ?? "Chat");
   const other = summary ? otherMember(summary, me) : undefined;
   const presence = other ? state.presence[other] : undefined;
   const subtitle =
@@ -79,7 +105,32 @@ export function ConversationView({ client, state, conversationId }: Props) {
     }
     return undefined;
   }, [list.stored, receipts, me, state.names]);
-  const onRetry = useCallback((cmid: string) => client.retry(conversationId, cmid), [client, conversationId]);
+  const actions = useMemo<MessageActions>(
+    () => ({
+      retry: (cmid) => client.retry(conversationId, cmid),
+      reply: (m: StoredMessage) => {
+        setReplyTo({
+          seq: m.seq,
+          senderId: m.senderId,
+          ...(m.deleted ? { deleted: true } : { preview: previewOf(m.body) }),
+        });
+        composerRef.current?.focus();
+      },
+      edit: (seq, body) => client.edit(conversationId, seq, body),
+      remove: (seq) => client.deleteMessage(conversationId, seq),
+      react: (seq, emoji, on) => client.react(conversationId, seq, emoji, on),
+    }),
+    [client, conversationId],
+  );
+  /** The quote above a reply: as the server sent it, else (an unsent reply) from the message shown here. */
+  const quotes = useMemo(() => {
+    const bySeq = new Map(list.stored.map((m) => [m.seq, m]));
+    const local = (seq: number): Quote | undefined => {
+      const m = bySeq.get(seq);
+      return m && (m.deleted ? { senderId: m.senderId, deleted: true } : { senderId: m.senderId, preview: previewOf(m.body) });
+    };
+    return { local };
+  }, [list.stored]);
 
   /** Renders more of what is loaded, else fetches an older page; either way the view stays still. */
   function loadOlder() {
@@ -139,9 +190,11 @@ export function ConversationView({ client, state, conversationId }: Props) {
   function submit(e?: FormEvent) {
     e?.preventDefault();
     // Past the limit the draft stays as typed, with the refusal shown: never cut and sent.
-    if (draft.trim().length === 0 || draftCheck.refusal) return;
-    client.send(conversationId, draft);
+    if (readOnly || draft.trim().length === 0 || draftCheck.refusal) return;
+    if (replyTo) client.send(conversationId, draft, replyTo.seq);
+    else client.send(conversationId, draft);
     setDraft("");
+    setReplyTo(null);
     jumpToLatest();
   }
 
@@ -150,7 +203,8 @@ export function ConversationView({ client, state, conversationId }: Props) {
       e.preventDefault();
       submit();
     } else if (e.key === "Escape") {
-      client.openConversation(null);
+      if (replyTo) setReplyTo(null);
+      else client.openConversation(null);
     }
   }
 
@@ -164,48 +218,39 @@ export function ConversationView({ client, state, conversationId }: Props) {
           <h2 id="conversation-title" dir="auto">
             {title}
           </h2>
-          {summary?.kind === "group" ? (
+          {summary?.kind === "group" && !readOnly ? (
             <button
               type="button"
               className="link members-toggle"
               aria-expanded={membersOpen}
-              aria-controls="member-list"
+              aria-controls="group-panel"
               onClick={() => setMembersOpen((o) => !o)}
             >
               {subtitle}
             </button>
           ) : (
-            subtitle && <span className="muted">{subtitle}</span>
+            subtitle && !readOnly && <span className="muted">{subtitle}</span>
           )}
         </div>
       </header>
-      {membersOpen && summary && (
-        <ul
-          id="member-list"
-          className="member-list"
-          aria-label="Members"
-          onKeyDown={(e) => e.key === "Escape" && setMembersOpen(false)}
-        >
-          {memberRows(summary, me, state.names, state.presence).map((m) => (
-            <li key={m.userId} data-testid="member">
-              {m.online !== undefined && <PresenceDot online={m.online} />}
-              <span className="person" dir="auto">
-                {m.name}
-              </span>
-              <span className="muted" data-testid="member-status">
-                {m.me
-                  ? "you"
-                  : m.online
-                    ? "online"
-                    : m.lastSeen
-                      ? `last seen ${formatTime(m.lastSeen)}`
-                      : m.online === false
-                        ? "offline"
-                        : ""}
-              </span>
-            </li>
-          ))}
-        </ul>
+      {membersOpen && summary && summary.kind === "group" && !readOnly && (
+        <GroupPanel
+          client={client}
+          summary={summary}
+          me={me}
+          names={state.names}
+          presence={state.presence}
+          creator={creatorOf(summary)}
+          onClose={() => setMembersOpen(false)}
+        />
+      )}
+      {notice && (
+        <div role="alert" className="notice error action-notice" data-testid="action-notice">
+          <span>{notice}</span>{" "}
+          <button type="button" onClick={() => client.dismissNotice()}>
+            Dismiss
+          </button>
+        </div>
       )}
       <div className="messages" ref={scrollRef} onScroll={onScroll} role="log" aria-label="Messages" tabIndex={0}>
         {(start > 0 || list.hasMoreBefore) && (
@@ -225,6 +270,10 @@ export function ConversationView({ client, state, conversationId }: Props) {
               <li key={row.key} className="separator unread" data-testid="unread-divider">
                 <span>New messages</span>
               </li>
+            ) : row.kind === "system" ? (
+              <li key={row.key} className="system-line" data-testid="system-line">
+                <span dir="auto">{systemText(row.event, me, state.names)}</span>
+              </li>
             ) : (
               <MessageItem
                 key={row.key}
@@ -233,7 +282,15 @@ export function ConversationView({ client, state, conversationId }: Props) {
                 me={me}
                 names={state.names}
                 seenNames={row.item.kind === "stored" && seen?.seq === row.item.message.seq ? seen.names : undefined}
-                onRetry={onRetry}
+                actions={actions}
+                readOnly={readOnly}
+                quote={
+                  row.item.kind === "stored"
+                    ? row.item.message.replyTo
+                    : row.item.send.replyTo !== undefined
+                      ? quotes.local(row.item.send.replyTo)
+                      : undefined
+                }
               />
             ),
           )}
@@ -250,15 +307,38 @@ export function ConversationView({ client, state, conversationId }: Props) {
       <p className="typing" aria-live="polite" data-testid="typing-indicator">
         {typingText}
       </p>
+      {departed ? (
+        <p className="departed" role="status" data-testid="departed">
+          {departed.reason === "left" ? "You left this group." : "You are no longer a member of this group."}
+        </p>
+      ) : (
+        replyTo && (
+          <div className="replying" data-testid="replying-to">
+            <span>
+              Replying to{" "}
+              <span className="quote-sender" dir="auto">
+                {replyTo.senderId === me ? "yourself" : displayName(state.names, replyTo.senderId)}
+              </span>
+              {": "}
+              {replyTo.deleted ? <em>deleted</em> : <span dir="auto">{replyTo.preview}</span>}
+            </span>
+            <button type="button" aria-label="Cancel reply" onClick={() => setReplyTo(null)}>
+              ×
+            </button>
+          </div>
+        )
+      )}
       <form className="composer" onSubmit={submit}>
         <label htmlFor="composer-input" className="visually-hidden">
           Message
         </label>
         <textarea
           id="composer-input"
+          ref={composerRef}
           rows={1}
           value={draft}
-          placeholder="Write a message"
+          placeholder={readOnly ? "You can no longer send messages here" : "Write a message"}
+          disabled={readOnly}
           aria-invalid={draftCheck.refusal ? true : undefined}
           aria-describedby={draftCheck.refusal ? "composer-refusal" : undefined}
           autoFocus
@@ -273,7 +353,11 @@ export function ConversationView({ client, state, conversationId }: Props) {
             {draftCheck.counter}
           </span>
         )}
-        <button type="submit" className="primary" disabled={draft.trim().length === 0 || !!draftCheck.refusal}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={readOnly || draft.trim().length === 0 || !!draftCheck.refusal}
+        >
           Send
         </button>
         {draftCheck.refusal && (
@@ -285,68 +369,3 @@ export function ConversationView({ client, state, conversationId }: Props) {
     </section>
   );
 }
-
-const MessageItem = memo(function MessageItem({
-  item,
-  groupStart,
-  me,
-  names,
-  seenNames,
-  onRetry,
-}: {
-  item: DisplayItem;
-  /** The first of a run by one sender: it carries the sender's name and the time as a header. */
-  groupStart: boolean;
-  me: string;
-  names: Readonly<Record<string, string>>;
-  seenNames?: string[];
-  onRetry: (clientMessageId: string) => void;
-}) {
-  const own = item.kind === "pending" || item.message.senderId === me;
-  const body = item.kind === "stored" ? item.message.body : item.send.body;
-  const sender = item.kind === "stored" ? item.message.senderId : me;
-  const time = item.kind === "stored" ? item.message.sentAt : item.send.queuedAt;
-  const stamp = (
-    <time dateTime={new Date(time).toISOString()} data-testid="message-time">
-      {formatTime(time)}
-    </time>
-  );
-  return (
-    <li
-      className={`message ${own ? "own" : "other"} ${item.status}${groupStart ? " group-start" : ""}`}
-      data-testid="message"
-      data-status={item.status}
-      data-seq={item.kind === "stored" ? item.message.seq : undefined}
-    >
-      {groupStart && (
-        <div className="meta">
-          <span className="sender" data-testid="message-sender" dir="auto">
-            {own ? "You" : displayName(names, sender)}
-          </span>{" "}
-          {stamp}
-        </div>
-      )}
-      <MessageBody body={body} />
-      {(own || !groupStart) && (
-        <div className="status">
-          {!groupStart && stamp}
-          {own && (
-            <>
-              {!groupStart && " · "}
-              <span data-testid="message-status">{statusText[item.status]}</span>
-              {item.kind === "pending" && item.status === "failed" && (
-                <>
-                  {item.send.error && <span className="error"> — {item.send.error}</span>}{" "}
-                  <button type="button" onClick={() => onRetry(item.send.clientMessageId)}>
-                    Retry
-                  </button>
-                </>
-              )}
-              {seenNames && <span data-testid="seen-by"> · Seen by {seenNames.join(", ")}</span>}
-            </>
-          )}
-        </div>
-      )}
-    </li>
-  );
-});
