@@ -11,13 +11,7 @@ import { applyFullList, applySyncedCursors, mergeSummaries, noteStored } from ".
 import { Connection, type ConnectionSnapshot, type SendFrame } from "./connection";
 import { MessageHistory } from "./history";
 import { membershipOf, namedIn, summaryAfter } from "./events";
-import {
-  mergeStored,
-  noteSeq,
-  type StoredEntry,
-  type StoredMessage,
-  type SystemEvent,
-} from "./messageList";
+import { mergeStored, noteSeq, type StoredEntry, type StoredMessage, type SystemEvent } from "./messageList";
 import { Names } from "./names";
 import { notificationFor, type DesktopNotification } from "./notifications";
 import { newClientMessageId, Outbox, type ChangeInput } from "./outbox";
@@ -423,24 +417,26 @@ export class ChatClient {
     const me = this.store.getState().me.userId;
     this.names.resolve(events.flatMap(namedIn));
     let left = false;
-    const apply = (e: SystemEvent): StateChange => (s) => {
-      const c = s.conversations[conversationId];
-      const departed = s.departed[conversationId];
-      if ((c && e.seq <= c.lastSeq) || (departed && e.seq <= departed.atSeq)) return s;
-      const next = c ? summaryAfter(c, e) : c;
-      let out = next === c ? s : { ...s, conversations: { ...s.conversations, [conversationId]: next! } };
-      const membership = membershipOf(e, me);
-      if (membership === "removed" || membership === "left") {
-        left = true;
-        const title = next?.title ?? departed?.title;
-        const record = { reason: membership, atSeq: e.seq, ...(title ? { title } : {}) };
-        out = { ...out, departed: { ...out.departed, [conversationId]: record } };
-      } else if (membership === "added" && departed) {
-        const { [conversationId]: _gone, ...rest } = out.departed;
-        out = { ...out, departed: rest };
-      }
-      return out;
-    };
+    const apply =
+      (e: SystemEvent): StateChange =>
+      (s) => {
+        const c = s.conversations[conversationId];
+        const departed = s.departed[conversationId];
+        if ((c && e.seq <= c.lastSeq) || (departed && e.seq <= departed.atSeq)) return s;
+        const next = c ? summaryAfter(c, e) : c;
+        let out = next === c ? s : { ...s, conversations: { ...s.conversations, [conversationId]: next! } };
+        const membership = membershipOf(e, me);
+        if (membership === "removed" || membership === "left") {
+          left = true;
+          const title = next?.title ?? departed?.title;
+          const record = { reason: membership, atSeq: e.seq, ...(title ? { title } : {}) };
+          out = { ...out, departed: { ...out.departed, [conversationId]: record } };
+        } else if (membership === "added" && departed) {
+          const { [conversationId]: _gone, ...rest } = out.departed;
+          out = { ...out, departed: rest };
+        }
+        return out;
+      };
     for (const e of [...events].sort((a, b) => a.seq - b.seq)) this.store.update(apply(e));
     if (left) void this.refreshConversations();
   }

@@ -5,8 +5,7 @@
  */
 import { previewOf } from "../../../runtime/contracts/api";
 import type { ConversationSummary } from "./api";
-import { isStoredEvent } from "../../../runtime/contracts/messages";
-import type { StoredEntry, StoredMessage } from "./messageList";
+import { isMessage, type StoredEntry } from "./messageList";
 import type { StateChange } from "./store";
 
 /** Newest activity first; a chat without messages sorts by when it was created. */
@@ -85,7 +84,7 @@ export function applySyncedCursors(cursors: readonly { conversationId: string; l
 export function noteStored(conversationId: string, entries: readonly StoredEntry[], selfId: string): StateChange {
   if (entries.length === 0) return (s) => s;
   const newestSeq = entries.reduce((a, e) => Math.max(a, e.seq), 0);
-  const messages = entries.filter((e): e is StoredMessage => !isStoredEvent(e));
+  const messages = entries.filter(isMessage);
   const newest = messages.length === 0 ? undefined : messages.reduce((a, b) => (b.seq > a.seq ? b : a));
   const ownNewest = entries.filter((m) => m.senderId === selfId).reduce((a, m) => Math.max(a, m.seq), 0);
   return (s) => {

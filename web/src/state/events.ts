@@ -5,15 +5,20 @@
  * summaries.
  */
 import type { ErrorCode } from "../../../runtime/contracts/frames";
-import { DEFAULT_EDIT_WINDOW_SECONDS } from "../../../runtime/contracts/messages";
+import type { DEFAULT_EDIT_WINDOW_SECONDS } from "../../../runtime/contracts/messages";
 import type { ConversationSummary } from "./api";
 import type { StoredMessage, SystemEvent } from "./messageList";
 
 /** The emoji the reaction picker offers (any emoji a message already carries can be toggled from its chip). */
 export const QUICK_EMOJI = ["👍", "❤️", "😂", "😮", "😢", "🙏", "🎉", "👀"] as const;
 
-/** The server's default; the client cannot know a deployment's PARLEY_EDIT_WINDOW_SECONDS, the server decides. */
-export const EDIT_WINDOW_MS = DEFAULT_EDIT_WINDOW_SECONDS * 1000;
+/**
+ * The server's default edit window (DEFAULT_EDIT_WINDOW_SECONDS; typed against it, not imported: a value import
+ * from runtime/contracts/messages.ts would bundle its zod schemas). The client cannot know a deployment's
+ * PARLEY_EDIT_WINDOW_SECONDS: this only hides the Edit action, the server decides.
+ */
+const EDIT_WINDOW_SECONDS: typeof DEFAULT_EDIT_WINDOW_SECONDS = 24 * 3600;
+export const EDIT_WINDOW_MS = EDIT_WINDOW_SECONDS * 1000;
 
 type Names = Readonly<Record<string, string>>;
 

@@ -90,6 +90,12 @@ export function firstSeqOf(list: MessageList): number | undefined {
   return list.firstSeq;
 }
 
+/**
+ * Whether an entry is a message (a server from before the event kinds sends none with `kind`). Written here, not
+ * imported from runtime/contracts/messages.ts: a value import from there would bundle its zod schemas.
+ */
+export const isMessage = (e: StoredEntry): e is StoredMessage => e.kind === undefined || e.kind === "message";
+
 /** The seq of the last entry applied to a message: a live message without `rev` is as it was sent. */
 export const revOf = (m: StoredMessage): number => m.rev ?? m.seq;
 
@@ -200,7 +206,8 @@ export function mergeStored(list: MessageList, incoming: readonly StoredEntry[],
   ) {
     return list;
   }
-  const system = freshSystem.length === 0 ? list.system : [...list.system, ...freshSystem].sort((a, b) => a.seq - b.seq);
+  const system =
+    freshSystem.length === 0 ? list.system : [...list.system, ...freshSystem].sort((a, b) => a.seq - b.seq);
   return { ...list, stored: storedChanged ? stored : list.stored, system, lastSeq, firstSeq, pending, changes };
 }
 

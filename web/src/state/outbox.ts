@@ -60,7 +60,9 @@ export class Outbox {
   change(frame: ChangeInput): string {
     const clientMessageId = this.deps.newId();
     const full = { ...frame, clientMessageId } as ChangeFrame;
-    this.deps.store.update(changeList(frame.conversationId, (l) => addChange(l, { frame: full, now: this.deps.now() })));
+    this.deps.store.update(
+      changeList(frame.conversationId, (l) => addChange(l, { frame: full, now: this.deps.now() })),
+    );
     this.transmit(frame.conversationId, clientMessageId);
     return clientMessageId;
   }

@@ -1,12 +1,4 @@
-import {
-  useCallback,
-  useLayoutEffect,
-  useMemo,
-  useRef,
-  useState,
-  type FormEvent,
-  type KeyboardEvent,
-} from "react";
+import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import type { ChatClient, ChatState } from "../state/chatClient";
 import { checkDraft } from "../state/limits";
 import { previewOf } from "../../../runtime/contracts/api";
@@ -127,7 +119,10 @@ export function ConversationView({ client, state, conversationId }: Props) {
     const bySeq = new Map(list.stored.map((m) => [m.seq, m]));
     const local = (seq: number): Quote | undefined => {
       const m = bySeq.get(seq);
-      return m && (m.deleted ? { senderId: m.senderId, deleted: true } : { senderId: m.senderId, preview: previewOf(m.body) });
+      return (
+        m &&
+        (m.deleted ? { senderId: m.senderId, deleted: true } : { senderId: m.senderId, preview: previewOf(m.body) })
+      );
     };
     return { local };
   }, [list.stored]);
