@@ -12,7 +12,7 @@ import {
 } from "../../web/src/state/messageList";
 import { canEdit, errorText, membershipOf, summaryAfter, systemText, EDIT_WINDOW_MS } from "../../web/src/state/events";
 import { timeline } from "../../web/src/state/timeline";
-import { noteStored } from "../../web/src/state/chatList";
+import { mergeSummaries, noteStored } from "../../web/src/state/chatList";
 import { CID, msg, storeWith, summary } from "./fakes";
 
 const G = "g:team1234";
@@ -193,11 +193,26 @@ describe("what the changes read as", () => {
     expect(membershipOf(e("rename", { title: "x" }), "bob")).toBeUndefined();
   });
 
-  it("moves the chat list's lastSeq for every entry but its preview only for messages", () => {
+  it("moves the chat list's lastSeq for every entry, its preview and unread only for messages", () => {
     const store = storeWith({ conversations: { [CID]: summary({ lastSeq: 2, lastPreview: "old" }) } });
     store.update(noteStored(CID, [react(3, 2, "👍", true)], "alice"));
-    expect(store.getState().conversations[CID]).toMatchObject({ lastSeq: 3, lastPreview: "old" });
+    // Everything was read and only a reaction came: still nothing unread, as the server counts it.
+    expect(store.getState().conversations[CID]).toMatchObject({ lastSeq: 3, lastReadSeq: 3, lastPreview: "old" });
     store.update(noteStored(CID, [msg(4), edit(5, 4, "x")], "alice"));
-    expect(store.getState().conversations[CID]).toMatchObject({ lastSeq: 5, lastPreview: "m4" });
+    expect(store.getState().conversations[CID]).toMatchObject({ lastSeq: 5, lastReadSeq: 3, lastPreview: "m4" });
+    store.update(noteStored(CID, [react(6, 4, "👍", true)], "alice"));
+    expect(store.getState().conversations[CID]).toMatchObject({ lastSeq: 6, lastReadSeq: 3 }); // m4 still unread
+  });
+
+  it("reads a fetched summary the server counts as read (unread 0) as read up to its lastSeq", () => {
+    const store = storeWith();
+    store.update(
+      mergeSummaries([
+        summary({ lastSeq: 9, lastReadSeq: 7, unread: 0 }),
+        summary({ conversationId: G, lastSeq: 9, lastReadSeq: 7 }),
+      ]),
+    );
+    expect(store.getState().conversations[CID]!.lastReadSeq).toBe(9);
+    expect(store.getState().conversations[G]!.lastReadSeq).toBe(7); // unread 2: a message among them
   });
 });

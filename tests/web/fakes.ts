@@ -61,14 +61,17 @@ export function readyFrame(heartbeatMs = 20_000): ServerFrame {
 export const CID = "d:alice:bob";
 export const session: Session = { token: "t0k", user: { userId: "alice", displayName: "Alice" } };
 
+/** A summary as the server answers it: `unread` is lastSeq − lastReadSeq unless given. */
 export function summary(over: Partial<ConversationSummary> = {}): ConversationSummary {
+  const lastSeq = over.lastSeq ?? 2;
+  const lastReadSeq = over.lastReadSeq ?? 2;
   return {
     conversationId: CID,
     kind: "direct",
     memberIds: ["alice", "bob"],
-    lastSeq: 2,
-    lastReadSeq: 2,
-    unread: 0,
+    lastSeq,
+    lastReadSeq,
+    unread: Math.max(0, lastSeq - lastReadSeq),
     createdAt: 1,
     lastMessageAt: 100,
     lastPreview: "old",

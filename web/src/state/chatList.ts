@@ -17,8 +17,20 @@ export function sortConversations(all: Iterable<ConversationSummary>): Conversat
   );
 }
 
+/**
+ * The server counts nothing unread once the newest message is read (later reactions and edits are not unread):
+ * the client, which counts lastSeq − lastReadSeq, reads such a chat as read up to its lastSeq.
+ */
+function asServerCounts(c: ConversationSummary): ConversationSummary {
+  return c.unread === 0 && c.lastSeq > c.lastReadSeq ? { ...c, lastReadSeq: c.lastSeq } : c;
+}
+
 /** Keeps whichever side knows more: seqs only grow, so the larger one is the newer truth. */
-export function mergeSummary(local: ConversationSummary | undefined, remote: ConversationSummary): ConversationSummary {
+export function mergeSummary(
+  local: ConversationSummary | undefined,
+  fetched: ConversationSummary,
+): ConversationSummary {
+  const remote = asServerCounts(fetched);
   if (!local) return remote;
   const remoteNewer = remote.lastSeq >= local.lastSeq;
   const newest = remoteNewer ? remote : local;
@@ -99,7 +111,11 @@ export function noteStored(conversationId: string, entries: readonly StoredEntry
         lastSenderId: newest.senderId,
       };
     }
-    if (newestSeq > c.lastSeq) c = { ...c, lastSeq: newestSeq };
+    if (newestSeq > c.lastSeq) {
+      // Nothing was unread and no message came: reactions and edits are not unread (as the server counts).
+      const stillRead = c.lastReadSeq >= c.lastSeq && !(newest && newest.seq > c.lastReadSeq);
+      c = { ...c, lastSeq: newestSeq, ...(stillRead ? { lastReadSeq: newestSeq } : {}) };
+    }
     if (ownNewest > c.lastReadSeq) c = { ...c, lastReadSeq: ownNewest };
     return c === known ? s : { ...s, conversations: { ...s.conversations, [conversationId]: c } };
   };
