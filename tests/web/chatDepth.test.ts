@@ -185,6 +185,17 @@ describe("chat client: the conversation's events", () => {
     t.client.stop();
   });
 
+  it("follows an edit or delete of the newest message in the chat list's preview, as the server does", async () => {
+    const t = await started();
+    t.ws().receive(ev(3, "bob", { kind: "edit", target: 1, body: "not the newest" }));
+    expect(t.client.getState().conversations[GID]!.lastPreview).toBe("old");
+    t.ws().receive(ev(4, "alice", { kind: "edit", target: 2, body: "newest, edited" }));
+    expect(t.client.getState().conversations[GID]!.lastPreview).toBe("newest, edited");
+    t.ws().receive(ev(5, "alice", { kind: "delete", target: 2 }));
+    expect(t.client.getState().conversations[GID]!.lastPreview).toBe("Message deleted");
+    t.client.stop();
+  });
+
   it("counts a newer server's frame type for the sync cursor and otherwise ignores it", async () => {
     const t = await started();
     t.ws().receive({ type: "poll", conversationId: GID, seq: 9, question: "?" } as unknown as ServerFrame);

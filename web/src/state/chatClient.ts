@@ -7,7 +7,7 @@
  */
 import type { ServerFrame } from "../../../runtime/contracts/frames";
 import { ApiError, type Api, type NewConversation, type Session, type User, type UserPage } from "./api";
-import { applyFullList, applySyncedCursors, mergeSummaries, noteStored } from "./chatList";
+import { applyFullList, applySyncedCursors, mergeSummaries, notePreviewChanges, noteStored } from "./chatList";
 import { Connection, type ConnectionSnapshot, type SendFrame } from "./connection";
 import { MessageHistory } from "./history";
 import { membershipOf, namedIn, summaryAfter } from "./events";
@@ -398,6 +398,7 @@ export class ChatClient {
     this.notifyHidden(fresh);
     const system = entries.filter((e): e is SystemEvent => isSystem(e));
     if (system.length > 0) this.onSystemEvents(conversationId, system);
+    this.store.update(notePreviewChanges(conversationId, this.store.getState().messages[conversationId], entries));
     this.store.update((s) => noteStored(conversationId, entries, me)(clearTypers(conversationId, senders)(s)));
     this.outbox.stored(conversationId, entries);
     const s = this.store.getState();

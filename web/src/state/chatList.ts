@@ -5,7 +5,7 @@
  */
 import { previewOf } from "../../../runtime/contracts/api";
 import type { ConversationSummary } from "./api";
-import { isMessage, type StoredEntry } from "./messageList";
+import { isMessage, type MessageList, type StoredEntry } from "./messageList";
 import type { StateChange } from "./store";
 
 /** Newest activity first; a chat without messages sorts by when it was created. */
@@ -118,6 +118,34 @@ export function noteStored(conversationId: string, entries: readonly StoredEntry
     }
     if (ownNewest > c.lastReadSeq) c = { ...c, lastReadSeq: ownNewest };
     return c === known ? s : { ...s, conversations: { ...s.conversations, [conversationId]: c } };
+  };
+}
+
+/** What the chat list shows for a newest message that was deleted (the server's DELETED_PREVIEW). */
+export const DELETED_PREVIEW = "Message deleted";
+
+/**
+ * An edit or delete of the chat's newest message changes its preview, as the server's does. `list` is the
+ * conversation's list with the entries merged: its last message is the newest one (anything newer would have
+ * arrived live or in the page that brought it). Entries the summary already includes (seq <= lastSeq) are old news.
+ */
+export function notePreviewChanges(
+  conversationId: string,
+  list: MessageList | undefined,
+  entries: readonly StoredEntry[],
+): StateChange {
+  const newest = list?.stored[list.stored.length - 1];
+  return (s) => {
+    const c = s.conversations[conversationId];
+    if (!c || !newest) return s;
+    let preview: string | undefined;
+    for (const e of entries) {
+      if (e.seq <= c.lastSeq || (e.kind !== "edit" && e.kind !== "delete") || e.target !== newest.seq) continue;
+      preview = e.kind === "delete" ? DELETED_PREVIEW : previewOf(e.body);
+    }
+    return preview === undefined || preview === c.lastPreview
+      ? s
+      : { ...s, conversations: { ...s.conversations, [conversationId]: { ...c, lastPreview: preview } } };
   };
 }
 

@@ -246,76 +246,76 @@ export const MessageItem = memo(function MessageItem({
           >
             …
           </button>
-          {menuOpen && (
-            <div
-              className="action-menu"
-              role="group"
-              aria-label="Message actions"
-              data-testid="action-menu"
-              onKeyDown={(e) => {
-                if (e.key === "Escape") {
-                  e.preventDefault();
-                  e.stopPropagation();
-                  closeMenu(true);
-                }
+        </div>
+      )}
+      {hasActions && menuOpen && (
+        <div
+          className="action-menu"
+          role="group"
+          aria-label="Message actions"
+          data-testid="action-menu"
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              e.preventDefault();
+              e.stopPropagation();
+              closeMenu(true);
+            }
+          }}
+        >
+          {!message.deleted && (
+            <div className="emoji-picker" role="group" aria-label="React">
+              {QUICK_EMOJI.map((emoji) => {
+                const mine = message.reactions?.[emoji]?.includes(me) ?? false;
+                return (
+                  <button
+                    key={emoji}
+                    type="button"
+                    className={mine ? "mine" : undefined}
+                    aria-label={`React with ${emoji}`}
+                    aria-pressed={mine}
+                    onClick={() => {
+                      actions.react(message.seq, emoji, !mine);
+                      closeMenu(true);
+                    }}
+                  >
+                    {emoji}
+                  </button>
+                );
+              })}
+            </div>
+          )}
+          <button
+            type="button"
+            autoFocus
+            onClick={() => {
+              actions.reply(message);
+              closeMenu();
+            }}
+          >
+            Reply
+          </button>
+          {mayEdit && (
+            <button
+              type="button"
+              onClick={() => {
+                setEditing(message.body);
+                closeMenu();
               }}
             >
-              {!message.deleted && (
-                <div className="emoji-picker" role="group" aria-label="React">
-                  {QUICK_EMOJI.map((emoji) => {
-                    const mine = message.reactions?.[emoji]?.includes(me) ?? false;
-                    return (
-                      <button
-                        key={emoji}
-                        type="button"
-                        className={mine ? "mine" : undefined}
-                        aria-label={`React with ${emoji}`}
-                        aria-pressed={mine}
-                        onClick={() => {
-                          actions.react(message.seq, emoji, !mine);
-                          closeMenu(true);
-                        }}
-                      >
-                        {emoji}
-                      </button>
-                    );
-                  })}
-                </div>
-              )}
-              <button
-                type="button"
-                autoFocus
-                onClick={() => {
-                  actions.reply(message);
-                  closeMenu();
-                }}
-              >
-                Reply
-              </button>
-              {mayEdit && (
-                <button
-                  type="button"
-                  onClick={() => {
-                    setEditing(message.body);
-                    closeMenu();
-                  }}
-                >
-                  Edit
-                </button>
-              )}
-              {mayDelete && (
-                <button
-                  type="button"
-                  className="danger"
-                  onClick={() => {
-                    setConfirmDelete(true);
-                    closeMenu();
-                  }}
-                >
-                  Delete
-                </button>
-              )}
-            </div>
+              Edit
+            </button>
+          )}
+          {mayDelete && (
+            <button
+              type="button"
+              className="danger"
+              onClick={() => {
+                setConfirmDelete(true);
+                closeMenu();
+              }}
+            >
+              Delete
+            </button>
           )}
         </div>
       )}
