@@ -332,7 +332,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
           ref={composerRef}
           rows={1}
           value={draft}
-          placeholder={readOnly ? "You can no longer send messages here" : "Write a message"}
+          placeholder={readOnly ? "Read only" : "Write a message"}
           disabled={readOnly}
           aria-invalid={draftCheck.refusal ? true : undefined}
           aria-describedby={draftCheck.refusal ? "composer-refusal" : undefined}
