@@ -36,19 +36,27 @@ export async function createDirect(base: string, a: TestUser, b: TestUser): Prom
 export interface Exchange {
   /** Every frame that arrived between the send and the pong that followed it. */
   readonly frames: Frame[];
-  /** The answer to frame `i`: its `accepted`, its `error`, or (sync) its `synced`; undefined when none came. */
+  /**
+   * The answer to frame `i`: its `error` if it was refused, else its `accepted` or (sync) `synced`; undefined when
+   * none came (a typing or read taken without complaint).
+   */
   answer(i: number): Frame | undefined;
 }
 
-const answers = (sent: Record<string, any>) => (f: Frame) => {
+/** Whether `f` is the gateway's refusal of `sent`. */
+const refuses = (sent: Record<string, any>) => (f: Frame) => {
+  if (f.type !== "error" || f.ref?.type !== sent.type) return false;
   const cmid = sent.clientMessageId as string | undefined;
-  if (cmid !== undefined) {
-    if (f.type === "accepted") return f.clientMessageId === cmid && f.conversationId === sent.conversationId;
-    return f.type === "error" && f.ref?.clientMessageId === cmid && f.ref?.type === sent.type;
-  }
-  if (sent.type === "sync" && f.type === "synced") return true;
-  const conv = sent.conversationId ?? sent.cursors?.[0]?.conversationId;
-  return f.type === "error" && f.ref?.type === sent.type && f.ref?.conversationId === conv;
+  if (cmid !== undefined) return f.ref?.clientMessageId === cmid;
+  return f.ref?.conversationId === (sent.conversationId ?? sent.cursors?.[0]?.conversationId);
+};
+
+/** Whether `f` is the gateway's taking of `sent`: its `accepted`, or (sync) a `synced`. */
+const takes = (sent: Record<string, any>) => (f: Frame) => {
+  if (sent.type === "sync") return f.type === "synced";
+  return (
+    f.type === "accepted" && f.clientMessageId === sent.clientMessageId && f.conversationId === sent.conversationId
+  );
 };
 
 /**
@@ -62,7 +70,10 @@ export async function exchange(c: Client, sent: Record<string, any>[], timeoutMs
   c.send({ type: "ping" });
   const pong = await c.waitFor((f) => c.frames.indexOf(f) >= seen && f.type === "pong", timeoutMs, "pong");
   const frames = c.frames.slice(seen, c.frames.indexOf(pong));
-  const ex: Exchange = { frames, answer: (i) => frames.find(answers(sent[i]!)) };
+  const ex: Exchange = {
+    frames,
+    answer: (i) => frames.find(refuses(sent[i]!)) ?? frames.find(takes(sent[i]!)),
+  };
   return ex;
 }
 
@@ -73,8 +84,10 @@ export async function request(c: Client, frame: Record<string, any>): Promise<Fr
 
 /** Sends a change and fails unless it is accepted. */
 export async function accepted(c: Client, frame: Record<string, any>): Promise<void> {
-  const a = await request(c, frame);
-  if (a?.type !== "accepted") throw new Error(`${c.name}: ${JSON.stringify(frame)} answered ${JSON.stringify(a)}`);
+  const ex = await exchange(c, [frame]);
+  if (ex.answer(0)?.type !== "accepted") {
+    throw new Error(`${c.name}: ${JSON.stringify(frame)} not accepted; got ${JSON.stringify(ex.frames)}`);
+  }
 }
 
 /** A log entry (message or event) of `conversationId` as a socket received it. */
