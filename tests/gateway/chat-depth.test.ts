@@ -301,9 +301,11 @@ describe("each entry kind, live across gateways and in history", () => {
 });
 
 describe("resume after missing them", () => {
-  it("sync replays edits, deletes, reactions and membership changes in seq order, gap-free, then synced", async () => {
-    const { alice, bob, id, a, b } = await group(1);
+  it("sync replays edits, deletes, reactions, membership and title changes in seq order, gap-free, then synced", async () => {
+    const { alice, bob, others, id, a, b } = await group(1);
+    const carol = others[0]!;
     const [dave] = (await users(1)) as [TestUser];
+    const c = await suite.connect(1, carol, "carol@gw-2");
     const m1 = await commit(a, msg(id, "one"));
     const m2 = await commit(a, msg(id, "two"));
     await entryAt(b, id, m2.seq);
@@ -322,6 +324,13 @@ describe("resume after missing them", () => {
       userIds: [dave.userId],
     });
     const ren = await commit(a, { type: "rename", conversationId: id, clientMessageId: cmid("t"), title: "Resumed" });
+    const rm = await commit(a, {
+      type: "removeMember",
+      conversationId: id,
+      clientMessageId: cmid("rm"),
+      userId: dave.userId,
+    });
+    const left = await commit(c, { type: "leave", conversationId: id, clientMessageId: cmid("l") });
     const m9 = await commit(a, msg(id, "nine"));
 
     // Back, on the other gateway.
@@ -337,9 +346,11 @@ describe("resume after missing them", () => {
       "react",
       "add",
       "rename",
+      "remove",
+      "leave",
       "message",
     ]);
-    const [r3, re3, rd1, rr2, radd, rren, r9] = replay as Frame[];
+    const [r3, re3, rd1, rr2, radd, rren, rrm, rleft, r9] = replay as Frame[];
     // A message comes in its current state, with the seq of the last entry applied to it.
     expect(r3).toMatchObject({ type: "message", seq: m3.seq, body: "three, edited", rev: e3.seq });
     expect(r3!.editedAt).toEqual(expect.any(Number));
@@ -348,6 +359,8 @@ describe("resume after missing them", () => {
     expect(rr2).toMatchObject({ seq: r2.seq, kind: "react", target: m2.seq, emoji: "🎉", on: true });
     expect(radd).toMatchObject({ seq: add.seq, kind: "add", userIds: [dave.userId] });
     expect(rren).toMatchObject({ seq: ren.seq, kind: "rename", title: "Resumed" });
+    expect(rrm).toMatchObject({ seq: rm.seq, kind: "remove", userId: dave.userId, senderId: alice.userId });
+    expect(rleft).toMatchObject({ seq: left.seq, kind: "leave", senderId: carol.userId });
     expect(r9).toMatchObject({ type: "message", seq: m9.seq, body: "nine" });
     expect(synced.cursors).toEqual([{ conversationId: id, lastSeq: m9.seq }]);
 
