@@ -8,7 +8,7 @@
  */
 import { env } from "../../runtime/contracts";
 import { previewOf } from "../../runtime/contracts/api";
-import type { Client, Frame } from "../support/clients";
+import { api, type Client, type Frame } from "../support/clients";
 import {
   accepted,
   chatList,
@@ -16,11 +16,13 @@ import {
   conversationItem,
   createDirect,
   createGroup,
+  enqueueRaw,
   entryAt,
   exchange,
   fullHistory,
   isEntry,
   messageItems,
+  persisterLogFor,
   request,
 } from "../support/chat";
 import { localStackSuite } from "../support/local-stack";
@@ -243,12 +245,21 @@ describe("each entry kind, live across gateways and in history", () => {
     const { alice, bob, id, a, b } = await group();
     const [carol] = (await users(1)) as [TestUser];
     const first = await commit(a, msg(id, "before carol"));
+    const c1 = await suite.connect(0, carol, "carol@gw-1");
     const c = await suite.connect(1, carol, "carol@gw-2");
-    // Not a member yet: refused (so gw-2 has looked her up before she is added).
-    const knock = msg(id, "let me in");
-    expectRefused(await request(c, knock), "NOT_MEMBER", knock);
-    const early = await fullHistory(suite.gw(1), carol.token, id).catch((err: Error) => err.message);
-    expect(early).toMatch(/: 403 /);
+    // Not a member yet: refused on both gateways (so each has looked the conversation up, without her in it).
+    for (const [i, s] of [c1, c].entries()) {
+      const knock = msg(id, "let me in");
+      expectRefused(await request(s, knock), "NOT_MEMBER", knock);
+      const early = await api(
+        suite.gw(i),
+        "GET",
+        `/api/conversations/${encodeURIComponent(id)}/messages`,
+        undefined,
+        carol.token,
+      );
+      expect([`gw-${i + 1}`, early.status]).toEqual([`gw-${i + 1}`, 403]);
+    }
 
     const add = await commit(a, {
       type: "addMembers",
@@ -256,7 +267,7 @@ describe("each entry kind, live across gateways and in history", () => {
       clientMessageId: cmid("add"),
       userIds: [carol.userId],
     });
-    for (const s of [b, c]) {
+    for (const s of [b, c1, c]) {
       expect(await entryAt(s, id, add.seq)).toMatchObject({
         type: "event",
         kind: "add",
@@ -264,14 +275,27 @@ describe("each entry kind, live across gateways and in history", () => {
         senderId: alice.userId,
       });
     }
-    const row = (await chatList(suite.gw(1), carol)).find((x) => x.conversationId === id);
-    expect(row).toMatchObject({ memberIds: sorted(alice, bob, carol), lastReadSeq: add.seq, unread: 0 });
-    const seen = await fullHistory(suite.gw(1), carol.token, id);
-    expect(seen.entries.map((e) => e.seq)).toEqual([first.seq, add.seq]);
-    expect(seen.entries[0]).toMatchObject({ body: "before carol" });
-    expect(seen.readPositions[carol.userId]).toBe(add.seq);
-    const hers = await commit(c, msg(id, "hi all"));
-    expect(await entryAt(a, id, hers.seq)).toMatchObject({ senderId: carol.userId, body: "hi all" });
+    // A member on both gateways at once: the chat list, the whole history, her read position at the add, writing.
+    for (const i of [0, 1]) {
+      const row = (await chatList(suite.gw(i), carol)).find((x) => x.conversationId === id);
+      expect(row).toMatchObject({ memberIds: sorted(alice, bob, carol), lastReadSeq: add.seq, unread: 0 });
+      const seen = await api(
+        suite.gw(i),
+        "GET",
+        `/api/conversations/${encodeURIComponent(id)}/messages`,
+        undefined,
+        carol.token,
+      );
+      expect([`gw-${i + 1}`, seen.status]).toEqual([`gw-${i + 1}`, 200]);
+      expect(seen.body.messages.map((e: { seq: number }) => e.seq)).toEqual([first.seq, add.seq]);
+      expect(seen.body.messages[0]).toMatchObject({ body: "before carol" });
+      expect(seen.body.readPositions[carol.userId]).toBe(add.seq);
+    }
+    for (const [i, s] of [c1, c].entries()) {
+      const hers = await request(s, msg(id, `hi all, from gw-${i + 1}`));
+      expect([`gw-${i + 1}`, hers?.type, hers?.code]).toEqual([`gw-${i + 1}`, "accepted", undefined]);
+      await a.waitFor((f) => isEntry(f, id) && f.senderId === carol.userId && f.body === `hi all, from gw-${i + 1}`);
+    }
 
     const renamed = await commit(b, {
       type: "rename",
@@ -291,7 +315,7 @@ describe("each entry kind, live across gateways and in history", () => {
     });
 
     const left = await commit(c, { type: "leave", conversationId: id, clientMessageId: cmid("l") });
-    for (const s of [a, b]) {
+    for (const s of [a, b, c1]) {
       expect(await entryAt(s, id, left.seq)).toMatchObject({ type: "event", kind: "leave", senderId: carol.userId });
     }
     expect((await chatList(suite.gw(0), alice)).find((x) => x.conversationId === id)).toMatchObject({
@@ -299,8 +323,10 @@ describe("each entry kind, live across gateways and in history", () => {
       title: "Renamed",
     });
     expect((await chatList(suite.gw(1), carol)).map((x) => x.conversationId)).not.toContain(id);
-    const after = msg(id, "still here?");
-    expectRefused(await request(c, after), "NOT_MEMBER", after);
+    for (const s of [c1, c]) {
+      const after = msg(id, "still here?");
+      expectRefused(await request(s, after), "NOT_MEMBER", after);
+    }
     const h = await fullHistory(suite.gw(0), alice.token, id);
     expect(h.entries.map((e) => e.seq)).toEqual(range(1, left.seq));
   });
@@ -468,7 +494,7 @@ describe("refusals", () => {
   });
 
   it("an edit after the edit window is EDIT_WINDOW_CLOSED; a delete is still allowed", async () => {
-    const { bob, id, a, b } = await group();
+    const { alice, bob, id, a, b } = await group();
     const m = await commit(a, msg(id, "soon frozen"));
     await waitUntil(() => Date.now() > (m.sentAt as number) + EDIT_WINDOW_SECONDS * 1000 + 500, {
       timeoutMs: timing.ms(EDIT_WINDOW_SECONDS * 1000 + 10_000),
@@ -477,6 +503,22 @@ describe("refusals", () => {
     });
     const late = edit(id, m.seq, "thawed?");
     expectRefused(await request(a, late), "EDIT_WINDOW_CLOSED", late);
+    // The persister has the same window: an edit put straight on the queue now (as a gateway without the
+    // setting would have) is refused there, not stored.
+    const queued = await enqueueRaw(suite.stack, {
+      v: 1,
+      kind: "edit",
+      conversationId: id,
+      senderId: alice.userId,
+      clientMessageId: cmid("e"),
+      target: m.seq,
+      body: "thawed behind the gateway's back",
+      sentAt: Date.now(),
+    });
+    expect(await persisterLogFor(suite.stack, queued)).toMatchObject({
+      poison: true,
+      reason: expect.stringMatching(/^EDIT_WINDOW_CLOSED: /),
+    });
     const gone = await commit(a, del(id, m.seq));
     await entryAt(b, id, gone.seq);
     const h = await fullHistory(suite.gw(1), bob.token, id);

@@ -12,21 +12,23 @@
  * straight on the inbound queue (as one a gateway accepted just before it knew) is refused by the persister:
  * not stored, dead-lettered, logged as poison with the reason.
  */
-import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
-import { encodeQueueBody, env, type InboundMessage } from "../../runtime/contracts";
-import { api, type Client } from "../support/clients";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { env, type InboundMessage } from "../../runtime/contracts";
+import { api, type Client, type Frame, type HttpResult } from "../support/clients";
 import {
   chatList,
   commit,
   createDirect,
   createGroup,
+  enqueueRaw,
   entryAt,
   exchange,
   fullHistory,
   isEntry,
   messageItems,
+  persisterLogFor,
   request,
+  type Exchange,
 } from "../support/chat";
 import { awsClients } from "../support/emulated";
 import { localStackSuite } from "../support/local-stack";
@@ -77,6 +79,98 @@ function everyFrame(id: string, own: number, latest: number, dave: TestUser, bob
 /** The frames `c` received after `index` that belong to conversation `id` (answers to her own frames aside). */
 const liveAfter = (c: Client, index: number, id: string) =>
   c.frames.slice(index + 1).filter((f) => f.type !== "error" && f.conversationId === id);
+
+/** What one gateway answered a user who is out of `id`, tried the moment the event saying so reached `c`. */
+interface Attempt {
+  readonly c: Client;
+  /** Gateway index. */
+  readonly i: number;
+  readonly event: Frame;
+  /** Where the event is in c.frames. */
+  readonly index: number;
+  readonly frames: Record<string, unknown>[];
+  readonly ex: Exchange;
+  readonly history: HttpResult;
+  readonly list: { conversationId: string }[];
+  readonly presence: HttpResult;
+}
+
+/**
+ * Waits for the event matching `isOut` on `c` (on gateway `i`), then at once sends `frames` on it and calls the
+ * history, chat list and presence routes of that gateway as `user`.
+ */
+async function tryEverything(
+  c: Client,
+  i: number,
+  user: TestUser,
+  id: string,
+  isOut: (f: Frame) => boolean,
+  frames: (event: Frame) => Record<string, unknown>[],
+  presenceOf: readonly TestUser[],
+): Promise<Attempt> {
+  const event = await c.waitFor((f) => isEntry(f, id) && f.type === "event" && isOut(f), timing.ms(15_000), "event");
+  const eventAt = Date.now();
+  const sent = frames(event);
+  const [ex, history, list, presence] = await Promise.all([
+    exchange(c, sent),
+    api(suite.gw(i), "GET", `/api/conversations/${encodeURIComponent(id)}/messages`, undefined, user.token),
+    chatList(suite.gw(i), user),
+    api(
+      suite.gw(i),
+      "GET",
+      `/api/presence?userIds=${presenceOf.map((u) => u.userId).join(",")}`,
+      undefined,
+      user.token,
+    ),
+  ]);
+  console.log(
+    `gw-${i + 1}: ${sent.length} frames and 3 routes answered ${Date.now() - eventAt} ms after the ${event.kind} event`,
+  );
+  return { c, i, event, index: c.frames.indexOf(event), frames: sent, ex, history, list, presence };
+}
+
+/** An attempt as one comparable object, so a failure shows everything a gateway answered. */
+const summary = (r: Attempt, id: string) => ({
+  gateway: `gw-${r.i + 1}`,
+  answers: r.frames.map((f, j) => {
+    const a = r.ex.answer(j);
+    return `${f.type}: ${a === undefined ? "no answer (taken)" : a.type === "error" ? a.code : a.type}`;
+  }),
+  // Nothing taken: no `accepted`, and a `synced` (a sync answers one even with no cursor left) names no cursor here.
+  taken: r.ex.frames
+    .filter(
+      (f) =>
+        f.type === "accepted" ||
+        (f.type === "synced" && f.cursors.some((x: { conversationId: string }) => x.conversationId === id)),
+    )
+    .map((f) => JSON.stringify(f)),
+  history: `${r.history.status} ${r.history.body?.error?.code}`,
+  chatList: r.list.map((x) => x.conversationId),
+  presence: `${r.presence.status} ${r.presence.body?.presence?.map((p: { userId: string }) => p.userId).join(",")}`,
+});
+
+/** What every attempt must come to: each frame NOT_MEMBER (its ref naming it), history 403, the chat list without it. */
+function expectRefusedEverywhere(attempts: Attempt[], id: string, chatListAfter: string[], presenceAfter: TestUser[]) {
+  expect(attempts.map((r) => summary(r, id))).toEqual(
+    attempts.map((r) => ({
+      gateway: `gw-${r.i + 1}`,
+      answers: r.frames.map((f) => `${f.type}: NOT_MEMBER`),
+      taken: [],
+      history: "403 NOT_MEMBER",
+      chatList: chatListAfter,
+      presence: `200 ${presenceAfter.map((u) => u.userId).join(",")}`,
+    })),
+  );
+  for (const r of attempts) {
+    for (const [j, f] of r.frames.entries()) {
+      expect(r.ex.answer(j)!.ref).toEqual({
+        type: f.type,
+        conversationId: id,
+        ...("clientMessageId" in f ? { clientMessageId: f.clientMessageId } : {}),
+      });
+    }
+  }
+}
 
 test("a removed member is refused every frame kind and route on both gateways at once, and gets nothing after", async () => {
   const { stack } = suite;
@@ -134,24 +228,17 @@ test("a removed member is refused every frame kind and route on both gateways at
     clientMessageId: cmid("rm"),
     userId: carol.userId,
   };
-  const matrix = carols.map(async (c, i) => {
-    const event = await c.waitFor(
-      (f) => isEntry(f, id) && f.type === "event" && f.kind === "remove",
-      timing.ms(15_000),
-      "the remove event",
-    );
-    const eventAt = Date.now();
-    const frames = everyFrame(id, i === 0 ? own1.seq : own2.seq, event.seq as number, dave, bob);
-    const [ex, history, list, presence] = await Promise.all([
-      exchange(c, frames),
-      api(suite.gw(i), "GET", `/api/conversations/${encodeURIComponent(id)}/messages`, undefined, carol.token),
-      chatList(suite.gw(i), carol),
-      api(suite.gw(i), "GET", `/api/presence?userIds=${alice.userId},${bob.userId}`, undefined, carol.token),
-    ]);
-    const answeredIn = Date.now() - eventAt;
-    console.log(`gw-${i + 1}: ${frames.length} frames and 3 routes answered ${answeredIn} ms after the remove event`);
-    return { c, i, event, ex, frames, history, list, presence, index: c.frames.indexOf(event) };
-  });
+  const matrix = carols.map((c, i) =>
+    tryEverything(
+      c,
+      i,
+      carol,
+      id,
+      (f) => f.kind === "remove" && f.userId === carol.userId,
+      (event) => everyFrame(id, i === 0 ? own1.seq : own2.seq, event.seq as number, dave, bob),
+      [alice, bob],
+    ),
+  );
   const all = Promise.all(matrix);
   // Handled below; this keeps a failure before then from being an unhandled rejection.
   all.catch(() => undefined);
@@ -159,47 +246,9 @@ test("a removed member is refused every frame kind and route on both gateways at
   expect(removed).toMatchObject({ type: "event", kind: "remove", userId: carol.userId, senderId: alice.userId });
   const results = await all;
 
-  // One comparison for both gateways, so a failure shows everything each answered.
-  type Result = (typeof results)[number];
-  const got = (r: Result) => ({
-    gateway: `gw-${r.i + 1}`,
-    event: { kind: r.event.kind, seq: r.event.seq, userId: r.event.userId },
-    answers: r.frames.map((f, j) => {
-      const a = r.ex.answer(j);
-      return `${f.type}: ${a === undefined ? "no answer (taken)" : a.type === "error" ? a.code : a.type}`;
-    }),
-    // Nothing taken: no `accepted`, and a `synced` (a sync answers one even with no cursor left) names no cursor here.
-    taken: r.ex.frames
-      .filter(
-        (f) =>
-          f.type === "accepted" ||
-          (f.type === "synced" && f.cursors.some((x: { conversationId: string }) => x.conversationId === id)),
-      )
-      .map((f) => JSON.stringify(f)),
-    history: `${r.history.status} ${r.history.body?.error?.code}`,
-    chatList: r.list.map((x) => x.conversationId),
-    // Bob shares nothing with her any more; Alice still has the direct chat.
-    presence: `${r.presence.status} ${r.presence.body?.presence?.map((p: { userId: string }) => p.userId).join(",")}`,
-  });
-  const want = (r: Result) => ({
-    gateway: `gw-${r.i + 1}`,
-    event: { kind: "remove", seq: removed.seq, userId: carol.userId },
-    answers: r.frames.map((f) => `${f.type}: NOT_MEMBER`),
-    taken: [],
-    history: "403 NOT_MEMBER",
-    chatList: [direct],
-    presence: `200 ${alice.userId}`,
-  });
-  expect(results.map(got)).toEqual(results.map(want));
-  for (const r of results) {
-    for (const [j, f] of r.frames.entries()) {
-      expect(r.ex.answer(j)!.ref).toEqual({
-        type: f.type,
-        conversationId: id,
-        ...("clientMessageId" in f ? { clientMessageId: f.clientMessageId } : {}),
-      });
-    }
-  }
+  for (const r of results) expect(r.event).toMatchObject({ seq: removed.seq, senderId: alice.userId });
+  // Bob shares nothing with her any more; Alice still has the direct chat.
+  expectRefusedEverywhere(results, id, [direct], [alice]);
 
   // --- The persister refuses an entry of hers that was queued after the removal.
   const { sqs, destroy } = awsClients(stack.aws, stack.provisioned.tableNames);
@@ -212,14 +261,7 @@ test("a removed member is refused every frame kind and route on both gateways at
       body: "queued just after the removal",
       sentAt: Date.now(),
     };
-    const sent = await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: stack.provisioned.queueUrls.inbound,
-        MessageBody: encodeQueueBody(late),
-        MessageGroupId: id,
-        MessageDeduplicationId: inboundDeduplicationId(late),
-      }),
-    );
+    const lateId = await enqueueRaw(stack, late);
 
     // --- Nothing of the conversation reaches her after the removal: messages, typing from both gateways,
     // receipts; and no presence of Bob. Fresh sockets for Alice and Bob (typing is throttled per socket).
@@ -259,16 +301,14 @@ test("a removed member is refused every frame kind and route on both gateways at
     const dead = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: dlq, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
     );
-    expect((dead.Messages ?? []).map((m) => m.MessageId)).toContain(sent.MessageId);
-    const logged = stack
-      .runner!.output()
-      .split("\n")
-      .filter((l) => l.includes(sent.MessageId!))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logged.length).toBeGreaterThan(0);
-    expect(logged[0]).toMatchObject({ poison: true, group: id });
-    expect(String(logged[0]!.reason)).toMatch(/not a member/i);
-    console.log(`the persister on carol's queued entry: ${JSON.stringify(logged[0])}`);
+    expect((dead.Messages ?? []).map((m) => m.MessageId)).toContain(lateId);
+    const logged = await persisterLogFor(stack, lateId);
+    expect(logged).toMatchObject({
+      poison: true,
+      group: id,
+      reason: expect.stringMatching(/^NOT_MEMBER: .*not a member/),
+    });
+    console.log(`the persister on carol's queued entry: ${JSON.stringify(logged)}`);
     const items = await messageItems(stack.aws, id);
     expect(items.filter((m) => m.senderId === carol.userId).map((m) => m.seq)).toEqual([own1.seq, own2.seq]);
     expect(JSON.stringify(items)).not.toContain(late.clientMessageId);
@@ -279,4 +319,38 @@ test("a removed member is refused every frame kind and route on both gateways at
   } finally {
     destroy();
   }
+});
+
+test("a member who left is refused every frame kind and route on both gateways at once", async () => {
+  const { stack } = suite;
+  const [alice, bob, dave, erin] = (await bulkUsers(stack, "lv", 4)) as [TestUser, TestUser, TestUser, TestUser];
+  const id = await createGroup(suite.gw(1), alice, [bob, dave], "dave leaves");
+  const d1 = await suite.connect(0, dave, "dave@gw-1");
+  const d2 = await suite.connect(1, dave, "dave@gw-2");
+  const a = await suite.connect(0, alice, "alice@gw-1");
+  // Both gateways cache the conversation with Dave in it.
+  const own1 = await commit(d1, msg(id, "dave via gw-1"));
+  const own2 = await commit(d2, msg(id, "dave via gw-2"));
+  await entryAt(a, id, own2.seq);
+  for (const i of [0, 1]) expect((await fullHistory(suite.gw(i), dave.token, id)).entries).toHaveLength(2);
+
+  const attempts = [d1, d2].map((c, i) =>
+    tryEverything(
+      c,
+      i,
+      dave,
+      id,
+      (f) => f.kind === "leave" && f.senderId === dave.userId,
+      (event) => everyFrame(id, i === 0 ? own1.seq : own2.seq, event.seq as number, erin, bob),
+      [alice, bob],
+    ),
+  );
+  const all = Promise.all(attempts);
+  all.catch(() => undefined);
+  // He leaves through gw-2; the socket on gw-1 is told too.
+  const left = await commit(d2, { type: "leave", conversationId: id, clientMessageId: cmid("l") });
+  expect(await entryAt(a, id, left.seq)).toMatchObject({ kind: "leave", senderId: dave.userId });
+  expectRefusedEverywhere(await all, id, [], []);
+  const h = await fullHistory(suite.gw(0), alice.token, id);
+  expect(h.entries.map((e) => e.seq)).toEqual([own1.seq, own2.seq, left.seq]);
 });

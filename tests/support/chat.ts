@@ -1,15 +1,17 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the API under test are checked by the assertions */
 /**
  * Test support for the conversation log's entry kinds (issue 16): creating conversations over HTTP, sending a
- * frame and collecting its answer, waiting for a stored entry to reach a socket, paging the whole history, and
- * reading a conversation's items straight from the messages table.
+ * frame and collecting its answer, waiting for a stored entry to reach a socket, paging the whole history,
+ * reading a conversation's items straight from the tables, and putting an entry straight on the inbound queue.
  */
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { tableNamesFor, type AwsConfig } from "../../runtime/contracts";
-import { createDynamoClient } from "../../runtime/aws/clients";
-import { LOCAL_PREFIX } from "../../runtime/local/stack";
+import { encodeQueueBody, tableNamesFor, type AwsConfig, type InboundEntry } from "../../runtime/contracts";
+import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
+import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
+import { LOCAL_PREFIX, type LocalStack } from "../../runtime/local/stack";
 import { api, type Client, type Frame } from "./clients";
-import { timing } from "./timing";
+import { timing, waitUntil } from "./timing";
 import type { TestUser } from "./users";
 
 /** A group created by `creator` over HTTP on `base`; the creator is a member. */
@@ -197,4 +199,39 @@ export async function conversationItem(
   } finally {
     ddb.destroy();
   }
+}
+
+/**
+ * Puts `entry` straight on the stack's inbound queue, as a gateway would have (same group and dedupe id): an
+ * entry some gateway accepted before it knew better. Answers the SQS message id the persister logs it under.
+ */
+export async function enqueueRaw(stack: LocalStack, entry: InboundEntry): Promise<string> {
+  const sqs = createSqsClient(stack.aws);
+  try {
+    const out = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.provisioned.queueUrls.inbound,
+        MessageBody: encodeQueueBody(entry),
+        MessageGroupId: entry.conversationId,
+        MessageDeduplicationId: inboundDeduplicationId(entry),
+      }),
+    );
+    return out.MessageId!;
+  } finally {
+    sqs.destroy();
+  }
+}
+
+/** The persister runner's first log line about SQS message `messageId`, once it has one (parsed JSON). */
+export async function persisterLogFor(stack: LocalStack, messageId: string): Promise<Record<string, unknown>> {
+  return waitUntil(
+    () => {
+      const line = stack
+        .runner!.output()
+        .split("\n")
+        .find((l) => l.includes(messageId));
+      return line ? (JSON.parse(line) as Record<string, unknown>) : undefined;
+    },
+    { timeoutMs: timing.ms(20_000), what: `a persister log line about ${messageId}` },
+  );
 }
