@@ -307,8 +307,9 @@ export class Session implements LocalSession {
     const advanced = await advanceLastRead(this.ctx.db, this.userId, frame.conversationId, seq);
     if (!advanced) return;
     const receipt: ServerFrame = { type: "read", conversationId: frame.conversationId, userId: this.userId, seq };
+    // The member cache, not the eventually consistent read: it is corrected by membership entries at once.
     void this.deps.router
-      .toUsers(fresh.memberIds, JSON.stringify(receipt))
+      .toUsers(cached.memberIds, JSON.stringify(receipt))
       .catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "receipt fan-out failed"));
   }
 
