@@ -445,6 +445,29 @@ describe("idempotent resends", () => {
   });
 });
 
+describe("idempotent resends of a delete", () => {
+  it("a delete resent after it was stored is accepted again, on either gateway, and stores nothing more", async () => {
+    const { alice, bob, id, a, b } = await group();
+    const m = await commit(a, msg(id, "to be deleted"));
+    const d = del(id, m.seq);
+    const stored = await commit(a, d);
+    // The client never saw `accepted` (say the socket dropped): it resends the same frame, here and elsewhere.
+    await accepted(a, d);
+    const a2 = await suite.connect(1, alice, "alice@gw-2");
+    await accepted(a2, d);
+    // Anyone else's delete of it is refused as ever (the message is gone).
+    const other = { ...del(id, m.seq), clientMessageId: "someone-else" };
+    expectRefused(await request(b, other), "GONE", other);
+    const barrier = await commit(a, msg(id, "after"));
+    const h = await fullHistory(suite.gw(1), bob.token, id);
+    expect(h.entries.map((x) => [x.seq, x.kind ?? "message"])).toEqual([
+      [m.seq, "message"],
+      [stored.seq, "delete"],
+      [barrier.seq, "message"],
+    ]);
+  });
+});
+
 /** The stored message `c`'s own user sent with `clientMessageId`, as it came back to `c`. */
 function entryAtBy(c: Client, conversationId: string, clientMessageId: string): Promise<Frame> {
   return c.waitFor(
