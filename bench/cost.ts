@@ -50,9 +50,9 @@ function sumOver(readings: readonly CallCounts[]): Record<string, number> {
 
 const usd = (n: number) => `$${n.toPrecision(3)}`;
 
-function tableAssumptions(tables: Readonly<Record<string, TableSample>>): string {
+function tableAssumptions(tables: Readonly<Record<string, TableSample>>, sampledAfter = "the main phases"): string {
   return (
-    "write units per item (index entries) from the stored items, sampled after the main phases: " +
+    `write units per item (index entries) from the stored items, sampled after ${sampledAfter}: ` +
     Object.entries(tables)
       .map(
         ([name, t]) =>
@@ -90,6 +90,7 @@ export function costPerMillionEntries(
   entries: number,
   what: string,
   tables: Readonly<Record<string, TableSample>>,
+  sampledAfter?: string,
 ): CostBreakdown {
   const millions = Math.max(1, entries) / 1e6;
   const byCall = priceBilling(sumOver(readings.map((p) => p.billing)), tables, () => millions);
@@ -102,7 +103,7 @@ export function costPerMillionEntries(
     `${what}; ${invocations.toFixed(0)} persister invocations (its DeleteMessageBatch calls)`,
     `Lambda at ${DEPLOYMENT.persisterMemoryMb} MB (components/config-keys.ts persisterMemoryMb), ` +
       `${DEPLOYMENT.persisterMsPerInvocation} ms per invocation (assumed)`,
-    tableAssumptions(tables),
+    tableAssumptions(tables, sampledAfter),
   ]);
 }
 

@@ -124,12 +124,16 @@ export class MixTargets {
     return sender === undefined ? undefined : { sender, seq: pick(this.own[sender]!, rnd)! };
   }
 
-  /** The planned reader if it has anything unread, else the next member that has: it reads up to its newest seq. */
+  /**
+   * The planned reader if it has anything unread, else the next member that has: its read position moves one
+   * entry on, as a user's does scrolling through what is unread. (Reading up to the newest at once would cost the
+   * same per read, but leave nothing to read for a phase of receipts alone.)
+   */
   receipt(members: readonly number[], planned: number): { reader: number; seq: number } | undefined {
     const reader = rotate(members, planned).find((m) => this.highest[m]! > this.lastRead[m]!);
     if (reader === undefined) return undefined;
-    this.lastRead[reader] = this.highest[reader]!;
-    return { reader, seq: this.highest[reader]! };
+    const seq = ++this.lastRead[reader]!;
+    return { reader, seq };
   }
 }
 
@@ -458,12 +462,13 @@ function phaseCost(
     callsPerEntryTotal: sumCalls(callsPerEntry),
     netCallsPerEntry,
     netCallsPerEntryTotal: sumCalls(netCallsPerEntry),
-    costPerMillionUsd: costPerMillionEntries([run.reading], entries, what, tables),
+    costPerMillionUsd: costPerMillionEntries([run.reading], entries, what, tables, "the mixed workload"),
     netCostPerMillionUsd: costPerMillionEntries(
       [net],
       entries,
       `${what}, net of a ${baseline.seconds.toFixed(1)} s quiet baseline's rates`,
       tables,
+      "the mixed workload",
     ),
   };
 }

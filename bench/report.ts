@@ -423,8 +423,8 @@ export function mixSection(m: MixReport): string[] {
     `## Mixed workload (Parley): ${shares} at ${m.rate} entries/s × ${m.durationS} s`,
     "",
     "Clients send `send`, `react {seq, emoji, on}` (toggling one of 6 emoji on one of the 8 newest messages of " +
-      "their conversation), `edit {seq, body}` (one of their own 8 newest messages) and `read {seq}` (up to the " +
-      "newest seq they have, by a member with something unread). One phase per kind — that kind alone, same rate " +
+      "their conversation), `edit {seq, body}` (one of their own 8 newest messages) and `read {seq}` (one entry " +
+      "on from where they read, by a member with something unread). One phase per kind — that kind alone, same rate " +
       "and duration — gives the kind's AWS calls and cost per entry; then the mix runs as one phase. *Skipped*: " +
       "no target yet. *Accepted*: `accepted` frames; for receipts, reads that moved (the reader's own receipt). " +
       "Deliveries are to the other members. *Net*: minus the rates of a " +
