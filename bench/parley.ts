@@ -13,7 +13,7 @@ import { hashPassword, TokenService } from "../runtime/gateway/auth";
 import { startLocalStack, type LocalStack } from "../runtime/local/stack";
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../runtime/contracts";
-import { createConversation, recordStoredMessage } from "../runtime/store/conversations";
+import { createConversation, recordSummary } from "../runtime/store/conversations";
 import { createUser } from "../runtime/store/users";
 import { mapLimit, nowMs } from "./load";
 import type { MeteredProcess } from "./metrics";
@@ -218,7 +218,8 @@ export async function seedMissedMessages(
       }
       if (items?.length) throw new Error(`${items.length} missed messages left unprocessed`);
     });
-    await recordStoredMessage(db, messages[messages.length - 1]!);
+    const last = messages[messages.length - 1]!;
+    await recordSummary(db, { conversationId: last.conversationId, lastSeq: last.seq, message: last });
   } finally {
     db.ddb.destroy();
   }

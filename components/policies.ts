@@ -48,10 +48,11 @@ export const gatewayTableAccess = {
   userNames: { actions: ["Query", "BatchWriteItem"] },
   // getConversation, getConversations, createConversation.
   conversations: { actions: ["GetItem", "BatchGetItem", "PutItem"] },
-  // listMemberships (Query on the table), advanceLastRead, putMembershipIfAbsent (via createConversation).
-  memberships: { actions: ["Query", "PutItem", "UpdateItem"] },
-  // pageMessages.
-  messages: { actions: ["Query"] },
+  // listMemberships (Query on the table), advanceLastRead, putMembershipIfAbsent (via createConversation),
+  // readPositions (history).
+  memberships: { actions: ["Query", "BatchGetItem", "PutItem", "UpdateItem"] },
+  // pageMessages and withReplyPreviews (quoted messages outside the page); getMessage (an edit's target).
+  messages: { actions: ["Query", "GetItem", "BatchGetItem"] },
   // putConnection, putGateway, touchConnection, getConnections, listGateways, deleteConnection(s),
   // deleteGateway(IfExpired); listConnectionsByUser on byUser, listConnectionsByGateway on byGateway.
   connections: {
@@ -64,12 +65,15 @@ export const gatewayTableAccess = {
 
 /** The persister's table access, traced from runtime/persister (store-message.ts, persist-batch.ts). */
 export const persisterTableAccess = {
-  // getConversation (membership check), recordStoredMessage.
+  // getConversation (membership check), recordSummary, reviseConversation (membership and title entries).
   conversations: { actions: ["GetItem", "UpdateItem"] },
-  // latestMessage (Query on the table), getMessage, putMessageIfSlotFree, deleteMessageIfOwned.
-  messages: { actions: ["GetItem", "Query", "PutItem", "DeleteItem"] },
-  // findDedupe, claimDedupe, markNotified.
+  // latestMessage (Query on the table), getMessage, putMessageIfSlotFree, reviseMessage and eraseEditBodies
+  // (edits, deletes, reactions), deleteMessageIfOwned.
+  messages: { actions: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"] },
+  // findDedupe, claimDedupe, moveDedupe.
   dedupe: { actions: ["GetItem", "PutItem", "UpdateItem"] },
+  // putMembershipIfAbsent (an added member), deleteMembership (a removed or leaving one).
+  memberships: { actions: ["PutItem", "DeleteItem"] },
 } as const satisfies TableAccessMap<PersisterTableKey>;
 
 /** What Lambda's SQS event source mapping needs on its source queue, plus the persister's own visibility changes. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { userIdSchema } from "./ids";
-import type { StoredMessage } from "./messages";
+import type { StoredEntry } from "./messages";
 
 export interface User {
   userId: string;
@@ -181,8 +181,11 @@ export interface LogoutResponse {
 }
 
 export interface HistoryPage {
-  messages: StoredMessage[];
+  /** Ascending by seq: messages in their current state and the conversation's other entries. */
+  messages: StoredEntry[];
   hasMore: boolean;
+  /** Every member's persisted read position (what "Seen by" shows after a reload). */
+  readPositions: Record<string, number>;
 }
 
 /** The success body of each route. */

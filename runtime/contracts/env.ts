@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { LOCAL_REGION } from "./local";
 import { queues, type QueueKey } from "./queues";
-import type { IntSetting } from "./settings";
+import { conversationSettings, type IntSetting } from "./settings";
 import { tables, tableKeys, type TableKey, type TableNames } from "./tables";
 
 export class ConfigError extends Error {
@@ -49,6 +49,8 @@ export const env = {
   /** The load balancer's idle timeout; the gateway's keep-alive is set above it. Unset locally: 60 (the ALB default). */
   albIdleTimeoutSeconds: "PARLEY_ALB_IDLE_TIMEOUT_SECONDS",
   presenceTtlSeconds: "PARLEY_PRESENCE_TTL_SECONDS",
+  /** Gateway and persister: how long after sending a message may be edited (both must agree). */
+  editWindowSeconds: "PARLEY_EDIT_WINDOW_SECONDS",
   // local persister runner (Lambda's event source mapping has these as settings)
   runnerConcurrency: "PARLEY_RUNNER_CONCURRENCY",
   runnerBatchSize: "PARLEY_RUNNER_BATCH_SIZE",
@@ -123,7 +125,12 @@ export function loadQueueUrl(e: Env, key: QueueKey): string {
 }
 
 /** Tables the persister touches; its IAM policy names exactly these. */
-export const persisterTables = ["conversations", "messages", "dedupe"] as const satisfies readonly TableKey[];
+export const persisterTables = [
+  "conversations",
+  "messages",
+  "dedupe",
+  "memberships",
+] as const satisfies readonly TableKey[];
 
 export interface PersisterConfig {
   readonly aws: AwsConfig;
@@ -131,6 +138,7 @@ export interface PersisterConfig {
   readonly notifyQueueUrl: string;
   /** The queue the persister consumes: failed records' visibility is shortened on it (retry backoff, poison). */
   readonly inboundQueueUrl: string;
+  readonly editWindowMs: number;
 }
 
 export function loadPersisterConfig(e: Env): PersisterConfig {
@@ -139,7 +147,13 @@ export function loadPersisterConfig(e: Env): PersisterConfig {
     tables: loadTableNames(e, persisterTables),
     notifyQueueUrl: loadQueueUrl(e, "notify"),
     inboundQueueUrl: loadQueueUrl(e, "inbound"),
+    editWindowMs: loadEditWindowMs(e),
   };
+}
+
+/** PARLEY_EDIT_WINDOW_SECONDS in ms: the gateway and the persister read it alike. */
+export function loadEditWindowMs(e: Env): number {
+  return intVar(e, env.editWindowSeconds, conversationSettings.editWindowSeconds) * 1000;
 }
 
 /** Env var names the persister Lambda receives (the component sets each). */

@@ -12,6 +12,7 @@ import {
   requiredVar,
   type AwsConfig,
   type Env,
+  loadEditWindowMs,
 } from "./env";
 import { parseRotatingSecret, type SecretRotation } from "./rotating-secret";
 import { DEFAULT_LOG_LEVEL, gatewaySettings, presenceTtlFloorSeconds } from "./settings";
@@ -68,6 +69,8 @@ export interface GatewayConfig {
   /** Idle timeout of the load balancer in front (keep-alive must outlast it). */
   readonly albIdleTimeoutSeconds: number;
   readonly limits: GatewayLimits;
+  /** How long after sending a message may be edited (PARLEY_EDIT_WINDOW_SECONDS; the persister reads it too). */
+  readonly editWindowMs: number;
 }
 
 /** An origin as browsers send it: scheme and host (and port), no path. */
@@ -110,6 +113,7 @@ export function loadGatewayConfig(e: Env): GatewayConfig {
     webDir: e[env.webDir]?.trim() || undefined,
     logLevel: e[env.logLevel]?.trim() || DEFAULT_LOG_LEVEL,
     albIdleTimeoutSeconds: int("albIdleTimeoutSeconds"),
+    editWindowMs: loadEditWindowMs(e),
     limits: {
       maxPayloadBytes: int("maxPayloadBytes"),
       rateLimitPerSecond: int("rateLimitPerSecond"),

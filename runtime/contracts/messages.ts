@@ -39,7 +39,7 @@ export const emojiSchema = z
   .string()
   .min(1)
   .max(32, "must be one emoji")
-  .regex(/^[\p{Extended_Pictographic}\p{Emoji_Component}\u200d\ufe0f\u20e3]+$/u, "must be an emoji")
+  .regex(/^(?:[\p{Extended_Pictographic}\p{Emoji_Component}]|\u200d|\ufe0f|\u20e3)+$/u, "must be an emoji")
   .refine((s) => /[\p{Extended_Pictographic}\p{Regional_Indicator}]/u.test(s), "must be an emoji");
 
 const targetSchema = seqSchema.min(1);

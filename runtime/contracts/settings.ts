@@ -4,6 +4,7 @@
  * takes the keys it passes on to a process from here, so a deployed default cannot drift from the runtime's own.
  * Settings only a deployment has (task size, counts, log retention) live with their stack config key.
  */
+import { DEFAULT_EDIT_WINDOW_SECONDS } from "./messages";
 import { MAX_PERSISTER_BATCH, PERSISTER_TIMEOUT_SECONDS, queues } from "./queues";
 
 /** An integer setting: used when unset, refused outside [min, max]. */
@@ -49,6 +50,12 @@ export const gatewaySettings = {
 export function idleTimeoutOutlastsHeartbeat(albIdleTimeoutSeconds: number, heartbeatMs: number): boolean {
   return albIdleTimeoutSeconds * 1000 > 2 * heartbeatMs;
 }
+
+/** Conversation rules both the gateway and the persister apply (runtime/contracts/entry-rules.ts). */
+export const conversationSettings = {
+  /** How long after sending a message its sender may edit it (PARLEY_EDIT_WINDOW_SECONDS). */
+  editWindowSeconds: { default: DEFAULT_EDIT_WINDOW_SECONDS, min: 1, max: 365 * 24 * 3600 },
+} as const satisfies Record<string, IntSetting>;
 
 /** The persister as its event source drives it: Lambda's mapping in AWS, runtime/local/runner.ts locally. */
 export const persisterSettings = {

@@ -1,5 +1,5 @@
 /**
- * The first hop of the forward path: a client's `send` becomes an InboundMessage on the inbound FIFO queue
+ * The first hop of the forward path: a client's `send` becomes an InboundEntry on the inbound FIFO queue
  * (grouped by conversation, deduplicated by sender and clientMessageId), where the persister picks it up.
  *
  * Sends are batched without waiting for one: a send goes out at the end of the event-loop turn it arrived in,
@@ -12,7 +12,7 @@ import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs
 import { chunks, SQS_BATCH_MAX } from "../aws/batches";
 import { inboundDeduplicationId } from "../aws/dedup-id";
 import { permanentSqsRefusal } from "../aws/errors";
-import { encodeQueueBody, type InboundMessage } from "../contracts";
+import { encodeQueueBody, type InboundEntry } from "../contracts";
 import type { GatewayContext } from "./context";
 import { FrameError } from "./frames";
 import { errorMessage } from "./util";
@@ -21,7 +21,7 @@ import { errorMessage } from "./util";
 export const BATCH_BYTES_MAX = 200 * 1024;
 
 interface Pending {
-  readonly message: InboundMessage;
+  readonly message: InboundEntry;
   readonly body: string;
   readonly bytes: number;
   readonly connectionId: string;
@@ -39,7 +39,7 @@ export class InboundSender {
    * Resolves once SQS has the message — only then may the client be told `accepted`. Rejects with the FrameError
    * the client is answered with: VALIDATION when the queue refuses what the message contains, else UNAVAILABLE.
    */
-  enqueue(message: InboundMessage, connectionId: string): Promise<void> {
+  enqueue(message: InboundEntry, connectionId: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const body = encodeQueueBody(message);
       this.pending.push({ message, body, bytes: Buffer.byteLength(body), connectionId, resolve, reject });

@@ -151,10 +151,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   });
   const presence = new Presence(ctx, { sessions, directory, router, contacts, peers, peerClient });
   const registry = new GatewayRegistry(ctx, { directory, peers, connections: presence });
-  const consumer = new NotificationConsumer(ctx, directory, router, contacts);
-  const handleApi = createApi(ctx, { directory, members, contacts });
+  const consumer = new NotificationConsumer(ctx, directory, router, contacts, { members, peers, peerClient });
+  const handleApi = createApi(ctx, { directory, members, contacts, router });
   const serveStatic = createStaticHandler(config.webDir);
-  internal.handle = createInternalHandler(ctx, { sessions, directory, contacts });
+  internal.handle = createInternalHandler(ctx, { sessions, directory, contacts, members });
 
   await registry.start();
   presence.start();

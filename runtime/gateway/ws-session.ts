@@ -6,9 +6,19 @@
 import { randomUUID } from "node:crypto";
 import type WebSocket from "ws";
 import type { RawData } from "ws";
-import { closeCodes, type ClientFrame, type ErrorCode, type InboundMessage, type ServerFrame } from "../contracts";
+import {
+  closeCodes,
+  refusalOf,
+  targetOf,
+  type ClientFrame,
+  type ErrorCode,
+  type InboundEntry,
+  type ServerFrame,
+} from "../contracts";
 import { getConversation } from "../store/conversations";
 import { advanceLastRead } from "../store/memberships";
+import { getMessage } from "../store/messages";
+import { getUser } from "../store/users";
 import type { GatewayContext } from "./context";
 import type { ConnectionDirectory, MemberCache } from "./delivery/directory";
 import { Outbox, type SyncCursor } from "./delivery/outbox";
@@ -212,7 +222,14 @@ export class Session implements LocalSession {
         this.send({ type: "pong" });
         return;
       case "send":
-        return this.handleSend(frame);
+      case "edit":
+      case "delete":
+      case "react":
+      case "addMembers":
+      case "removeMember":
+      case "leave":
+      case "rename":
+        return this.handleEntry(entryOf(frame, this.userId, this.ctx.now()));
       case "sync":
         return this.handleSync(frame);
       case "typing":
@@ -228,18 +245,26 @@ export class Session implements LocalSession {
     return c;
   }
 
-  private async handleSend(frame: Extract<ClientFrame, { type: "send" }>): Promise<void> {
-    await this.requireMember(frame.conversationId);
-    const message: InboundMessage = {
-      v: 1,
-      conversationId: frame.conversationId,
-      senderId: this.userId,
-      clientMessageId: frame.clientMessageId,
-      body: frame.body,
-      sentAt: this.ctx.now(),
-    };
-    await this.deps.inbound.enqueue(message, this.connectionId);
-    this.send({ type: "accepted", conversationId: frame.conversationId, clientMessageId: frame.clientMessageId });
+  /**
+   * A message or a change to the conversation: checked here against the rules (entry-rules.ts) so the client
+   * hears a refusal at once, queued, then `accepted`. The persister checks it again at its place in the order.
+   * A plain message reads nothing but the member cache; one naming a message (a reply, an edit, a delete, a
+   * reaction) reads that message, and an add checks the users exist.
+   */
+  private async handleEntry(entry: InboundEntry): Promise<void> {
+    const conversation = await this.requireMember(entry.conversationId);
+    const targetSeq = targetOf(entry);
+    const target = targetSeq !== undefined ? await getMessage(this.ctx.db, entry.conversationId, targetSeq) : undefined;
+    const refusal = refusalOf(entry, conversation, target, { editWindowMs: this.ctx.config.editWindowMs });
+    if (refusal) throw new FrameError(refusal.code, refusal.message);
+    if (entry.kind === "add") {
+      const added = entry.userIds.filter((u) => !conversation.memberIds.includes(u));
+      const found = await Promise.all(added.map((u) => getUser(this.ctx.db, u)));
+      const missing = added.filter((_, i) => !found[i]);
+      if (missing.length) throw new FrameError("NOT_FOUND", `no such users: ${missing.join(", ")}`);
+    }
+    await this.deps.inbound.enqueue(entry, this.connectionId);
+    this.send({ type: "accepted", conversationId: entry.conversationId, clientMessageId: entry.clientMessageId });
   }
 
   /** Cursors of conversations the user is not a member of are answered NOT_MEMBER; the rest are synced. */
@@ -300,5 +325,39 @@ export class Session implements LocalSession {
       .catch((err) =>
         this.ctx.log.warn({ err: errorMessage(err), connectionId: this.connectionId }, "disconnect bookkeeping failed"),
       );
+  }
+}
+
+type EntryFrame = Extract<
+  ClientFrame,
+  { type: "send" | "edit" | "delete" | "react" | "addMembers" | "removeMember" | "leave" | "rename" }
+>;
+
+/** The log entry a client frame asks for, as the inbound queue carries it. */
+export function entryOf(frame: EntryFrame, senderId: string, sentAt: number): InboundEntry {
+  const base = {
+    v: 1 as const,
+    conversationId: frame.conversationId,
+    senderId,
+    clientMessageId: frame.clientMessageId,
+    sentAt,
+  };
+  switch (frame.type) {
+    case "send":
+      return { ...base, body: frame.body, ...(frame.replyTo !== undefined ? { replyTo: frame.replyTo } : {}) };
+    case "edit":
+      return { ...base, kind: "edit", target: frame.seq, body: frame.body };
+    case "delete":
+      return { ...base, kind: "delete", target: frame.seq };
+    case "react":
+      return { ...base, kind: "react", target: frame.seq, emoji: frame.emoji, on: frame.on };
+    case "addMembers":
+      return { ...base, kind: "add", userIds: frame.userIds };
+    case "removeMember":
+      return { ...base, kind: "remove", userId: frame.userId };
+    case "leave":
+      return { ...base, kind: "leave" };
+    case "rename":
+      return { ...base, kind: "rename", title: frame.title };
   }
 }

@@ -5,7 +5,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { loadPersisterConfig, type Env, type PersisterConfig } from "../contracts/env";
 import { createDynamoClient, createSqsClient } from "../aws/clients";
-import { persistBatch, type PersisterLog } from "./persist-batch";
+import { persistBatch, type CachedConversation, type PersisterLog } from "./persist-batch";
 import type { SqsBatchResponse, SqsEvent } from "./sqs-event";
 
 export interface WiredPersister {
@@ -20,7 +20,7 @@ export function persisterFromEnv(e: Env): WiredPersister {
   const config = loadPersisterConfig(e);
   const sqs = createSqsClient(config.aws);
   const db = { ddb: createDynamoClient(config.aws), tables: config.tables };
-  const membersCache = new Map<string, { memberIds: readonly string[]; until: number }>();
+  const conversationCache = new Map<string, CachedConversation>();
   const lastSeqCache = new Map<string, number>();
   const line = (level: string) => (fields: Record<string, unknown>, msg: string) =>
     console.log(JSON.stringify({ level, msg, ...fields }));
@@ -37,7 +37,8 @@ export function persisterFromEnv(e: Env): WiredPersister {
         inboundQueueUrl: config.inboundQueueUrl,
         now: Date.now,
         log,
-        membersCache,
+        conversationCache,
+        editWindowMs: config.editWindowMs,
         lastSeqCache,
         remainingMs,
       }),

@@ -6,28 +6,52 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   dedupeKeyOf,
+  DEFAULT_EDIT_WINDOW_SECONDS,
   describeZodError,
-  inboundMessageSchema,
+  isInboundEvent,
+  isStoredEvent,
+  membersAfter,
+  parseInboundEntry,
   queues,
-  type InboundMessage,
+  recipientsOf,
+  refusalOf,
+  targetOf,
+  type InboundEntry,
   type Notification,
+  type StoredEntry,
   type StoredMessage,
 } from "../contracts";
-import { getConversation, recordStoredMessage, type ConversationItem } from "../store/conversations";
+import {
+  DELETED_PREVIEW,
+  getConversation,
+  recordSummary,
+  reviseConversation,
+  type ConversationItem,
+} from "../store/conversations";
 import type { Db } from "../store/db";
+import { findDedupe } from "../store/dedupe";
+import { deleteMembership, putMembershipIfAbsent } from "../store/memberships";
+import { eraseEditBodies, getMessage, quoteOf, reviseMessage } from "../store/messages";
+import { previewOf } from "../contracts/api";
 import { PoisonMessageError } from "./errors";
 import { publishNotifications, type PendingNotification } from "./notify";
 import { applyVisibilityChanges, visibilityChanges } from "./retry";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "./sqs-event";
-import { storeMessageOnce } from "./store-message";
+import { storeMessageOnce, storedCopy } from "./store-message";
 
 export interface PersisterLog {
   warn(fields: Record<string, unknown>, msg: string): void;
   error(fields: Record<string, unknown>, msg: string): void;
 }
 
+/** A conversation as this process last knew it, and the seq it was current at. */
+export interface CachedConversation {
+  readonly conversation: ConversationItem;
+  readonly asOfSeq: number;
+}
+
 export interface PersisterDeps {
-  readonly db: Db<"conversations" | "messages" | "dedupe">;
+  readonly db: Db<"conversations" | "messages" | "dedupe" | "memberships">;
   readonly sqs: SQSClient;
   readonly notifyQueueUrl: string;
   /**
@@ -41,83 +65,226 @@ export interface PersisterDeps {
   readonly log: PersisterLog;
   /** Time left before the invocation is cut off; records are not started with less than the margin. */
   readonly remainingMs?: () => number;
+  /** How long after sending a message may be edited (default DEFAULT_EDIT_WINDOW_SECONDS). */
+  readonly editWindowMs?: number;
   /**
    * Each conversation's last seq as this process stored it: saves reading the latest message on the hot path.
    * Safe when stale (FIFO groups can move between Lambda instances): the seq slot is claimed conditionally.
    */
   readonly lastSeqCache?: Map<string, number>;
-  /** Member lists change rarely (never shrink); a short cache saves a read per message. */
-  readonly membersCache?: Map<string, { memberIds: readonly string[]; until: number }>;
+  /**
+   * Each conversation (members, creator) as of the seq this process last stored in it. Used only while that seq
+   * is still the hint: the put at hint + 1 then proves no other process added an entry (a membership change)
+   * since; when the slot moves, the entry is checked again on a fresh read before it is put.
+   */
+  readonly conversationCache?: Map<string, CachedConversation>;
 }
 
 const DEADLINE_MARGIN_MS = 2_000;
-const MEMBERS_TTL_MS = 30_000;
-const LAST_SEQ_CACHE_MAX = 50_000;
+const CACHE_MAX = 50_000;
 
-export function parseInbound(body: string): InboundMessage {
+export function parseInbound(body: string): InboundEntry {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
     throw new PoisonMessageError("body is not JSON");
   }
-  const parsed = inboundMessageSchema.safeParse(json);
+  const parsed = parseInboundEntry(json);
   if (!parsed.success) {
     throw new PoisonMessageError(describeZodError(parsed.error, { root: "body", all: true }));
   }
   return parsed.data;
 }
 
-async function membersOf(deps: PersisterDeps, conversationId: string, fresh: boolean): Promise<readonly string[]> {
-  const now = deps.now();
-  const hit = deps.membersCache?.get(conversationId);
-  if (hit && hit.until > now && !fresh) return hit.memberIds;
-  let c: ConversationItem | undefined = await getConversation(deps.db, conversationId, fresh);
-  // An eventually consistent read can miss a conversation created a moment ago: only a consistent miss is poison.
-  if (!c && !fresh) c = await getConversation(deps.db, conversationId, true);
-  if (!c) throw new PoisonMessageError(`conversation ${conversationId} does not exist`);
-  deps.membersCache?.set(conversationId, { memberIds: c.memberIds, until: now + MEMBERS_TTL_MS });
-  return c.memberIds;
-}
-
-async function assertMember(deps: PersisterDeps, m: InboundMessage): Promise<void> {
-  if ((await membersOf(deps, m.conversationId, false)).includes(m.senderId)) return;
-  // A stale cache must not poison a message from a member who was just added.
-  if (!(await membersOf(deps, m.conversationId, true)).includes(m.senderId)) {
-    throw new PoisonMessageError(`${m.senderId} is not a member of ${m.conversationId}`);
-  }
-}
-
-/** A record whose message is in the table, and whether this batch sends its notification. */
+/** A record whose entry is in the table, and whether this batch sends its notification. */
 interface StoredRecord {
   readonly record: SqsRecord;
   readonly dedupeKey: string;
-  readonly message: StoredMessage;
+  /** The stored entry as the notification carries it (a reply with its quote's preview). */
+  readonly message: StoredEntry;
   readonly notify: boolean;
+  /** Who the notification goes to. */
+  readonly recipients: readonly string[];
+  /** The conversation's members after the entry (membership entries only). */
+  readonly members?: readonly string[];
+  /** The newest message's preview, when this entry edited or deleted that message. */
+  readonly preview?: string;
 }
 
-/** Stores the record's message; it notifies unless another attempt does (StoreResult.storedBy). */
-async function storeRecord(deps: PersisterDeps, record: SqsRecord): Promise<StoredRecord> {
-  const inbound = parseInbound(record.body);
-  await assertMember(deps, inbound);
-  const hint = deps.lastSeqCache?.get(inbound.conversationId);
-  const { message, storedBy } = await storeMessageOnce(deps.db, inbound, deps.now(), hint);
-  if (storedBy === "this" && deps.lastSeqCache) {
-    if (deps.lastSeqCache.size >= LAST_SEQ_CACHE_MAX) deps.lastSeqCache.clear();
-    deps.lastSeqCache.set(inbound.conversationId, message.seq);
-  }
-  const redelivered = Number(record.attributes.ApproximateReceiveCount ?? "1") > 1;
-  const notify = storedBy === "this" || (storedBy === "earlier" && redelivered);
-  return { record, dedupeKey: dedupeKeyOf(inbound), message, notify };
+function remember<K, V>(cache: Map<K, V> | undefined, key: K, value: V): void {
+  if (!cache) return;
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, value);
+}
+
+/** The conversation as of now: cached while the hint says nobody else wrote, else read (consistently). */
+async function conversationOf(deps: PersisterDeps, conversationId: string, hint: number | undefined) {
+  const cached = deps.conversationCache?.get(conversationId);
+  if (cached && hint !== undefined && cached.asOfSeq === hint)
+    return { conversation: cached.conversation, fresh: false };
+  return { conversation: await getConversation(deps.db, conversationId, true), fresh: true };
+}
+
+function refuse(
+  entry: InboundEntry,
+  deps: PersisterDeps,
+  c: ConversationItem | undefined,
+  target: StoredEntry | undefined,
+) {
+  const editWindowMs = deps.editWindowMs ?? DEFAULT_EDIT_WINDOW_SECONDS * 1000;
+  return refusalOf(entry, c, target, { editWindowMs });
+}
+
+/** The stored copy of `entry`, if an earlier attempt stored it (its dedupe claim names a slot holding it). */
+async function storedEarlier(deps: PersisterDeps, entry: InboundEntry): Promise<StoredEntry | undefined> {
+  const claim = await findDedupe(deps.db, dedupeKeyOf(entry), deps.now());
+  if (!claim) return undefined;
+  const inSlot = await getMessage(deps.db, entry.conversationId, claim.seq);
+  return inSlot?.senderId === entry.senderId && inSlot.clientMessageId === entry.clientMessageId ? inSlot : undefined;
 }
 
 /**
- * One summary update per conversation per batch, with its newest stored message (a FIFO group is one
- * conversation); answers the members the notifications go to.
+ * Stores the record's entry at its place in the conversation's order, after checking it there (entry-rules.ts:
+ * refused → poison with the reason), then applies it (a change to its target message or to the conversation,
+ * each once, so a retry repeats it harmlessly). It notifies unless another attempt does (StoreResult.storedBy).
  */
-async function summarize(deps: PersisterDeps, stored: readonly StoredRecord[]): Promise<readonly string[]> {
+async function storeRecord(deps: PersisterDeps, record: SqsRecord): Promise<StoredRecord> {
+  const entry = parseInbound(record.body);
+  const cid = entry.conversationId;
+  const hint = deps.lastSeqCache?.get(cid);
+  let { conversation, fresh } = await conversationOf(deps, cid, hint);
+  const targetSeq = targetOf(entry);
+  // Consistent and current: FIFO order means every earlier entry of this conversation is done.
+  const target = targetSeq !== undefined ? await getMessage(deps.db, cid, targetSeq) : undefined;
+  const refusal = refuse(entry, deps, conversation, target);
+  let stored: StoredEntry;
+  let storedBy: "this" | "earlier" | "concurrent";
+  if (refusal) {
+    // A retry whose entry was stored and applied before finds itself refused (a leave: no longer a member); it
+    // goes on as stored. Anything else can never be stored.
+    const earlier = await storedEarlier(deps, entry);
+    if (!earlier) throw new PoisonMessageError(`${refusal.code}: ${refusal.message}`);
+    [stored, storedBy] = [earlier, "earlier"];
+  } else {
+    const result = await storeMessageOnce(deps.db, entry, deps.now(), {
+      lastSeqHint: hint,
+      copyAt: (seq) => storedCopy(entry, seq, deps.now(), target?.senderId),
+      beforeMovedPut: async () => {
+        if (fresh) return;
+        ({ conversation, fresh } = { conversation: await getConversation(deps.db, cid, true), fresh: true });
+        const again = refuse(entry, deps, conversation, target);
+        if (again) throw new PoisonMessageError(`${again.code}: ${again.message}`);
+      },
+    });
+    [stored, storedBy] = [result.message, result.storedBy];
+  }
+  const applied = await applyEntry(deps, entry, stored, conversation!, target);
+  if (storedBy === "this") {
+    remember(deps.lastSeqCache, cid, stored.seq);
+    remember(deps.conversationCache, cid, { conversation: applied.conversation, asOfSeq: stored.seq });
+  }
+  const redelivered = Number(record.attributes.ApproximateReceiveCount ?? "1") > 1;
+  const notify = storedBy === "this" || (storedBy === "earlier" && redelivered);
+  const message =
+    !isStoredEvent(stored) && stored.replyTo ? { ...stored, replyTo: quoteOf(stored.replyTo, target) } : stored;
+  return {
+    record,
+    dedupeKey: dedupeKeyOf(entry),
+    message,
+    notify,
+    recipients: recipientsOf(entry, conversation!.memberIds),
+    ...(applied.members ? { members: applied.members } : {}),
+    ...(applied.preview !== undefined ? { preview: applied.preview } : {}),
+  };
+}
+
+/**
+ * What a stored entry changes besides its own slot, each write conditional on the item's `rev` being older than
+ * the entry's seq (so a retry applies nothing twice): an edit, delete or reaction its target message; a
+ * membership or title entry the conversation item and the members' rows. Answers the conversation after it.
+ */
+async function applyEntry(
+  deps: PersisterDeps,
+  entry: InboundEntry,
+  stored: StoredEntry,
+  conversation: ConversationItem,
+  target: StoredEntry | undefined,
+): Promise<{ conversation: ConversationItem; members?: string[]; preview?: string }> {
+  if (!isInboundEvent(entry)) return { conversation };
+  const { db } = deps;
+  const cid = entry.conversationId;
+  const seq = stored.seq;
+  const message = target && !isStoredEvent(target) ? (target as StoredMessage) : undefined;
+  const isNewest = message !== undefined && conversation.lastMessageSeq === message.seq;
+  switch (entry.kind) {
+    case "edit":
+      await reviseMessage(db, cid, entry.target, seq, {
+        set: { body: entry.body, editedAt: stored.storedAt },
+        appendEdit: true,
+      });
+      return { conversation, ...(isNewest ? { preview: previewOf(entry.body) } : {}) };
+    case "delete":
+      await reviseMessage(db, cid, entry.target, seq, { set: { body: "", deleted: true }, remove: ["reactions"] });
+      await eraseEditBodies(db, cid, message?.edits ?? []);
+      return { conversation, ...(isNewest ? { preview: DELETED_PREVIEW } : {}) };
+    case "react": {
+      const reactions = { ...(message?.reactions ?? {}) };
+      const users = (reactions[entry.emoji] ?? []).filter((u) => u !== entry.senderId);
+      if (entry.on) users.push(entry.senderId);
+      if (users.length) reactions[entry.emoji] = users;
+      else delete reactions[entry.emoji];
+      const empty = Object.keys(reactions).length === 0;
+      await reviseMessage(
+        db,
+        cid,
+        entry.target,
+        seq,
+        empty ? { set: {}, remove: ["reactions"] } : { set: { reactions } },
+      );
+      return { conversation };
+    }
+    case "rename":
+      await reviseConversation(db, cid, seq, { title: entry.title });
+      return { conversation: { ...conversation, title: entry.title } };
+    case "add":
+    case "remove":
+    case "leave": {
+      const members = membersAfter(entry, conversation.memberIds);
+      await reviseConversation(db, cid, seq, { memberIds: members });
+      if (entry.kind === "add") {
+        const added = entry.userIds.filter((u) => !conversation.memberIds.includes(u));
+        await Promise.all(
+          added.map((userId) =>
+            putMembershipIfAbsent(db, { userId, conversationId: cid, joinedAt: stored.storedAt, lastReadSeq: seq }),
+          ),
+        );
+      } else {
+        await deleteMembership(db, entry.kind === "remove" ? entry.userId : entry.senderId, cid);
+      }
+      return { conversation: { ...conversation, memberIds: members }, members };
+    }
+  }
+}
+
+/**
+ * One summary update per conversation per batch (a FIFO group is one conversation): the newest entry's seq, the
+ * newest message's preview, or a new preview when the batch edited or deleted the newest message.
+ */
+async function summarize(deps: PersisterDeps, stored: readonly StoredRecord[]): Promise<void> {
   const newest = stored.reduce((a, b) => (b.message.seq > a.message.seq ? b : a));
-  return recordStoredMessage(deps.db, newest.message);
+  const messages = stored.filter((s) => !isStoredEvent(s.message));
+  const newestMessage = messages.length
+    ? (messages.reduce((a, b) => (b.message.seq > a.message.seq ? b : a)).message as StoredMessage)
+    : undefined;
+  // An edit or delete of the newest message after it was stored (a later record in the batch) sets the preview.
+  const fix = stored.filter((s) => s.preview !== undefined && s.message.seq > (newestMessage?.seq ?? 0)).at(-1);
+  await recordSummary(deps.db, {
+    conversationId: newest.message.conversationId,
+    lastSeq: newest.message.seq,
+    ...(newestMessage ? { message: newestMessage } : {}),
+    ...(fix ? { preview: fix.preview } : {}),
+  });
 }
 
 /** Records grouped by FIFO message group, each group in queue order. */
@@ -177,9 +344,8 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
         }
       }
       if (!stored.length) return;
-      let memberIds: readonly string[];
       try {
-        memberIds = await summarize(deps, stored);
+        await summarize(deps, stored);
       } catch (err) {
         // Stored, but the chat list does not show them yet: retried, they are found stored and summarized again.
         logFailure(deps, stored[0]!.record, err, false);
@@ -188,7 +354,12 @@ export async function persistBatch(event: SqsEvent, deps: PersisterDeps): Promis
       }
       for (const s of stored) {
         if (!s.notify || pending.has(s.dedupeKey)) continue;
-        const notification: Notification = { v: 1, message: s.message, memberIds: [...memberIds] };
+        const notification: Notification = {
+          v: 1,
+          message: s.message,
+          memberIds: [...s.recipients],
+          ...(s.members ? { members: [...s.members] } : {}),
+        };
         pending.set(s.dedupeKey, { recordId: s.record.messageId, dedupeKey: s.dedupeKey, notification });
       }
     }),

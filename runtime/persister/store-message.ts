@@ -18,7 +18,7 @@
  * A crash between any two writes is repaired by the retry, which finds the claim and goes on from there (FIFO:
  * nothing in this group is stored after it until it succeeds or is dead-lettered).
  */
-import { dedupeKeyOf, type InboundMessage, type StoredMessage } from "../contracts";
+import { dedupeKeyOf, type InboundEntry, type StoredEntry } from "../contracts";
 import type { Db } from "../store/db";
 import { claimDedupe, moveDedupe } from "../store/dedupe";
 import { getMessage, latestMessage, putMessageIfSlotFree } from "../store/messages";
@@ -27,7 +27,7 @@ import { SeqContentionError } from "./errors";
 const MAX_SLOT_ATTEMPTS = 5;
 
 export interface StoreResult {
-  readonly message: StoredMessage;
+  readonly message: StoredEntry;
   /**
    * - `this`: this attempt stored it, or finished what a stopped one began (which had not notified); it notifies.
    * - `earlier`: found already stored — an earlier record finished storing it. A record of its own that comes
@@ -39,30 +39,29 @@ export interface StoreResult {
   readonly storedBy: "this" | "earlier" | "concurrent";
 }
 
-const isCopyOf = (m: StoredMessage | undefined, inbound: InboundMessage): m is StoredMessage =>
+const isCopyOf = (m: StoredEntry | undefined, inbound: InboundEntry): m is StoredEntry =>
   m?.senderId === inbound.senderId && m.clientMessageId === inbound.clientMessageId;
 
 /**
  * `lastSeqHint` is the conversation's last seq as this process last stored it. Without it the latest message is
  * read first; with it the claim names hint + 1 straight away, and a stale hint costs a failed put and a moved
- * claim.
+ * claim. A stale hint also means another process stored entries since this one last did: `beforeMovedPut` runs
+ * before a copy is put anywhere but hint + 1 (the persister re-checks, on fresh state, what it checked on cached).
  */
+export interface StoreOptions {
+  readonly lastSeqHint?: number;
+  /** The copy to put at a seq (default: the inbound entry as is, with its seq and `now`). */
+  readonly copyAt?: (seq: number) => StoredEntry;
+  readonly beforeMovedPut?: () => Promise<void>;
+}
+
 export async function storeMessageOnce(
   db: Db<"messages" | "dedupe">,
-  inbound: InboundMessage,
+  inbound: InboundEntry,
   now: number,
-  lastSeqHint?: number,
+  { lastSeqHint, copyAt = (seq) => storedCopy(inbound, seq, now), beforeMovedPut }: StoreOptions = {},
 ): Promise<StoreResult> {
   const dedupeKey = dedupeKeyOf(inbound);
-  const copyAt = (seq: number): StoredMessage => ({
-    conversationId: inbound.conversationId,
-    seq,
-    senderId: inbound.senderId,
-    clientMessageId: inbound.clientMessageId,
-    body: inbound.body,
-    sentAt: inbound.sentAt,
-    storedAt: now,
-  });
   const nextSlot = async () => ((await latestMessage(db, inbound.conversationId))?.seq ?? 0) + 1;
 
   const claim = await claimDedupe(db, dedupeKey, lastSeqHint !== undefined ? lastSeqHint + 1 : await nextSlot(), now);
@@ -70,6 +69,7 @@ export async function storeMessageOnce(
   // Whether the slot `seq` was ours to fill from the start (we made the claim) or inherited from another attempt.
   let claimedHere = claim.claimed;
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
+    if (lastSeqHint !== undefined && seq !== lastSeqHint + 1) await beforeMovedPut?.();
     if (await putMessageIfSlotFree(db, copyAt(seq))) return { message: copyAt(seq), storedBy: "this" };
     const inSlot = await getMessage(db, inbound.conversationId, seq);
     if (isCopyOf(inSlot, inbound)) {
@@ -85,4 +85,23 @@ export async function storeMessageOnce(
     claimedHere = moved.moved;
   }
   throw new SeqContentionError(inbound.conversationId, MAX_SLOT_ATTEMPTS);
+}
+
+/**
+ * The entry as the messages table keeps it at `seq`, without the queue's version: a reply keeps its quote's seq
+ * and sender (`quotedSender`), never its text, so deleting the quoted message erases the quote too.
+ */
+export function storedCopy(inbound: InboundEntry, seq: number, storedAt: number, quotedSender?: string): StoredEntry {
+  const { v: _v, ...rest } = inbound;
+  void _v;
+  if (rest.kind === undefined || rest.kind === "message") {
+    const { replyTo, ...message } = rest;
+    return {
+      ...message,
+      seq,
+      storedAt,
+      ...(replyTo !== undefined && quotedSender ? { replyTo: { seq: replyTo, senderId: quotedSender } } : {}),
+    };
+  }
+  return { ...rest, seq, storedAt } as StoredEntry;
 }

@@ -16,10 +16,17 @@ export interface ConversationItem {
   readonly createdAt: number;
   /** Highest stored seq; 0 before the first message. Kept by the persister, never decreases. */
   readonly lastSeq: number;
+  /** The newest message's (not an event's): what the chat list shows. */
+  readonly lastMessageSeq?: number;
   readonly lastMessageAt?: number;
   readonly lastPreview?: string;
   readonly lastSenderId?: string;
+  /** Seq of the last membership or title entry applied to this item (so a retry does not apply it twice). */
+  readonly rev?: number;
 }
+
+/** The chat list's preview of a deleted newest message. */
+export const DELETED_PREVIEW = "Message deleted";
 
 export async function getConversation(
   db: Db<"conversations">,
@@ -76,30 +83,75 @@ export async function createConversation(
   return { conversation, created };
 }
 
+/** What one batch moves a conversation's summary to. */
+export interface SummaryUpdate {
+  readonly conversationId: string;
+  /** The newest stored entry's seq. */
+  readonly lastSeq: number;
+  /** The newest message stored in the batch, if any. */
+  readonly message?: StoredMessage;
+  /** The preview's new text when the batch edited or deleted the newest message. */
+  readonly preview?: string;
+}
+
 /**
- * Moves the summary forward to `message` unless it already shows a later one (retries and redeliveries
- * arrive out of order). Returns the members, which the notification needs.
+ * Moves the summary forward to `lastSeq`, unless it already shows a later one (retries and redeliveries arrive
+ * out of order): one write per conversation per batch.
  */
-export async function recordStoredMessage(db: Db<"conversations">, message: StoredMessage): Promise<string[]> {
-  const out = await ifConditionHolds(
+export async function recordSummary(db: Db<"conversations">, u: SummaryUpdate): Promise<void> {
+  const sets = ["lastSeq = :seq"];
+  const values: Record<string, unknown> = { ":seq": u.lastSeq };
+  if (u.message) {
+    sets.push("lastMessageSeq = :mseq", "lastMessageAt = :at", "lastSenderId = :sender");
+    Object.assign(values, { ":mseq": u.message.seq, ":at": u.message.storedAt, ":sender": u.message.senderId });
+  }
+  const preview = u.preview ?? (u.message ? previewOf(u.message.body) : undefined);
+  if (preview !== undefined) {
+    sets.push("lastPreview = :preview");
+    values[":preview"] = preview;
+  }
+  await ifConditionHolds(
     db.ddb.send(
       new UpdateCommand({
         TableName: db.tables.conversations,
-        Key: { conversationId: message.conversationId },
-        UpdateExpression: "SET lastSeq = :seq, lastMessageAt = :at, lastPreview = :preview, lastSenderId = :sender",
+        Key: { conversationId: u.conversationId },
+        UpdateExpression: `SET ${sets.join(", ")}`,
         ConditionExpression: "attribute_exists(conversationId) AND lastSeq < :seq",
-        ExpressionAttributeValues: {
-          ":seq": message.seq,
-          ":at": message.storedAt,
-          ":preview": previewOf(message.body),
-          ":sender": message.senderId,
-        },
-        ReturnValues: "ALL_NEW",
+        ExpressionAttributeValues: values,
       }),
     ),
   );
-  if (out) return (out.Attributes as ConversationItem).memberIds;
-  const existing = await getConversation(db, message.conversationId, true);
-  if (!existing) throw new Error(`conversation ${message.conversationId} does not exist`);
-  return existing.memberIds;
+}
+
+/**
+ * Applies a membership or title entry (seq `rev`) to the conversation item, once: false when it is already at
+ * `rev` or later (a retry).
+ */
+export async function reviseConversation(
+  db: Db<"conversations">,
+  conversationId: string,
+  rev: number,
+  change: { memberIds?: readonly string[]; title?: string },
+): Promise<boolean> {
+  const sets = ["#rev = :rev"];
+  const values: Record<string, unknown> = { ":rev": rev };
+  if (change.memberIds) {
+    sets.push("memberIds = :members");
+    values[":members"] = change.memberIds;
+  }
+  if (change.title !== undefined) {
+    sets.push("title = :title");
+    values[":title"] = change.title;
+  }
+  const update = db.ddb.send(
+    new UpdateCommand({
+      TableName: db.tables.conversations,
+      Key: { conversationId },
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: "attribute_exists(conversationId) AND (attribute_not_exists(#rev) OR #rev < :rev)",
+      ExpressionAttributeNames: { "#rev": "rev" },
+      ExpressionAttributeValues: values,
+    }),
+  );
+  return (await ifConditionHolds(update)) !== undefined;
 }

@@ -13,7 +13,7 @@ interface DedupeRecord {
 }
 
 /** What is already stored for this client message, if anything. Expired records count as absent (TTL lags). */
-async function findDedupe(db: Db<"dedupe">, dedupeKey: string, now: number): Promise<DedupeRecord | undefined> {
+export async function findDedupe(db: Db<"dedupe">, dedupeKey: string, now: number): Promise<DedupeRecord | undefined> {
   const out = await db.ddb.send(
     new GetCommand({ TableName: db.tables.dedupe, Key: { dedupeKey }, ConsistentRead: true }),
   );

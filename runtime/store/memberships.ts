@@ -1,4 +1,5 @@
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGetAll } from "./batch";
 import { ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
@@ -12,13 +13,13 @@ export interface MembershipItem {
 
 export async function putMembershipIfAbsent(
   db: Db<"memberships">,
-  m: Omit<MembershipItem, "lastReadSeq">,
+  m: Omit<MembershipItem, "lastReadSeq"> & { lastReadSeq?: number },
 ): Promise<void> {
   await ifConditionHolds(
     db.ddb.send(
       new PutCommand({
         TableName: db.tables.memberships,
-        Item: { ...m, lastReadSeq: 0 },
+        Item: { lastReadSeq: 0, ...m },
         // Never reset an existing reader's lastReadSeq.
         ConditionExpression: "attribute_not_exists(userId)",
       }),
@@ -51,4 +52,25 @@ export async function advanceLastRead(
     }),
   );
   return (await ifConditionHolds(update)) !== undefined;
+}
+
+/** A removed member's row goes: the conversation leaves their chat list. */
+export async function deleteMembership(db: Db<"memberships">, userId: string, conversationId: string): Promise<void> {
+  await db.ddb.send(new DeleteCommand({ TableName: db.tables.memberships, Key: { userId, conversationId } }));
+}
+
+/** Each member's persisted read position in a conversation (members without a row read as 0). */
+export async function readPositions(
+  db: Db<"memberships">,
+  conversationId: string,
+  memberIds: readonly string[],
+): Promise<Record<string, number>> {
+  const rows = await batchGetAll<MembershipItem>(
+    db.ddb,
+    db.tables.memberships,
+    memberIds.map((userId) => ({ userId, conversationId })),
+  );
+  const out: Record<string, number> = Object.fromEntries(memberIds.map((m) => [m, 0]));
+  for (const r of rows) out[r.userId] = r.lastReadSeq;
+  return out;
 }

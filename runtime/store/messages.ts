@@ -1,10 +1,12 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { StoredMessage } from "../contracts";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isStoredEvent, type ReplyRef, type StoredEntry, type StoredMessage } from "../contracts";
+import { previewOf } from "../contracts/api";
+import { batchGetAll } from "./batch";
 import { ifConditionHolds, type Db } from "./db";
 import { queryItems } from "./paging";
 
-/** Writes `message` into its seq slot; false when the slot is already taken. */
-export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMessage): Promise<boolean> {
+/** Writes `message` (any log entry) into its seq slot; false when the slot is already taken. */
+export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredEntry): Promise<boolean> {
   const put = db.ddb.send(
     new PutCommand({ TableName: db.tables.messages, Item: message, ConditionExpression: "attribute_not_exists(seq)" }),
   );
@@ -12,8 +14,8 @@ export async function putMessageIfSlotFree(db: Db<"messages">, message: StoredMe
 }
 
 /** The highest-seq message, read consistently: the source of truth for the next seq. */
-export async function latestMessage(db: Db<"messages">, conversationId: string): Promise<StoredMessage | undefined> {
-  const { items } = await queryItems<StoredMessage>(
+export async function latestMessage(db: Db<"messages">, conversationId: string): Promise<StoredEntry | undefined> {
+  const { items } = await queryItems<StoredEntry>(
     db.ddb,
     {
       TableName: db.tables.messages,
@@ -38,8 +40,8 @@ export interface PageQuery {
 }
 
 export interface Page {
-  /** Ascending by seq. */
-  readonly messages: StoredMessage[];
+  /** Ascending by seq: messages in their current state, and the other entries of the log. */
+  readonly messages: StoredEntry[];
   /**
    * More messages exist beyond this page in the direction asked. A page is always full (`limit` messages) unless
    * it is the last: a Query page DynamoDB ends early (1 MB of data) is continued, never reported as the end.
@@ -70,7 +72,7 @@ export async function pageMessages(db: Db<"messages">, conversationId: string, q
     values[":before"] = q.before;
   }
   // One more than the page, across as many Query calls as DynamoDB needs: the extra item says whether there is more.
-  const { items } = await queryItems<StoredMessage>(
+  const { items } = await queryItems<StoredEntry>(
     db.ddb,
     {
       TableName: db.tables.messages,
@@ -83,16 +85,120 @@ export async function pageMessages(db: Db<"messages">, conversationId: string, q
   );
   const hasMore = items.length > limit;
   const page = items.slice(0, limit);
-  return { messages: forward ? page : page.reverse(), hasMore };
+  const messages = await withReplyPreviews(db, conversationId, forward ? page : page.reverse());
+  return { messages, hasMore };
 }
 
 export async function getMessage(
   db: Db<"messages">,
   conversationId: string,
   seq: number,
-): Promise<StoredMessage | undefined> {
+): Promise<StoredEntry | undefined> {
   const out = await db.ddb.send(
     new GetCommand({ TableName: db.tables.messages, Key: { conversationId, seq }, ConsistentRead: true }),
   );
-  return out.Item as StoredMessage | undefined;
+  return out.Item as StoredEntry | undefined;
 }
+
+/** What a reply shows of the message it quotes, as that message is now. */
+export function quoteOf(ref: Pick<ReplyRef, "seq" | "senderId">, quoted: StoredEntry | undefined): ReplyRef {
+  const m = quoted && !isStoredEvent(quoted) ? quoted : undefined;
+  if (!m || m.deleted) return { seq: ref.seq, senderId: ref.senderId, deleted: true };
+  return { seq: ref.seq, senderId: ref.senderId, preview: previewOf(m.body) };
+}
+
+/**
+ * Replies carry the quoted message's preview as it is when read (the table stores only its seq and sender, so a
+ * delete erases the quote too). Quoted messages outside `entries` are read in one BatchGet.
+ */
+export async function withReplyPreviews(
+  db: Db<"messages">,
+  conversationId: string,
+  entries: StoredEntry[],
+): Promise<StoredEntry[]> {
+  const bySeq = new Map(entries.map((e) => [e.seq, e]));
+  const quoted = (e: StoredEntry) => (!isStoredEvent(e) && e.replyTo ? e.replyTo.seq : undefined);
+  const missing = [...new Set(entries.map(quoted).filter((q): q is number => q !== undefined && !bySeq.has(q)))];
+  if (missing.length) {
+    const found = await batchGetAll<StoredEntry>(
+      db.ddb,
+      db.tables.messages,
+      missing.map((seq) => ({ conversationId, seq })),
+    );
+    for (const f of found) bySeq.set(f.seq, f);
+  }
+  return entries.map((e) => {
+    const q = quoted(e);
+    if (q === undefined || isStoredEvent(e)) return e;
+    return { ...e, replyTo: quoteOf(e.replyTo!, bySeq.get(q)) };
+  });
+}
+
+/**
+ * Applies an entry (seq `rev`) to the message at `seq`, once: `set` are the attributes it replaces, `remove` those
+ * it erases, `appendEdit` records an edit's seq. False when the message is gone or already at `rev` or later (a
+ * retry of the same entry).
+ */
+export async function reviseMessage(
+  db: Db<"messages">,
+  conversationId: string,
+  seq: number,
+  rev: number,
+  change: { set: Record<string, unknown>; remove?: readonly string[]; appendEdit?: boolean },
+): Promise<boolean> {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ":rev": rev };
+  const sets = ["#rev = :rev"];
+  names["#rev"] = "rev";
+  Object.entries(change.set).forEach(([k, v], i) => {
+    names[`#s${i}`] = k;
+    values[`:s${i}`] = v;
+    sets.push(`#s${i} = :s${i}`);
+  });
+  if (change.appendEdit) {
+    names["#edits"] = "edits";
+    values[":edit"] = [rev];
+    values[":none"] = [];
+    sets.push("#edits = list_append(if_not_exists(#edits, :none), :edit)");
+  }
+  const removes = (change.remove ?? []).map((k, i) => {
+    names[`#r${i}`] = k;
+    return `#r${i}`;
+  });
+  const update = db.ddb.send(
+    new UpdateCommand({
+      TableName: db.tables.messages,
+      Key: { conversationId, seq },
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ConditionExpression: "attribute_exists(seq) AND (attribute_not_exists(#rev) OR #rev < :rev)",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+  return (await ifConditionHolds(update)) !== undefined;
+}
+
+/** Erases the bodies of a deleted message's stored edits (idempotent). */
+export async function eraseEditBodies(
+  db: Db<"messages">,
+  conversationId: string,
+  seqs: readonly number[],
+): Promise<void> {
+  await Promise.all(
+    seqs.map((seq) =>
+      ifConditionHolds(
+        db.ddb.send(
+          new UpdateCommand({
+            TableName: db.tables.messages,
+            Key: { conversationId, seq },
+            UpdateExpression: "SET body = :empty",
+            ConditionExpression: "attribute_exists(seq)",
+            ExpressionAttributeValues: { ":empty": "" },
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+export type { StoredMessage };

@@ -5,7 +5,7 @@
  * still equal the sent one, byte for byte.
  */
 import { createDynamoClient } from "../../runtime/aws/clients";
-import { encodeQueueBody, MAX_BODY_CHARS, tableNamesFor } from "../../runtime/contracts";
+import { encodeQueueBody, MAX_BODY_CHARS, tableNamesFor, type StoredMessage } from "../../runtime/contracts";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { getConversation } from "../../runtime/store/conversations";
 import { getMessage } from "../../runtime/store/messages";
@@ -87,7 +87,7 @@ describe("a conversation in every script", () => {
         const sent = bodies[m.clientMessageId as string]!;
         expect({ id: m.clientMessageId, body: m.body }).toEqual({ id: m.clientMessageId, body: sent });
         const stored = await getMessage(db, conversationId, m.seq as number);
-        expect(Buffer.from(stored!.body, "utf8").equals(Buffer.from(sent, "utf8"))).toBe(true);
+        expect(Buffer.from((stored as StoredMessage).body, "utf8").equals(Buffer.from(sent, "utf8"))).toBe(true);
       }
       // The conversation preview is cut at 120 UTF-16 units, never inside a surrogate pair.
       const summary = await getConversation(db, conversationId, true);

@@ -106,7 +106,7 @@ test("the persister hop has as many trips as a warm persister makes sequential D
     now: () => 1_700_000_000_000,
     log: { warn: jest.fn(), error: jest.fn() },
     lastSeqCache: new Map(),
-    membersCache: new Map(),
+    conversationCache: new Map(),
   };
   const send = (clientMessageId: string) => {
     const m: InboundMessage = {

@@ -10,7 +10,7 @@ import { createDynamoClient } from "../../runtime/aws/clients";
 import { tableNamesFor, type StoredMessage } from "../../runtime/contracts";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { webDistDir as distDir } from "../../runtime/local/web-build";
-import { recordStoredMessage } from "../../runtime/store/conversations";
+import { recordSummary } from "../../runtime/store/conversations";
 import { advanceLastRead } from "../../runtime/store/memberships";
 import { putMessageIfSlotFree } from "../../runtime/store/messages";
 import { timing } from "../support/timing";
@@ -114,7 +114,7 @@ describe("a conversation of 1,000 messages", () => {
     for (let seq = 1; seq <= COUNT; seq += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, i) => putMessageIfSlotFree(db, message(seq + i))));
     }
-    await recordStoredMessage(db, message(COUNT));
+    await recordSummary(db, { conversationId: message(COUNT).conversationId, lastSeq: COUNT, message: message(COUNT) });
     await advanceLastRead(db, "alice", CHAT, COUNT);
     // Bob has read up to 700: 300 unread, more than the first page of 50.
     await advanceLastRead(db, "bob", CHAT, 700);

@@ -208,6 +208,7 @@ async function peer(internalSecret: string) {
     sessions,
     directory: new ConnectionDirectory(ctx),
     contacts: { forget() {} },
+    members: { forget() {} },
   });
   const offered: unknown[] = [];
   const server = createServer((req, res) => {

@@ -87,7 +87,12 @@ describe("IAM policy documents", () => {
     inboundQueueArn: q("p-inbound.fifo"),
     notifyQueueArn: q("p-notify"),
     logGroupArn: "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/p-persister",
-    tableArns: { conversations: arn("p-conversations"), messages: arn("p-messages"), dedupe: arn("p-dedupe") },
+    tableArns: {
+      conversations: arn("p-conversations"),
+      messages: arn("p-messages"),
+      dedupe: arn("p-dedupe"),
+      memberships: arn("p-memberships"),
+    },
   });
   const gateway = gatewayTaskPolicyDocument({
     inboundQueueArn: q("p-inbound.fifo"),
@@ -114,8 +119,13 @@ describe("IAM policy documents", () => {
     expect(table("users")).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
     expect(g[`${arn("p-users")}/index/byDirectory`]).toEqual(["dynamodb:Query"]);
     expect(table("conversations")).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"]);
-    expect(table("memberships")).toEqual(["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]);
-    expect(table("messages")).toEqual(["dynamodb:Query"]);
+    expect(table("memberships")).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(table("messages")).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]);
     expect(table("connections")).toEqual([
       "dynamodb:BatchGetItem",
       "dynamodb:BatchWriteItem",
@@ -149,14 +159,21 @@ describe("IAM policy documents", () => {
     ]) {
       expect(onMessages).not.toContain(write);
     }
-    expect(onMessages).toEqual(["dynamodb:Query"]);
+    expect([...onMessages].sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"]);
   });
 
   test("persister role: exactly these actions per table, no index grants, its queues and log group", () => {
     expect(grants(persister)).toEqual({
       [arn("p-conversations")]: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
-      [arn("p-messages")]: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+      [arn("p-messages")]: [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+      ],
       [arn("p-dedupe")]: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      [arn("p-memberships")]: ["dynamodb:DeleteItem", "dynamodb:PutItem"],
       [q("p-inbound.fifo")]: [
         "sqs:ChangeMessageVisibility",
         "sqs:DeleteMessage",
@@ -181,7 +198,7 @@ describe("IAM policy documents", () => {
       }
     }
     expect(() => tableStatements(persisterTableAccess, { conversations: "a", messages: "b" } as never)).toThrow(
-      /tableArns must name exactly conversations, dedupe, messages/,
+      /tableArns must name exactly conversations, dedupe, memberships, messages/,
     );
   });
 

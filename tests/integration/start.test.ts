@@ -10,7 +10,13 @@ import path from "node:path";
 import { GetQueueUrlCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
-import { LOCAL_REGION, queueNamesFor, tableNamesFor, type InboundMessage } from "../../runtime/contracts";
+import {
+  LOCAL_REGION,
+  queueNamesFor,
+  tableNamesFor,
+  type InboundMessage,
+  type StoredMessage,
+} from "../../runtime/contracts";
 import { freePort } from "../../runtime/local/emulators";
 import { LOCAL_PREFIX } from "../../runtime/local/stack";
 import { createConversation } from "../../runtime/store/conversations";
@@ -125,7 +131,7 @@ test("starts three gateways, prints its endpoints, keeps stored messages across 
   const ddb2 = createDynamoClient({ ...aws, dynamodbEndpoint: second.dynamodbEndpoint });
   const page = await pageMessages({ ddb: ddb2, tables }, conversationId, { after: 0 });
   ddb2.destroy();
-  expect(page.messages.map((x) => [x.seq, x.body])).toEqual([[1, "still here?"]]);
+  expect(page.messages.map((x) => [x.seq, (x as StoredMessage).body])).toEqual([[1, "still here?"]]);
   await ctrlC(second);
   console.log(`npm start: stopped in ${stopMs} ms`);
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
-import type { InboundMessage, StoredMessage } from "../../runtime/contracts";
+import type { InboundMessage, StoredEntry } from "../../runtime/contracts";
 import { createConversation, getConversations } from "../../runtime/store/conversations";
 import type { Db } from "../../runtime/store/db";
 import { pageMessages } from "../../runtime/store/messages";
@@ -71,8 +71,8 @@ export async function totalStored(db: Db<"conversations">, ids: readonly string[
   return (await getConversations(db, ids)).reduce((n, c) => n + c.lastSeq, 0);
 }
 
-export async function allMessages(db: Db<"messages">, conversationId: string): Promise<StoredMessage[]> {
-  const out: StoredMessage[] = [];
+export async function allMessages(db: Db<"messages">, conversationId: string): Promise<StoredEntry[]> {
+  const out: StoredEntry[] = [];
   let after = 0;
   for (;;) {
     const page = await pageMessages(db, conversationId, { after, limit: 100 });

@@ -6,11 +6,12 @@ import { randomBytes } from "node:crypto";
 import { directConversationId } from "../../contracts";
 import { MAX_GROUP_MEMBERS, type ConversationSummary } from "../../contracts/api";
 import { createConversation, getConversations, type ConversationItem } from "../../store/conversations";
-import { listMemberships, type MembershipItem } from "../../store/memberships";
+import { listMemberships, readPositions, type MembershipItem } from "../../store/memberships";
 import { getUser } from "../../store/users";
 import { pageMessages } from "../../store/messages";
 import type { GatewayContext } from "../context";
 import { HttpError } from "../http-util";
+import { errorMessage } from "../util";
 import type { ApiParts, RouteHandlers } from "./types";
 
 export function summarize(
@@ -35,7 +36,7 @@ export function summarize(
 
 export function conversationRoutes(
   ctx: GatewayContext,
-  parts: Pick<ApiParts, "members" | "contacts">,
+  parts: Pick<ApiParts, "members" | "contacts" | "router">,
 ): RouteHandlers<"listConversations" | "createConversation" | "history"> {
   return {
     async listConversations({ token: { userId } }) {
@@ -86,6 +87,13 @@ export function conversationRoutes(
       parts.members.remember(conversation);
       // Also when it already existed: a repeated create repairs what a crash in the first one left undone.
       await parts.contacts.conversationCreated(conversation.memberIds);
+      if (created) {
+        const others = conversation.memberIds.filter((m) => m !== userId);
+        const frame = JSON.stringify({ type: "conversation", conversationId: conversation.conversationId });
+        void parts.router
+          .toUsers(others, frame)
+          .catch((err) => ctx.log.warn({ err: errorMessage(err) }, "new conversation fan-out failed"));
+      }
       const memberships = await listMemberships(ctx.db, userId);
       const mine = memberships.find((m) => m.conversationId === conversation.conversationId);
       return { status: created ? 201 : 200, body: { conversation: summarize(conversation, mine) } };
@@ -95,10 +103,13 @@ export function conversationRoutes(
       if (query.before !== undefined && query.after !== undefined) {
         throw new HttpError(400, "VALIDATION", "use either before or after, not both");
       }
-      if (!(await parts.members.conversationFor(userId, conversationId))) {
-        throw new HttpError(403, "NOT_MEMBER", "no such conversation, or you are not a member");
-      }
-      return { status: 200, body: await pageMessages(ctx.db, conversationId, query) };
+      const conversation = await parts.members.conversationFor(userId, conversationId);
+      if (!conversation) throw new HttpError(403, "NOT_MEMBER", "no such conversation, or you are not a member");
+      const [page, positions] = await Promise.all([
+        pageMessages(ctx.db, conversationId, query),
+        readPositions(ctx.db, conversationId, conversation.memberIds),
+      ]);
+      return { status: 200, body: { ...page, readPositions: positions } };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { apiRoutes, ApiResponses, BodyOutput, PathParams, QueryOutput, RouteName } from "../../contracts/api";
 import type { VerifiedToken } from "../auth";
 import type { ConnectionDirectory, MemberCache } from "../delivery/directory";
+import type { Router } from "../delivery/routing";
 import type { Contacts } from "../presence/contacts";
 
 export interface RouteRequest<K extends RouteName> {
@@ -33,4 +34,6 @@ export interface ApiParts {
   readonly directory: Pick<ConnectionDirectory, "confirmedLive">;
   readonly members: Pick<MemberCache, "conversationFor" | "remember">;
   readonly contacts: Pick<Contacts, "conversationCreated" | "contactsOf">;
+  /** Tells the members of a new conversation (a `conversation` frame), so it shows in their chat lists at once. */
+  readonly router: Pick<Router, "toUsers">;
 }

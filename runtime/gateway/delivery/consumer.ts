@@ -8,13 +8,31 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import { SQS_BATCH_MAX } from "../../aws/batches";
 import { QueueConsumer } from "../../aws/queue-consumer";
-import { entryFrame, notificationSchema, type Notification, type ServerFrame } from "../../contracts";
+import {
+  conversationEventKinds,
+  entryFrame,
+  isStoredEvent,
+  notificationSchema,
+  type Notification,
+  type ServerFrame,
+} from "../../contracts";
 import { advanceLastRead } from "../../store/memberships";
 import type { GatewayContext } from "../context";
 import type { Contacts } from "../presence/contacts";
 import { errorMessage, mapLimit } from "../util";
-import type { ConnectionDirectory } from "./directory";
+import type { PeerList } from "../presence/registry";
+import type { ConnectionDirectory, MemberCache } from "./directory";
+import type { PeerClient } from "./peer";
 import type { Outgoing, Router } from "./routing";
+
+/** What a membership entry's invalidation needs: the local member cache and the way to the peers. */
+export interface MembershipDeps {
+  readonly members: Pick<MemberCache, "forget">;
+  readonly peers: Pick<PeerList, "refreshPeers">;
+  readonly peerClient: Pick<PeerClient, "invalidatePeers">;
+}
+
+const isConversationEvent = (kind: string): boolean => (conversationEventKinds as readonly string[]).includes(kind);
 
 export class NotificationConsumer {
   private readonly queue: QueueConsumer;
@@ -24,7 +42,8 @@ export class NotificationConsumer {
     private readonly ctx: GatewayContext,
     private readonly directory: ConnectionDirectory,
     private readonly router: Router,
-    private readonly contacts?: Pick<Contacts, "noteConversationMembers">,
+    private readonly contacts?: Pick<Contacts, "noteConversationMembers" | "forget">,
+    private readonly membership?: MembershipDeps,
   ) {
     this.readPositions = new SenderReadPositions(ctx);
     this.queue = new QueueConsumer({
@@ -71,6 +90,7 @@ export class NotificationConsumer {
     const notifications = valid.map((v) => v.n);
     // A member whose cached contacts predate this conversation would miss presence of its co-members.
     for (const n of notifications) this.contacts?.noteConversationMembers(n.message.conversationId, n.memberIds);
+    await this.membershipChanged(notifications);
     const stats = await this.router.routeToConnections(await this.toOutgoing(notifications));
     this.ctx.log.debug(
       { messages: notifications.map((n) => `${n.message.conversationId}#${n.message.seq}`), ...stats },
@@ -78,6 +98,26 @@ export class NotificationConsumer {
     );
     this.readPositions.note(notifications);
     return valid.map((v) => v.sqs);
+  }
+
+  /**
+   * Before a membership or title entry reaches anyone, every gateway forgets the conversation's cached members
+   * (and the co-members of the users it names): a removed member is refused everywhere once told of the removal.
+   * Best effort across gateways, bounded by the member cache's TTL.
+   */
+  private async membershipChanged(notifications: readonly Notification[]): Promise<void> {
+    const changed = notifications.filter((n) => isStoredEvent(n.message) && isConversationEvent(n.message.kind));
+    if (!changed.length || !this.membership) return;
+    const conversations = [...new Set(changed.map((n) => n.message.conversationId))];
+    const users = [...new Set(changed.flatMap((n) => n.memberIds))];
+    this.membership.members.forget(conversations);
+    this.contacts?.forget(users);
+    try {
+      const peers = await this.membership.peers.refreshPeers();
+      await this.membership.peerClient.invalidatePeers(peers, { conversations, contacts: users });
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err), conversations }, "membership invalidation failed");
+    }
   }
 
   /** One frame per notification, serialized once, addressed to the live connections of its members. */

@@ -107,33 +107,50 @@ export class ConnectionDirectory {
 }
 
 /**
- * Conversation members, cached. memberIds never shrink (nor, in this version, grow after creation), so a cached
- * conversation answers membership both ways; an unknown id is re-checked after 2 s because it may just be
- * being created.
+ * Conversation members, cached. Members change only through the conversation's log (add, remove, leave), and
+ * the gateway that routes such an entry tells every gateway before it routes it (consumer.ts): each forgets the
+ * conversation, so a removed member is refused everywhere by the time the removal reaches anyone. The TTL is the
+ * safety net for a lost invalidation; reads are strongly consistent (after an invalidation the item must show
+ * the change), and a read that started before an invalidation does not cache its answer. An unknown id is
+ * re-checked after 2 s because it may just be being created.
  */
 export class MemberCache {
   private readonly cache: TtlCache<string, ConversationItem | null>;
+  private readonly generation = new Map<string, number>();
 
-  constructor(
-    private readonly ctx: GatewayContext,
-    /** Shared with the registry, which feeds it every reaper pass; a directory of its own reads as it goes. */
-    readonly liveness: GatewayLiveness = new GatewayLiveness(ctx),
-  ) {
+  constructor(private readonly ctx: GatewayContext) {
     this.cache = new TtlCache(60_000, 100_000, ctx.now);
   }
 
   /** The conversation if `userId` is a member, else undefined (also for ids that are not conversation ids). */
   async conversationFor(userId: string, conversationId: string): Promise<ConversationItem | undefined> {
+    const c = await this.conversation(conversationId);
+    return c?.memberIds.includes(userId) ? c : undefined;
+  }
+
+  /** The conversation, members and all, or undefined. */
+  async conversation(conversationId: string): Promise<ConversationItem | undefined> {
     if (!conversationIdSchema.safeParse(conversationId).success) return undefined;
     const cached = this.cache.get(conversationId);
-    // memberIds are fixed at creation in this version, so a cached conversation answers both ways.
-    if (cached !== undefined) return cached?.memberIds.includes(userId) ? cached : undefined;
-    const fresh = await getConversation(this.ctx.db, conversationId);
-    this.cache.set(conversationId, fresh ?? null, fresh ? 60_000 : 2_000);
-    return fresh?.memberIds.includes(userId) ? fresh : undefined;
+    if (cached !== undefined) return cached ?? undefined;
+    const gen = this.generation.get(conversationId) ?? 0;
+    const fresh = await getConversation(this.ctx.db, conversationId, true);
+    if ((this.generation.get(conversationId) ?? 0) === gen) {
+      this.cache.set(conversationId, fresh ?? null, fresh ? 60_000 : 2_000);
+    }
+    return fresh;
   }
 
   remember(conversation: ConversationItem): void {
     this.cache.set(conversation.conversationId, conversation);
+  }
+
+  /** A membership or title entry was stored: the next question reads the conversation again. */
+  forget(conversationIds: readonly string[]): void {
+    for (const id of conversationIds) {
+      this.cache.delete(id);
+      this.generation.set(id, (this.generation.get(id) ?? 0) + 1);
+    }
+    if (this.generation.size > 100_000) this.generation.clear();
   }
 }

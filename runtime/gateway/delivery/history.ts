@@ -3,7 +3,7 @@
  * stored since a socket opened, the catch-up after the directory TTL and sync all walk the table through
  * historyPages, and differ only in what they do with a page and when they stop.
  */
-import type { StoredMessage } from "../../contracts";
+import type { StoredEntry } from "../../contracts";
 import type { Db } from "../../store/db";
 import { MAX_PAGE } from "../../contracts/api";
 import { pageMessages } from "../../store/messages";
@@ -34,7 +34,7 @@ export async function* historyPages(
   conversationId: string,
   range: HistoryRange,
   reads: HistoryReads = {},
-): AsyncGenerator<StoredMessage[]> {
+): AsyncGenerator<StoredEntry[]> {
   const forward = "after" in range;
   const upTo = "after" in range ? range.upTo : undefined;
   let cursor = "after" in range ? range.after : range.before;

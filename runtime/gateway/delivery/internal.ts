@@ -11,7 +11,7 @@ import { readBody, sendError, sendJson, BodyError } from "../http-util";
 import type { Contacts } from "../presence/contacts";
 import { acceptedSecrets } from "../secrets";
 import type { LocalSessions } from "../sessions";
-import type { ConnectionDirectory } from "./directory";
+import type { ConnectionDirectory, MemberCache } from "./directory";
 import { deliverLocally } from "./local";
 import { deliverRequestSchema, INTERNAL_SECRET_HEADER, internalPaths, invalidateRequestSchema } from "./peer-protocol";
 
@@ -35,6 +35,7 @@ export function createInternalHandler(
     sessions: LocalSessions;
     directory: ConnectionDirectory;
     contacts: Pick<Contacts, "forget">;
+    members: Pick<MemberCache, "forget">;
   },
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -65,6 +66,7 @@ export function createInternalHandler(
         }
         for (const u of parsed.data.userIds) parts.directory.invalidate(u);
         parts.contacts.forget(parsed.data.contacts);
+        parts.members.forget(parsed.data.conversations);
         res.writeHead(204).end();
         return;
       }

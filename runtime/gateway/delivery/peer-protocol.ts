@@ -31,5 +31,11 @@ export const invalidateRequestSchema = z.object({
   userIds: z.array(userIdSchema).max(1000).default([]),
   /** Forget these users' cached co-member lists (a conversation including them was just created). */
   contacts: z.array(userIdSchema).max(1000).default([]),
+  /** Forget these conversations' cached members and titles (a membership or title entry was stored). */
+  conversations: z.array(conversationIdSchema).max(1000).default([]),
 });
-export type Invalidation = { readonly userIds?: readonly string[]; readonly contacts?: readonly string[] };
+export type Invalidation = {
+  readonly userIds?: readonly string[];
+  readonly contacts?: readonly string[];
+  readonly conversations?: readonly string[];
+};

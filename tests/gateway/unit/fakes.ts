@@ -21,6 +21,7 @@ function fakeConfig(): GatewayConfig {
       auth: "t-auth",
     },
     inboundQueueUrl: "http://q/inbound.fifo",
+    editWindowMs: 24 * 3600 * 1000,
     notifyQueueUrl: "http://q/notify",
     port: 0,
     internalPort: 0,
