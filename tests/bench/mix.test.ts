@@ -2,6 +2,8 @@
 import { bodyFor, PhaseSink, type ParleyFrame } from "../../bench/load";
 import { MixRecorder, MixTargets, MIX_EMOJI, planMix, RECENT_MESSAGES, type PlannedEntry } from "../../bench/mix";
 import { parseMix } from "../../bench/options";
+import type { MixPhaseCost, MixReport } from "../../bench/phase-reports";
+import { mixSection } from "../../bench/report";
 import { buildPopulation } from "../../bench/workload";
 
 const message = (seq: number, senderId: string, extra: Partial<ParleyFrame> = {}): ParleyFrame => ({
@@ -153,5 +155,60 @@ describe("MixRecorder", () => {
     sink.onEvent(3, { type: "event", kind: "edit", clientMessageId: "my-2", seq: 9 });
     sink.onMessage(3, pop.userIds[2]!, bodyFor("my", 0, 0, 50), { seq: 8, sentAt: 1, storedAt: 2 });
     expect(r.orderViolations).toBe(1);
+  });
+});
+
+describe("mixSection", () => {
+  const latency = { count: 1, p50: 12, p90: 20, p99: 30, p999: 30, max: 30, mean: 14 };
+  const counts = (sent: number) => ({
+    planned: sent,
+    sent,
+    skipped: 0,
+    accepted: sent,
+    errors: {},
+    expected: sent,
+    delivered: sent,
+    duplicates: 0,
+    latency,
+  });
+  const cost = (calls: number, usd: number): MixPhaseCost => ({
+    entries: 10,
+    seconds: 3,
+    callsPerEntry: { "gw-1": { "DynamoDB.GetItem": calls + 1 } },
+    callsPerEntryTotal: calls + 1,
+    netCallsPerEntry: { "gw-1": { "DynamoDB.GetItem": calls } },
+    netCallsPerEntryTotal: calls,
+    costPerMillionUsd: { totalUsd: usd + 1, byCall: {}, assumptions: ["a"] },
+    netCostPerMillionUsd: { totalUsd: usd, byCall: {}, assumptions: ["a"] },
+  });
+  const report: MixReport = {
+    shares: { messages: 90, reactions: 10, edits: 0, receipts: 0 },
+    rate: 100,
+    durationS: 3,
+    baselineS: 6,
+    kinds: [
+      { kind: "messages", sharePct: 90, mixed: counts(9), isolated: { ...counts(300), cost: cost(6, 4) } },
+      { kind: "reactions", sharePct: 10, mixed: counts(1), isolated: { ...counts(290), cost: cost(2, 1.5) } },
+    ],
+    mixed: {
+      cost: cost(5.5, 3.7),
+      orderViolations: 0,
+      predictedNetCallsPerEntry: 5.6,
+      predictedNetCostPerMillionUsd: 3.75,
+    },
+  };
+
+  it("has one row per kind in the mix, the mix measured and predicted, and calls by operation per kind", () => {
+    const md = mixSection(report).join("\n");
+    expect(md).toContain("## Mixed workload (Parley): messages=90,reactions=10 at 100 entries/s × 3 s");
+    expect(md).toMatch(
+      /\| messages \| 90 \| 9 \(0\) \| 9 \/ 9 \| 12 \/ 30 \| 300 \(0\) \| 300 \| – \| 300 \/ 300 \| .* \| 7\.00 \| 6\.00 \| \$5\.00 \| \$4\.00 \|/,
+    );
+    expect(md).toMatch(/\| reactions \| 10 \| .* \| 3\.00 \| 2\.00 \| \$2\.50 \| \$1\.50 \|/);
+    expect(md).toMatch(/\| \*\*mix\*\* \| 100 \| 10 \| 10 \/ 10 \| .* \| 6\.50 \| 5\.50 \| \$4\.70 \| \$3\.70 \|/);
+    expect(md).toMatch(/\| mix predicted from the kinds' own phases \|.*\| 5\.60 \| \| \$3\.75 \|/);
+    expect(md).toContain("| call | messages | reactions | mix |");
+    expect(md).toContain("| gw-1 DynamoDB.GetItem | 6.00 | 2.00 | 5.50 |");
+    expect(md).not.toContain("edits");
   });
 });
