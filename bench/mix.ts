@@ -5,6 +5,10 @@
  * entry from the call counter, as the main phases do for messages; then one phase of the mix itself gives the
  * blended figures, checked against what the per-kind ones predict. docs/benchmark.md explains the numbers.
  */
+import { createDynamoClient } from "../runtime/aws/clients";
+import { loadAwsConfig, loadTableNames } from "../runtime/contracts";
+import type { LocalStack } from "../runtime/local/stack";
+import { readPositions } from "../runtime/store/memberships";
 import { log, sleep } from "./clock";
 import { costPerMillionEntries } from "./cost";
 import { summarize } from "./latency";
@@ -90,6 +94,15 @@ export class MixTargets {
     this.highest = new Array<number>(n).fill(0);
     this.lastRead = new Array<number>(n).fill(0);
     this.reacted = Array.from({ length: n }, () => new Set<string>());
+  }
+
+  /**
+   * Where the client stands when the mix starts: the seqs it has (its gap-free prefix) and its read position as
+   * stored (its own messages of the earlier phases moved it).
+   */
+  start(client: number, contiguous: number, lastRead: number): void {
+    this.highest[client] = Math.max(this.highest[client]!, contiguous);
+    this.lastRead[client] = Math.max(this.lastRead[client]!, lastRead);
   }
 
   /** Every frame a client receives (ParleyFleet.onFrame). */
@@ -323,6 +336,7 @@ export class MixRecorder implements TaggedSink {
 }
 
 export interface MixContext {
+  readonly stack: LocalStack;
   readonly sut: SystemUnderTest;
   readonly fleet: ParleyFleet;
   readonly pop: Population;
@@ -336,6 +350,25 @@ interface MixPhaseRun {
   readonly recorder: MixRecorder;
   readonly reading: CounterReading;
   readonly seconds: number;
+}
+
+/** Every client's stored read position in its conversation, read by the harness (not metered). */
+async function storedReadPositions(stack: LocalStack, pop: Population): Promise<Map<number, number>> {
+  const e = stack.gatewayBaseEnv;
+  const db = { ddb: createDynamoClient(loadAwsConfig(e)), tables: loadTableNames(e) };
+  try {
+    const client = new Map(pop.userIds.map((u, i) => [u, i]));
+    const out = new Map<number, number>();
+    for (const c of pop.conversations) {
+      const members = c.members.map((m) => pop.userIds[m]!);
+      for (const [userId, seq] of Object.entries(await readPositions(db, c.id, members))) {
+        out.set(client.get(userId)!, seq);
+      }
+    }
+    return out;
+  } finally {
+    db.ddb.destroy();
+  }
 }
 
 /** Drives one plan open-loop, each entry as its frame (skipped when it has no target), metered like runPlan. */
@@ -483,6 +516,8 @@ export async function runMix(ctx: MixContext): Promise<MixReport> {
   const kinds = MIX_KINDS.filter((k) => shares[k] > 0);
   log(`mix: ${formatMix(shares)} at ${o.rate} entries/s × ${o.durationS} s: one phase per kind, then the mix`);
   const targets = new MixTargets(pop);
+  const positions = await storedReadPositions(ctx.stack, pop);
+  for (let i = 0; i < pop.clients; i++) targets.start(i, fleet.seqs[i]!.contiguous, positions.get(i) ?? 0);
   const previous = fleet.onFrame;
   fleet.onFrame = (client, f) => {
     targets.observe(client, f);

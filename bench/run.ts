@@ -147,7 +147,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     // After the main phases (whose table sample above it must not change), before the burst and the sweep.
     const mix =
       parley && fleet && o.mix
-        ? await runMix({ sut: parley, fleet, pop, sink, o, tables: () => sampleTables(stack) })
+        ? await runMix({ stack, sut: parley, fleet, pop, sink, o, tables: () => sampleTables(stack) })
         : undefined;
     const bursts = await runBursts(suts, pop, sink, o);
     const sweep = parley ? await runSweep(parley, pop, sink, o) : [];

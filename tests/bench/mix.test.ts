@@ -93,6 +93,16 @@ describe("MixTargets", () => {
     expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 3 });
     expect(t.receipt(pair, 1)).toBeUndefined();
   });
+
+  it("starts from the seqs a client has and its stored read position", () => {
+    const t = new MixTargets(pop);
+    const pair = pop.conversations[0]!.members;
+    t.start(0, 9, 7);
+    t.start(1, 9, 9);
+    expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 8 });
+    expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 9 });
+    expect(t.receipt(pair, 1)).toBeUndefined();
+  });
 });
 
 describe("MixRecorder", () => {
