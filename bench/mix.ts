@@ -109,13 +109,12 @@ export class MixTargets {
   observe(client: number, f: ParleyFrame): void {
     if ((f.type !== "message" && f.type !== "event") || f.seq === undefined) return;
     this.highest[client] = Math.max(this.highest[client]!, f.seq);
+    const own = f.senderId === this.pop.userIds[client];
+    // The gateway moves a sender's read position to each entry of theirs it routes (a message, an edit, a reaction).
+    if (own) this.lastRead[client] = Math.max(this.lastRead[client]!, f.seq);
     if (f.type !== "message" || f.deleted) return;
     push(this.recent[client]!, f.seq);
-    if (f.senderId === this.pop.userIds[client]) {
-      push(this.own[client]!, f.seq);
-      // Sending moves the sender's own read position to its message (docs/protocol.md).
-      this.lastRead[client] = Math.max(this.lastRead[client]!, f.seq);
-    }
+    if (own) push(this.own[client]!, f.seq);
   }
 
   /** A recent message of the client's conversation, an emoji, and the toggle: off if the client has it on. */

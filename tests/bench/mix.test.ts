@@ -92,6 +92,11 @@ describe("MixTargets", () => {
     expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 2 });
     expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 3 });
     expect(t.receipt(pair, 1)).toBeUndefined();
+    // An entry of one's own (a reaction here) moves one's read position to it, as the gateway does.
+    t.observe(0, message(4, u1));
+    t.observe(0, { type: "event", kind: "react", seq: 5, senderId: u0 });
+    t.observe(0, message(6, u1));
+    expect(t.receipt(pair, 1)).toEqual({ reader: 0, seq: 6 });
   });
 
   it("starts from the seqs a client has and its stored read position", () => {
