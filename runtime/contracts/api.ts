@@ -25,7 +25,7 @@ export interface ConversationSummary {
   lastPreview?: string;
   lastSenderId?: string;
   lastReadSeq: number;
-  /** lastSeq − lastReadSeq. */
+  /** lastSeq − lastReadSeq (entries of every kind), or 0 once the newest message is read. */
   unread: number;
   createdAt: number;
 }

@@ -230,8 +230,13 @@ async function applyEntry(
       return { conversation, ...(isNewest ? { preview: DELETED_PREVIEW } : {}) };
     case "react": {
       const reactions = { ...(message?.reactions ?? {}) };
-      const users = (reactions[entry.emoji] ?? []).filter((u) => u !== entry.senderId);
-      if (entry.on) users.push(entry.senderId);
+      const had = reactions[entry.emoji] ?? [];
+      // A set per emoji, in the order people reacted: on when already on (or off when off) changes nothing.
+      const users = entry.on
+        ? had.includes(entry.senderId)
+          ? had
+          : [...had, entry.senderId]
+        : had.filter((u) => u !== entry.senderId);
       if (users.length) reactions[entry.emoji] = users;
       else delete reactions[entry.emoji];
       const empty = Object.keys(reactions).length === 0;

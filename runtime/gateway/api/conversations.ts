@@ -29,7 +29,8 @@ export function summarize(
     ...(c.lastPreview !== undefined ? { lastPreview: c.lastPreview } : {}),
     ...(c.lastSenderId !== undefined ? { lastSenderId: c.lastSenderId } : {}),
     lastReadSeq,
-    unread: Math.max(0, c.lastSeq - lastReadSeq),
+    // Entries after the newest message (a reaction, an edit) are not unread messages.
+    unread: lastReadSeq >= (c.lastMessageSeq ?? c.lastSeq) ? 0 : Math.max(0, c.lastSeq - lastReadSeq),
     createdAt: c.createdAt,
   };
 }
