@@ -138,8 +138,9 @@ describe("npm run bench -- --quick", () => {
     for (const k of m.kinds) {
       const own = k.isolated;
       expect({ kind: k.kind, planned: own.planned }).toEqual({ kind: k.kind, planned: own.sent + own.skipped });
-      // The earlier phases left targets for most entries: messages to react on and edit, entries to read.
-      expect(own.sent).toBeGreaterThan(own.planned / 2);
+      // The earlier phases left messages to react on and edit for most entries; a phase of reads alone reads
+      // what was unread when it started (about one entry per client here), and skips the rest.
+      expect(own.sent).toBeGreaterThan(k.kind === "receipts" ? 0 : own.planned / 2);
       const errors = Object.values(own.errors).reduce((a, b) => a + b, 0);
       if (k.kind === "receipts") expect(own.accepted).toBeGreaterThan(own.sent / 2);
       else expect({ kind: k.kind, answered: own.accepted + errors }).toEqual({ kind: k.kind, answered: own.sent });
