@@ -43,6 +43,9 @@ const pick = <K extends TableKey>(keys: readonly K[]) =>
 const inboundQueue: QueueRef = { arn: inbound.queue.arn, url: inbound.queue.url };
 const notifyQueue: QueueRef = { arn: notify.queue.arn, url: notify.queue.url };
 
+// The gateway checks an edit when it arrives and the persister again in the log's order: the same window for both.
+const editWindowSeconds = config.editWindowSeconds;
+
 const persister = new Persister("persister", {
   namePrefix: prefix,
   handlerEntry: path.join(__dirname, "runtime/persister/lambda.ts"),
@@ -54,6 +57,7 @@ const persister = new Persister("persister", {
   timeoutSeconds: config.persister.timeoutSeconds,
   batchSize: config.persister.batchSize,
   maxConcurrency: config.persister.maxConcurrency,
+  editWindowSeconds,
   logRetentionDays: config.logRetentionDays,
   alarmActions,
   tags,
@@ -63,6 +67,7 @@ const gateway = new GatewayService("gateway", {
   namePrefix: prefix,
   network: config.network,
   ...config.gateway,
+  editWindowSeconds,
   deletionProtection: config.deletionProtection,
   logRetentionDays: config.logRetentionDays,
   inboundQueue,

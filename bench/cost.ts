@@ -7,7 +7,7 @@ import { createDynamoClient } from "../runtime/aws/clients";
 import { loadAwsConfig, loadTableNames } from "../runtime/contracts";
 import { tableKeys, tables as tableDefs } from "../runtime/contracts/tables";
 import type { LocalStack } from "../runtime/local/stack";
-import type { CallCounts } from "./metrics";
+import type { CallCounts, CounterReading } from "./metrics";
 import {
   breakdown,
   DEPLOYMENT,
@@ -50,9 +50,9 @@ function sumOver(readings: readonly CallCounts[]): Record<string, number> {
 
 const usd = (n: number) => `$${n.toPrecision(3)}`;
 
-function tableAssumptions(tables: Readonly<Record<string, TableSample>>): string {
+function tableAssumptions(tables: Readonly<Record<string, TableSample>>, sampledAfter = "the main phases"): string {
   return (
-    "write units per item (index entries) from the stored items, sampled after the main phases: " +
+    `write units per item (index entries) from the stored items, sampled after ${sampledAfter}: ` +
     Object.entries(tables)
       .map(
         ([name, t]) =>
@@ -78,19 +78,32 @@ export function costPerMillionMessages(
   tables: Readonly<Record<string, TableSample>>,
 ): CostBreakdown {
   const sent = sut.phases.reduce((n, p) => n + p.recorder.sent, 0);
-  const millions = Math.max(1, sent) / 1e6;
-  const byCall = priceBilling(sumOver(sut.phases.map((p) => p.billing)), tables, () => millions);
-  // One invocation per batch the persister handled: each ends in one DeleteMessageBatch.
-  const invocations = sut.phases.reduce((n, p) => n + (p.calls.persister?.["AmazonSQS.DeleteMessageBatch"] ?? 0), 0);
+  return costPerMillionEntries(sut.phases, sent, `${sent} messages sent over the main phases`, tables);
+}
+
+/**
+ * Dollars per million of `entries` (messages, reactions, …) from what some phases counted: their billed calls,
+ * and one persister Lambda invocation per batch it handled (each ends in one DeleteMessageBatch).
+ */
+export function costPerMillionEntries(
+  readings: readonly CounterReading[],
+  entries: number,
+  what: string,
+  tables: Readonly<Record<string, TableSample>>,
+  sampledAfter?: string,
+): CostBreakdown {
+  const millions = Math.max(1, entries) / 1e6;
+  const byCall = priceBilling(sumOver(readings.map((p) => p.billing)), tables, () => millions);
+  const invocations = readings.reduce((n, p) => n + (p.calls.persister?.["AmazonSQS.DeleteMessageBatch"] ?? 0), 0);
   const lambda = lambdaInvocationUsd(DEPLOYMENT.persisterMemoryMb, DEPLOYMENT.persisterMsPerInvocation);
   byCall["lambda:Invoke"] = (invocations * lambda.request) / millions;
   byCall["lambda:Duration"] = (invocations * lambda.duration) / millions;
   return breakdown(byCall, [
     ...COMMON,
-    `${sent} messages sent over the main phases; ${invocations} persister invocations (its DeleteMessageBatch calls)`,
+    `${what}; ${invocations.toFixed(0)} persister invocations (its DeleteMessageBatch calls)`,
     `Lambda at ${DEPLOYMENT.persisterMemoryMb} MB (components/config-keys.ts persisterMemoryMb), ` +
       `${DEPLOYMENT.persisterMsPerInvocation} ms per invocation (assumed)`,
-    tableAssumptions(tables),
+    tableAssumptions(tables, sampledAfter),
   ]);
 }
 

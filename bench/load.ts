@@ -27,8 +27,20 @@ export interface ServerStamps {
 export interface Sink {
   onMessage(receiver: number, senderId: string, body: string, stamps?: ServerStamps): void;
   onAccepted(sender: number, clientMessageId: string): void;
-  /** `clientMessageId` (from the error frame's ref) attributes the error to its phase. */
-  onError(sender: number, code: string, clientMessageId?: string): void;
+  /**
+   * `clientMessageId` (from the error frame's ref) attributes the error to its phase; `refType` is the refused
+   * frame's type (a `read` has no clientMessageId).
+   */
+  onError(sender: number, code: string, clientMessageId?: string, refType?: string): void;
+  /** A Parley `event` frame: a log entry other than a message (edit, react …), tagged by its clientMessageId. */
+  onEvent?(receiver: number, frame: ParleyFrame): void;
+  /** A Parley `read` receipt: `userId` has read up to `seq` (the reader gets its own too). */
+  onReceipt?(receiver: number, userId: string, seq: number): void;
+}
+
+/** A phase's recorder as PhaseSink routes to it: by the tag its bodies and clientMessageIds start with. */
+export interface TaggedSink extends Sink {
+  readonly tag: string;
 }
 
 /** One system's connected clients. */
@@ -71,7 +83,7 @@ export interface PhaseResult {
 }
 
 /** Counts and times deliveries of one phase; rejects strays, duplicates and reorderings explicitly. */
-export class PhaseRecorder implements Sink {
+export class PhaseRecorder implements TaggedSink {
   readonly e2e = newHistogram();
   readonly accept = newHistogram();
   readonly acceptedToStored = newHistogram();
@@ -200,13 +212,13 @@ export class PhaseRecorder implements Sink {
  * still counts for that phase (late, not lost); untagged or unknown ones are strays.
  */
 export class PhaseSink implements Sink {
-  private readonly phases = new Map<string, PhaseRecorder>();
+  private readonly phases = new Map<string, TaggedSink>();
   strays = 0;
   /** Errors and closes seen outside any phase (e.g. while idle). */
   readonly idleErrors: Record<string, number> = {};
-  current?: PhaseRecorder;
+  current?: TaggedSink;
 
-  register(recorder: PhaseRecorder): void {
+  register(recorder: TaggedSink): void {
     this.phases.set(recorder.tag, recorder);
     this.current = recorder;
   }
@@ -221,13 +233,83 @@ export class PhaseSink implements Sink {
     this.phases.get(clientMessageId.slice(0, clientMessageId.indexOf("-")))?.onAccepted(sender, clientMessageId);
   }
 
-  onError(sender: number, code: string, clientMessageId?: string): void {
+  onError(sender: number, code: string, clientMessageId?: string, refType?: string): void {
     const tagged = clientMessageId
       ? this.phases.get(clientMessageId.slice(0, clientMessageId.indexOf("-")))
       : undefined;
-    if (tagged) tagged.onError(sender, code);
-    else if (this.current) this.current.onError(sender, code);
+    if (tagged) tagged.onError(sender, code, clientMessageId, refType);
+    else if (this.current) this.current.onError(sender, code, clientMessageId, refType);
     else this.idleErrors[code] = (this.idleErrors[code] ?? 0) + 1;
+  }
+
+  onEvent(receiver: number, frame: ParleyFrame): void {
+    const id = frame.clientMessageId ?? "";
+    const r = this.phases.get(id.slice(0, id.indexOf("-")));
+    if (r?.onEvent) r.onEvent(receiver, frame);
+    else this.strays++;
+  }
+
+  /** Receipts carry no tag: they belong to the phase running now (none outside the mixed workload). */
+  onReceipt(receiver: number, userId: string, seq: number): void {
+    this.current?.onReceipt?.(receiver, userId, seq);
+  }
+}
+
+/**
+ * Calls `send(i)` for each i once `dueMs[i]` ms have passed since `start` (open loop): a 1 ms timer sends
+ * everything that is due, so a stalled event loop sends late — and the lateness shows up in the latency, as it
+ * would for a real user. `tick` runs after each round of sends.
+ */
+export function sendOpenLoop(
+  start: number,
+  dueMs: readonly number[],
+  send: (i: number) => void,
+  tick: () => void,
+): Promise<void> {
+  let i = 0;
+  return new Promise<void>((resolve) => {
+    const step = () => {
+      const elapsed = nowMs() - start;
+      while (i < dueMs.length && dueMs[i]! <= elapsed) send(i++);
+      tick();
+      if (i >= dueMs.length) resolve();
+      else setTimeout(step, Math.min(1, Math.max(0, dueMs[i]! - elapsed)));
+    };
+    setTimeout(step, Math.max(0, start - nowMs()));
+  });
+}
+
+/**
+ * After a phase's last send: waits up to `drainMs` for every expected delivery (the window; `windowClosed` runs
+ * when it ends), then — a backlog still draining belongs to the phase's cost — keeps waiting while deliveries
+ * still arrive, until none came for `settleQuietMs` (default 1.5 s) or `settleMaxMs` passed.
+ */
+export async function drainAndSettle(
+  counts: { delivered(): number; expected(): number },
+  opts: Pick<DriveOptions, "drainMs" | "settleMaxMs" | "settleQuietMs">,
+  progress: () => void,
+  windowClosed: () => void,
+): Promise<void> {
+  const drainUntil = nowMs() + opts.drainMs;
+  while (counts.delivered() < counts.expected() && nowMs() < drainUntil) {
+    await sleep(20);
+    progress();
+  }
+  windowClosed();
+  const settleUntil = nowMs() + opts.settleMaxMs;
+  let lastCount = counts.delivered();
+  let lastChange = nowMs();
+  while (
+    counts.delivered() < counts.expected() &&
+    nowMs() < settleUntil &&
+    nowMs() - lastChange < (opts.settleQuietMs ?? 1_500)
+  ) {
+    await sleep(100);
+    if (counts.delivered() !== lastCount) {
+      lastCount = counts.delivered();
+      lastChange = nowMs();
+    }
+    progress();
   }
 }
 
@@ -243,10 +325,7 @@ export interface DriveOptions {
   readonly label: string;
 }
 
-/**
- * Sends the plan open-loop: a 1 ms timer sends everything that is due, so a stalled event loop sends late —
- * and the lateness shows up in the latency, as it would for a real user.
- */
+/** Sends the plan open-loop (sendOpenLoop), then drains and settles (drainAndSettle). */
 export async function drivePhase(
   clients: SystemClients,
   pop: Population,
@@ -256,7 +335,6 @@ export async function drivePhase(
   const plan = recorder.plan;
   const start = nowMs() + 20;
   recorder.startedAt = start;
-  let i = 0;
   let lastProgress = start;
   const progress = () => {
     const t = nowMs();
@@ -268,52 +346,28 @@ export async function drivePhase(
         `delivered=${recorder.delivered}/${recorder.expected} p99=${p99}ms`,
     );
   };
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const elapsed = nowMs() - start;
-      while (i < plan.length && plan[i]!.dueMs <= elapsed) {
-        const p = plan[i]!;
-        const conv = pop.conversations[p.conversation]!;
-        clients.send(
-          p.sender,
-          conv.id,
-          `${recorder.tag}-${i}`,
-          bodyFor(recorder.tag, i, start + p.dueMs, opts.bodyBytes),
-        );
-        recorder.sent++;
-        i++;
-      }
-      progress();
-      if (i >= plan.length) resolve();
-      else setTimeout(tick, Math.min(1, Math.max(0, plan[i]!.dueMs - elapsed)));
-    };
-    setTimeout(tick, Math.max(0, start - nowMs()));
-  });
-  const sendEnd = nowMs();
-  const drainUntil = sendEnd + opts.drainMs;
-  while (recorder.delivered < recorder.expected && nowMs() < drainUntil) {
-    await sleep(20);
-    progress();
-  }
-  recorder.deliveredInWindow = recorder.delivered;
-  recorder.p99InWindowMs = recorder.e2e.totalCount ? recorder.e2e.getValueAtPercentile(99) / 1000 : 0;
-  recorder.windowS = (nowMs() - start) / 1000;
-  // A backlog still draining belongs to this phase's cost: meter until deliveries stop (or the cap).
-  const settleUntil = nowMs() + opts.settleMaxMs;
-  let lastCount = recorder.delivered;
-  let lastChange = nowMs();
-  while (
-    recorder.delivered < recorder.expected &&
-    nowMs() < settleUntil &&
-    nowMs() - lastChange < (opts.settleQuietMs ?? 1_500)
-  ) {
-    await sleep(100);
-    if (recorder.delivered !== lastCount) {
-      lastCount = recorder.delivered;
-      lastChange = nowMs();
-    }
-    progress();
-  }
+  const send = (i: number) => {
+    const p = plan[i]!;
+    const conv = pop.conversations[p.conversation]!;
+    clients.send(p.sender, conv.id, `${recorder.tag}-${i}`, bodyFor(recorder.tag, i, start + p.dueMs, opts.bodyBytes));
+    recorder.sent++;
+  };
+  await sendOpenLoop(
+    start,
+    plan.map((p) => p.dueMs),
+    send,
+    progress,
+  );
+  await drainAndSettle(
+    { delivered: () => recorder.delivered, expected: () => recorder.expected },
+    opts,
+    progress,
+    () => {
+      recorder.deliveredInWindow = recorder.delivered;
+      recorder.p99InWindowMs = recorder.e2e.totalCount ? recorder.e2e.getValueAtPercentile(99) / 1000 : 0;
+      recorder.windowS = (nowMs() - start) / 1000;
+    },
+  );
   recorder.meteredS = (nowMs() - start) / 1000;
   return recorder.result();
 }
@@ -434,7 +488,7 @@ export class SeqTracker {
   }
 }
 
-/** The frames a Parley bench client reads. */
+/** The frames a Parley bench client reads (docs/protocol.md). */
 export interface ParleyFrame {
   readonly type: string;
   readonly conversationId?: string;
@@ -444,8 +498,15 @@ export interface ParleyFrame {
   readonly sentAt?: number;
   readonly storedAt?: number;
   readonly clientMessageId?: string;
+  /** `event`: which entry (edit, react, …) and the seq of the message it changes. */
+  readonly kind?: string;
+  readonly target?: number;
+  /** `message`: a tombstone. */
+  readonly deleted?: boolean;
+  /** `read`: who read. */
+  readonly userId?: string;
   readonly code?: string;
-  readonly ref?: { clientMessageId?: string };
+  readonly ref?: { clientMessageId?: string; type?: string };
 }
 
 /**
@@ -481,7 +542,11 @@ export class ParleyFleet {
   }
 }
 
-/** Parley clients: the real subprotocol auth, `ready`, then `send` frames; `message`/`accepted`/`error` back. */
+/**
+ * Parley clients: the real subprotocol auth, `ready`, then `send` frames (and the mixed workload's `react`,
+ * `edit`, `read`); `message`/`event`/`accepted`/`read`/`error` back. A message and an event are both entries of
+ * the conversation's log with a seq of its own, so both count for the client's gap-free prefix.
+ */
 export function openParley(
   fleet: ParleyFleet,
   sink: Sink,
@@ -492,19 +557,21 @@ export function openParley(
   const url = gatewayUrl.replace(/^http/, "ws") + "/ws";
   const onFrame = (frame: Frame) => {
     const f = frame as unknown as ParleyFrame;
-    if (f.type === "message") {
+    if (f.type === "message" || f.type === "event") {
       const fresh = fleet.seqs[client]!.add(f.seq!);
       fleet.onFrame?.(client, f);
       if (!fresh && fleet.dedupeBySeq[client]) {
         fleet.repeats++;
         return;
       }
-      sink.onMessage(client, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
+      if (f.type === "event") sink.onEvent?.(client, f);
+      else sink.onMessage(client, f.senderId!, f.body!, { seq: f.seq!, sentAt: f.sentAt!, storedAt: f.storedAt! });
       return;
     }
     fleet.onFrame?.(client, f);
     if (f.type === "accepted") sink.onAccepted(client, f.clientMessageId!);
-    else if (f.type === "error") sink.onError(client, f.code ?? "UNKNOWN", f.ref?.clientMessageId);
+    else if (f.type === "error") sink.onError(client, f.code ?? "UNKNOWN", f.ref?.clientMessageId, f.ref?.type);
+    else if (f.type === "read") sink.onReceipt?.(client, f.userId!, f.seq!);
   };
   return openWs(url, ["parley.v1", "parley.auth." + token], gatewayUrl, "ready", onFrame).then((ws) => {
     ws.on("close", (code) => {

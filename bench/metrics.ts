@@ -130,6 +130,28 @@ export function counterDelta(before: CounterReading, after: CounterReading): Cou
   return { calls: callDelta(before.calls, after.calls), billing: callDelta(before.billing, after.billing) };
 }
 
+/**
+ * `counts` minus what the same processes do in the background over `seconds`, at the rate `background` counted
+ * over its own `backgroundSeconds` (never below 0; an operation that drops to 0 is left out).
+ */
+export function netOfBackground(
+  counts: CallCounts,
+  background: CallCounts | undefined,
+  backgroundSeconds: number,
+  seconds: number,
+): CallCounts {
+  const out: CallCounts = {};
+  for (const [proc, ops] of Object.entries(counts)) {
+    out[proc] = {};
+    for (const [op, n] of Object.entries(ops)) {
+      const bg = backgroundSeconds > 0 ? ((background?.[proc]?.[op] ?? 0) * seconds) / backgroundSeconds : 0;
+      const v = Math.max(0, n - bg);
+      if (v > 0) out[proc][op] = v;
+    }
+  }
+  return out;
+}
+
 /** Meters `procs` from now on: `read()` answers the CPU seconds and calls they used since. */
 export async function startMeter(
   procs: readonly MeteredProcess[],

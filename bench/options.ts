@@ -3,7 +3,7 @@
  * one and overrides single values. `--help` shows both presets' defaults, read from the same objects.
  */
 import path from "node:path";
-import { defineCli, int, num, oneOf, parseCli } from "../runtime/cli/args";
+import { defineCli, int, num, oneOf, parseCli, UsageError } from "../runtime/cli/args";
 import { repoRoot } from "../runtime/local/processes";
 
 export interface BenchOptions {
@@ -29,7 +29,47 @@ export interface BenchOptions {
   systems: string[];
   outDir: string;
   seed: number;
+  /** `--mix`: Parley's mixed-workload step (bench/mix.ts) with these shares, or null for none. */
+  mix: MixShares | null;
 }
+
+/** The entry kinds of the mixed workload: `send`, `react`, `edit` and `read` frames. */
+export const MIX_KINDS = ["messages", "reactions", "edits", "receipts"] as const;
+export type MixKind = (typeof MIX_KINDS)[number];
+/** Percent of the mixed workload's entries per kind; they add up to 100. */
+export type MixShares = Record<MixKind, number>;
+
+/**
+ * `--mix messages=80,reactions=10,edits=5,receipts=5`: percentages per kind (a kind left out is 0) that add up to
+ * 100. Reactions and edits target recent messages, so they need messages in the mix.
+ */
+export function parseMix(raw: string, flag: string): MixShares {
+  const shares: MixShares = { messages: 0, reactions: 0, edits: 0, receipts: 0 };
+  const given = new Set<string>();
+  for (const part of raw.split(",")) {
+    const m = /^\s*([a-z]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) throw new UsageError(`${flag} takes kind=percent pairs, e.g. messages=80,reactions=20; got "${part}"`);
+    const kind = m[1]!;
+    if (!(MIX_KINDS as readonly string[]).includes(kind)) {
+      throw new UsageError(`${flag}: unknown kind "${kind}" (one of ${MIX_KINDS.join(", ")})`);
+    }
+    if (given.has(kind)) throw new UsageError(`${flag}: ${kind} given twice`);
+    given.add(kind);
+    shares[kind as MixKind] = Number(m[2]);
+  }
+  const total = MIX_KINDS.reduce((n, k) => n + shares[k], 0);
+  if (Math.abs(total - 100) > 1e-9) throw new UsageError(`${flag}: the percentages must add up to 100, got ${total}`);
+  if (shares.messages === 0 && (shares.reactions > 0 || shares.edits > 0)) {
+    throw new UsageError(`${flag}: reactions and edits target recent messages, so messages must be above 0`);
+  }
+  return shares;
+}
+
+/** `messages=80,reactions=10,…`, the kinds above 0 in MIX_KINDS order. */
+export const formatMix = (shares: MixShares): string =>
+  MIX_KINDS.filter((k) => shares[k] > 0)
+    .map((k) => `${k}=${shares[k]}`)
+    .join(",");
 
 export const SYSTEMS = ["parley", "relay", "socketio"] as const;
 
@@ -61,6 +101,7 @@ export const fullPreset: BenchOptions = {
   systems: [...SYSTEMS],
   outDir: path.join(repoRoot, "bench/results"),
   seed: 7,
+  mix: null,
 };
 
 /** `--quick`: 100 clients and short phases, enough to check that everything runs. */
@@ -198,6 +239,16 @@ export const benchCli = defineCli({
       defaultText: presetDefault((o) => o.systems),
       parse: (raw, flag) => raw.split(",").map((part) => oneOf(SYSTEMS)(part, flag)),
     },
+    mix: {
+      type: "string",
+      value: "kind=%,…",
+      description:
+        "Parley mixed workload after the side-by-side phases: percent per kind of messages, reactions, edits, " +
+        "receipts (adding up to 100), e.g. messages=80,reactions=10,edits=5,receipts=5; one phase per kind, " +
+        "then the mix, at --rate for --duration each",
+      defaultText: "off",
+      parse: parseMix,
+    },
     profile: { type: "boolean", description: "CPU-profile every process during the measured phase" },
     heap: { type: "boolean", description: "heap snapshots to attribute memory per connection" },
     out: {
@@ -222,9 +273,11 @@ export const benchCli = defineCli({
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const { values: v } = parseCli(benchCli, argv);
   const p = v.quick ? quickPreset : fullPreset;
+  const systems = [...(v.systems ?? p.systems)];
+  if (v.mix && !systems.includes("parley")) throw new UsageError("--mix needs parley in --systems");
   return {
     ...p,
-    systems: [...(v.systems ?? p.systems)],
+    systems,
     sweepRates: [...(v.sweep ?? p.sweepRates)],
     clients: v.clients ?? p.clients,
     gateways: v.gateways ?? p.gateways,
@@ -242,5 +295,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     heap: v.heap,
     outDir: v.out ?? p.outDir,
     seed: v.seed ?? p.seed,
+    mix: v.mix ?? p.mix,
   };
 }

@@ -1,9 +1,11 @@
 /**
- * The shapes the burst and the storm report (bench/burst.ts, bench/storm.ts) and latest.json carries: owned here
- * so the phases and the report (bench/report.ts) share them without importing each other.
+ * The shapes the burst, the storm and the mixed workload report (bench/burst.ts, bench/storm.ts, bench/mix.ts)
+ * and latest.json carries: owned here so the phases and the report (bench/report.ts) share them without importing
+ * each other.
  */
 import type { DeliveryCounts, LatencySummary } from "./latency";
 import type { CallCounts, CpuSnapshot } from "./metrics";
+import type { CostBreakdown } from "./pricing";
 
 export interface BurstSystemReport extends DeliveryCounts {
   readonly accepted: number;
@@ -83,4 +85,64 @@ export interface StormReport {
   /** The same totals, for the whole storm. */
   readonly totals: { calls: CallCounts; dynamoWrites: Record<string, number> };
   readonly connect: ConnectCost;
+}
+
+/** What became of one kind's entries in one phase of the mixed workload (bench/mix.ts). */
+export interface MixKindCounts {
+  /** Entries of this kind in the phase's plan. */
+  readonly planned: number;
+  /** Frames sent; the rest were skipped for want of a target (no recent message, no own message, nothing unread). */
+  readonly sent: number;
+  readonly skipped: number;
+  /** `accepted` frames; for receipts, the reader's own `read` receipt (the read position moved). */
+  readonly accepted: number;
+  readonly errors: Record<string, number>;
+  /** Every member but the sender, per sent entry (per moved read for receipts), less entries refused with an error. */
+  readonly expected: number;
+  readonly delivered: number;
+  readonly duplicates: number;
+  /** Intended send time → each delivery to another member. */
+  readonly latency: LatencySummary;
+}
+
+/** One phase's metered cost, per entry sent in it. */
+export interface MixPhaseCost {
+  readonly entries: number;
+  /** Seconds metered: first intended send until deliveries stopped. */
+  readonly seconds: number;
+  /** Calls per entry by process and operation, as the main phases count them (background included). */
+  readonly callsPerEntry: CallCounts;
+  readonly callsPerEntryTotal: number;
+  /** The same net of the quiet baseline's rate over the phase's seconds (polls, heartbeats, reaper passes). */
+  readonly netCallsPerEntry: CallCounts;
+  readonly netCallsPerEntryTotal: number;
+  readonly costPerMillionUsd: CostBreakdown;
+  readonly netCostPerMillionUsd: CostBreakdown;
+}
+
+export interface MixKindReport {
+  readonly kind: string;
+  /** The kind's percent in `--mix`. */
+  readonly sharePct: number;
+  /** In the mixed phase. */
+  readonly mixed: MixKindCounts;
+  /** In the kind's own phase (this kind only, same rate and duration): its calls are this kind's cost. */
+  readonly isolated: MixKindCounts & { readonly cost: MixPhaseCost };
+}
+
+export interface MixReport {
+  readonly shares: Record<string, number>;
+  readonly rate: number;
+  readonly durationS: number;
+  /** The quiet window before the mix whose rates the net figures subtract. */
+  readonly baselineS: number;
+  readonly kinds: MixKindReport[];
+  readonly mixed: {
+    readonly cost: MixPhaseCost;
+    /** Per-conversation seq going down at a receiver (live delivery must be in order). */
+    readonly orderViolations: number;
+    /** Σ over kinds of (entries sent in the mixed phase × that kind's isolated net figure) ÷ entries. */
+    readonly predictedNetCallsPerEntry: number;
+    readonly predictedNetCostPerMillionUsd: number;
+  };
 }

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { BurstReport, StormReport, WorkCost } from "./phase-reports";
+import type { BurstReport, MixReport, StormReport, WorkCost } from "./phase-reports";
 import type { DeliveryCounts, LatencySummary } from "./latency";
 import type { CostBreakdown } from "./pricing";
 
@@ -92,6 +92,8 @@ export interface BenchReport {
   readonly burst?: BurstReport;
   /** Parley: one gateway of two killed, its clients reconnect and sync (bench/storm.ts); with the connect cost. */
   readonly storm?: StormReport;
+  /** Parley with `--mix`: messages, reactions, edits and receipts, each kind's cost per entry (bench/mix.ts). */
+  readonly mix?: MixReport;
   readonly profile?: { process: string; totalMs: number; top: ProfileEntry[]; byArea: Record<string, number> }[];
   readonly durationS: number;
 }
@@ -264,6 +266,7 @@ export function toMarkdown(r: BenchReport): string {
   lines.push("|---|---|---|");
   for (const t of burstAndStormTargets(r)) lines.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
   if (r.burst) lines.push("", ...burstSection(r.burst));
+  if (r.mix) lines.push("", ...mixSection(r.mix));
   if (r.storm) lines.push("", ...stormSection(r.storm));
   if (r.sync) {
     lines.push("");
@@ -404,6 +407,82 @@ export function burstSection(b: BurstReport): string[] {
   if (parley && sumCalls(parley.callsPerMessage) > 0) {
     lines.push("", "Parley, calls per burst message:", "", ...callsTable(parley.callsPerMessage));
   }
+  return lines;
+}
+
+const usd = (n: number) => `$${f(n, 2)}`;
+
+/** The mixed workload: per kind, what the mix did with it and what one entry of it costs (its own phase). */
+export function mixSection(m: MixReport): string[] {
+  const shares = Object.entries(m.shares)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  const c = m.mixed.cost;
+  const lines = [
+    `## Mixed workload (Parley): ${shares} at ${m.rate} entries/s × ${m.durationS} s`,
+    "",
+    "Clients send `send`, `react {seq, emoji, on}` (toggling one of 6 emoji on one of the 8 newest messages of " +
+      "their conversation), `edit {seq, body}` (one of their own 8 newest messages) and `read {seq}` (one entry " +
+      "on from where they read, by a member with something unread). One phase per kind — that kind alone, same rate " +
+      "and duration — gives the kind's AWS calls and cost per entry; then the mix runs as one phase. *Skipped*: " +
+      "no target yet. *Accepted*: `accepted` frames; for receipts, reads that moved (the reader's own receipt). " +
+      "Deliveries are to the other members. *Net*: minus the rates of a " +
+      `${f(m.baselineS, 1)} s quiet baseline (polls, heartbeats, reaper passes) over the phase's metered time; ` +
+      "the gross figures count background as the main phases do.",
+    "",
+    "| kind | share % | mix: sent (skipped) | mix: delivered / expected | mix: p50 / p99 ms | own phase: sent (skipped) | accepted | errors | delivered / expected | p50 / p99 ms | AWS calls / entry | net | $ / million entries | net |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const k of m.kinds) {
+    const x = k.mixed;
+    const i = k.isolated;
+    lines.push(
+      `| ${k.kind} | ${k.sharePct} | ${x.sent} (${x.skipped}) | ${x.delivered} / ${x.expected} | ` +
+        `${f(x.latency.p50, 0)} / ${f(x.latency.p99, 0)} | ${i.sent} (${i.skipped}) | ${i.accepted} | ` +
+        `${Object.keys(i.errors).length ? JSON.stringify(i.errors) : "–"} | ${i.delivered} / ${i.expected} | ` +
+        `${f(i.latency.p50, 0)} / ${f(i.latency.p99, 0)} | ${f(i.cost.callsPerEntryTotal, 2)} | ` +
+        `${f(i.cost.netCallsPerEntryTotal, 2)} | ${usd(i.cost.costPerMillionUsd.totalUsd)} | ` +
+        `${usd(i.cost.netCostPerMillionUsd.totalUsd)} |`,
+    );
+  }
+  const sent = m.kinds.reduce((n, k) => n + k.mixed.sent, 0);
+  const delivered = m.kinds.reduce((n, k) => n + k.mixed.delivered, 0);
+  const expected = m.kinds.reduce((n, k) => n + k.mixed.expected, 0);
+  lines.push(
+    `| **mix** | 100 | ${sent} | ${delivered} / ${expected} | – | – | – | – | – | – | ${f(c.callsPerEntryTotal, 2)} | ` +
+      `${f(c.netCallsPerEntryTotal, 2)} | ${usd(c.costPerMillionUsd.totalUsd)} | ${usd(c.netCostPerMillionUsd.totalUsd)} |`,
+    `| mix predicted from the kinds' own phases | | | | | | | | | | | ${f(m.mixed.predictedNetCallsPerEntry, 2)} | | ` +
+      `${usd(m.mixed.predictedNetCostPerMillionUsd)} |`,
+    "",
+    `Order violations in the mix (a conversation's seq going down at a receiver): ${m.mixed.orderViolations}.`,
+    "",
+    "Net calls per entry by process and operation:",
+    "",
+  );
+  const columns: [string, Readonly<Record<string, Readonly<Record<string, number>>>>][] = [
+    ...m.kinds.map(
+      (k) => [k.kind, k.isolated.cost.netCallsPerEntry] as [string, Record<string, Record<string, number>>],
+    ),
+    ["mix", c.netCallsPerEntry],
+  ];
+  const rows = [
+    ...new Set(
+      columns.flatMap(([, calls]) =>
+        Object.entries(calls).flatMap(([p, ops]) => Object.keys(ops).map((op) => `${p} ${op}`)),
+      ),
+    ),
+  ].sort();
+  lines.push(`| call | ${columns.map(([k]) => k).join(" | ")} |`, `|---|${columns.map(() => "---|").join("")}`);
+  for (const row of rows) {
+    const [proc, op] = [row.slice(0, row.indexOf(" ")), row.slice(row.indexOf(" ") + 1)];
+    lines.push(`| ${proc} ${op} | ${columns.map(([, calls]) => f(calls[proc]?.[op] ?? 0, 2)).join(" | ")} |`);
+  }
+  lines.push(
+    `| **all** | ${columns.map(([, calls]) => f(sumCalls(calls), 2)).join(" | ")} |`,
+    "",
+    `Assumptions of the prices: ${c.costPerMillionUsd.assumptions.join("; ")}.`,
+  );
   return lines;
 }
 

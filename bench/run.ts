@@ -3,7 +3,8 @@
  *
  * Starts Parley's local stack, a plain ws relay and a Socket.IO server; connects the same clients to all three;
  * runs interleaved open-loop phases at one rate (ABC, then CBA), a burst per system, a Parley rate sweep for the
- * knee, a reconnect-and-sync measurement and, last, Parley's reconnect storm (one gateway killed); writes
+ * knee, a reconnect-and-sync measurement and, last, Parley's reconnect storm (one gateway killed); with `--mix`,
+ * Parley's mixed workload (messages, reactions, edits, receipts; bench/mix.ts) after the main phases; writes
  * bench/results/latest.{json,md,svg}. runBench reads as those steps in order; the options are in options.ts, a
  * system's phases in system.ts, memory per connection in memory.ts, the burst in burst.ts, the storm in storm.ts.
  */
@@ -39,6 +40,7 @@ import { computeRatios, writeReport, type BenchReport, type SweepStep, type Sync
 import type { StormReport } from "./phase-reports";
 import { runStorm } from "./storm";
 import { measureSync } from "./sync";
+import { runMix } from "./mix";
 import { cpuPer1k, runPhase, systemReport, type SystemUnderTest } from "./system";
 import { buildPopulation, type Population } from "./workload";
 
@@ -142,6 +144,11 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     const parleyTables = o.systems.includes("parley") ? await sampleTables(stack) : {};
     const profileNames = new Map(profiled.map((p) => [`pid-${p.pid}.cpuprofile`, p.name]));
     const parley = suts.find((s) => s.name === "parley");
+    // After the main phases (whose table sample above it must not change), before the burst and the sweep.
+    const mix =
+      parley && fleet && o.mix
+        ? await runMix({ stack, sut: parley, fleet, pop, sink, o, tables: () => sampleTables(stack) })
+        : undefined;
     const bursts = await runBursts(suts, pop, sink, o);
     const sweep = parley ? await runSweep(parley, pop, sink, o) : [];
     const passing = sweep.filter((s) => s.pass).map((s) => s.rate);
@@ -202,6 +209,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
         systems: suts.flatMap((s) => bursts.filter((b) => b.sut === s).map((b) => burstSystemReport(s, b.run))),
       },
       ...(storm ? { storm } : {}),
+      ...(mix ? { mix } : {}),
       ...(sync ? { sync } : {}),
       ...(profile ? { profile } : {}),
       durationS: (nowMs() - benchStartMs) / 1000,

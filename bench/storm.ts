@@ -22,7 +22,7 @@ import {
   type ParleyFleet,
   type PhaseSink,
 } from "./load";
-import { startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
+import { netOfBackground, startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
 import { summarize } from "./latency";
 import type { ConnectCost, StormReport, WorkCost } from "./phase-reports";
 import { callsPer, type SystemUnderTest } from "./system";
@@ -133,18 +133,8 @@ export function workCost(
   units: number,
   cpu: CpuSnapshot,
 ): WorkCost {
-  const net = (after: CallCounts, idleCounts: CallCounts | undefined): CallCounts => {
-    const out: CallCounts = {};
-    for (const [proc, ops] of Object.entries(after)) {
-      out[proc] = {};
-      for (const [op, n] of Object.entries(ops)) {
-        const background = idle && idle.seconds > 0 ? ((idleCounts?.[proc]?.[op] ?? 0) * seconds) / idle.seconds : 0;
-        const v = Math.max(0, n - background);
-        if (v > 0) out[proc][op] = v;
-      }
-    }
-    return out;
-  };
+  const net = (after: CallCounts, idleCounts: CallCounts | undefined): CallCounts =>
+    netOfBackground(after, idleCounts, idle?.seconds ?? 0, seconds);
   const calls = callsPer(net(reading.calls, idle?.counters.calls), units);
   const billing = net(reading.billing, idle?.counters.billing);
   const dynamoWrites: Record<string, number> = {};
@@ -192,7 +182,7 @@ export interface Baseline {
  * window: that one follows the connect-all, so it holds every socket's deferred catch-up and would be subtracted
  * from the connects as if it were background.
  */
-async function measureBaseline(sut: SystemUnderTest): Promise<Baseline> {
+export async function measureBaseline(sut: SystemUnderTest): Promise<Baseline> {
   const meter = await startMeter(sut.processes());
   const t = nowMs();
   await sleep(BASELINE_MS);
@@ -284,12 +274,13 @@ export async function runStorm(ctx: StormContext): Promise<StormReport> {
     body?.startsWith(prefix) ? Number(body.slice(prefix.length).split(/[|-]/)[0]) : -1;
   fleet.onFrame = (i, f) => {
     const t = nowMs();
-    if (f.type === "message") {
-      const m = messageIndex(f.body, `${STORM_TAG}|`);
+    if (f.type === "message" || f.type === "event") {
+      const m = f.type === "message" ? messageIndex(f.body, `${STORM_TAG}|`) : -1;
       if (m >= 0 && plan[m]?.sender === i && !storedSeen.has(m)) {
         storedSeen.add(m);
         book.stored(plan[m].conversation, f.seq!);
       }
+      // An event (after --mix) fills the gap-free prefix as a message does.
       if (affectedSet.has(i)) book.advanced(i, fleet.seqs[i]!.contiguous, t);
     } else if (f.type === "synced") book.synced(i, t);
     else if (f.type === "error") {

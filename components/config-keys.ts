@@ -4,7 +4,13 @@
  * take their numbers from runtime/contracts/settings.ts; the components' arg defaults and checks come from here
  * (`argDefaults`, `intArgErrors`), so each number is written once.
  */
-import { DEFAULT_LOG_LEVEL, gatewaySettings, persisterSettings, type IntSetting } from "../runtime/contracts";
+import {
+  conversationSettings,
+  DEFAULT_LOG_LEVEL,
+  gatewaySettings,
+  persisterSettings,
+  type IntSetting,
+} from "../runtime/contracts";
 
 export type ConfigKeyType = "string" | "integer" | "boolean";
 
@@ -120,6 +126,13 @@ export const configKeys = {
   albIdleTimeoutSeconds: integer(
     { ...gatewaySettings.albIdleTimeoutSeconds, default: 120 },
     "ALB idle timeout; must exceed twice the heartbeat so idle sockets are never cut.",
+  ),
+  // The gateway checks an edit when it arrives and the persister again in the log's order: one value for both,
+  // or the gateway accepts an edit the persister then refuses.
+  editWindowSeconds: integer(
+    conversationSettings.editWindowSeconds,
+    (s) =>
+      `Seconds after sending during which the sender may edit a message (${s.min}-${s.max}); the gateway and the persister both get it.`,
   ),
   logLevel: { type: "string", default: DEFAULT_LOG_LEVEL, description: "Gateway log level (pino level name)." },
   certificateArn: {

@@ -30,6 +30,8 @@ export interface ParleyConfig {
   readonly namePrefix: string;
   readonly deletionProtection: boolean;
   readonly logRetentionDays: number;
+  /** The edit window: one value for the gateway and the persister, which both check an edit against it. */
+  readonly editWindowSeconds: number;
   readonly persister: {
     readonly memoryMb: number;
     readonly timeoutSeconds: number;
@@ -208,6 +210,7 @@ export function parseConfig(raw: RawConfig, ctx: { project: string; stack: strin
     namePrefix,
     deletionProtection: bool(raw, "deletionProtection"),
     logRetentionDays,
+    editWindowSeconds: int(raw, "editWindowSeconds"),
     persister,
     gateway: {
       image: str(raw, "gatewayImage"),

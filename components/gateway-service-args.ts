@@ -38,6 +38,8 @@ export interface GatewayServiceArgs {
   readonly internalPort?: number;
   readonly heartbeatMs?: number;
   readonly albIdleTimeoutSeconds?: number;
+  /** How long after sending a message may be edited; the persister must get the same value. */
+  readonly editWindowSeconds?: number;
   readonly logLevel?: string;
   /** ACM certificate: HTTPS on 443 and HTTP 80 redirected to it. Plain: decides the listeners. */
   readonly certificateArn?: string;
@@ -68,6 +70,7 @@ export const gatewayArgKeys = {
   internalPort: "gatewayInternalPort",
   heartbeatMs: "heartbeatMs",
   albIdleTimeoutSeconds: "albIdleTimeoutSeconds",
+  editWindowSeconds: "editWindowSeconds",
   logRetentionDays: "logRetentionDays",
 } as const satisfies IntArgKeys<string>;
 

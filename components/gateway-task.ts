@@ -58,6 +58,8 @@ export function gatewayEnvironment(
     { name: env.heartbeatMs, value: String(a.heartbeatMs) },
     // The same value as the ALB's idle timeout: the gateway keeps idle connections open longer.
     { name: env.albIdleTimeoutSeconds, value: String(a.albIdleTimeoutSeconds) },
+    // The persister gets the same value (components/persister.ts): both check an edit against the window.
+    { name: env.editWindowSeconds, value: String(a.editWindowSeconds) },
     { name: queues.inbound.envVar, value: a.inboundQueue.url },
     { name: queues.notify.envVar, value: a.notifyQueue.url },
     ...gatewayTables.map((key) => ({ name: tables[key].envVar, value: a.tables[key].name })),

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { mathAlarm, metricAlarm } from "./alerts";
-import { persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
+import { env, persisterEnvVars, persisterTables, queues, tables } from "../runtime/contracts";
 import { argDefaults, intArgErrors, type IntArgKeys } from "./config-keys";
 import {
   assumeRolePolicyDocument,
@@ -49,6 +49,11 @@ export interface PersisterArgs {
   readonly batchSize?: number;
   /** Concurrent invocations the SQS event source may drive (Lambda allows 2-1000). */
   readonly maxConcurrency?: number;
+  /**
+   * How long after sending a message may be edited: the gateways must get the same value, or they accept edits
+   * the persister then refuses.
+   */
+  readonly editWindowSeconds?: number;
   readonly runtime?: string;
   readonly logRetentionDays?: number;
   readonly alarmActions?: AlarmActions;
@@ -61,6 +66,7 @@ const persisterArgKeys = {
   timeoutSeconds: "persisterTimeoutSeconds",
   batchSize: "persisterBatchSize",
   maxConcurrency: "persisterMaxConcurrency",
+  editWindowSeconds: "editWindowSeconds",
   logRetentionDays: "logRetentionDays",
 } as const satisfies IntArgKeys<string>;
 /** The timeout's bound is the visibility timeout passed in, not the stack's inbound queue: checked on its own. */
@@ -177,6 +183,8 @@ export class Persister extends pulumi.ComponentResource {
       [queues.notify.envVar]: args.notifyQueue.url,
       // Its own source queue: failed records' visibility is shortened there (retry backoff, poison to the DLQ).
       [queues.inbound.envVar]: args.inboundQueue.url,
+      // It checks each edit again at its place in the order, against the window the gateways check on arrival.
+      [env.editWindowSeconds]: String(a.editWindowSeconds),
     };
     for (const key of persisterTables) variables[tables[key].envVar] = args.tables[key].name;
     const missing = persisterEnvVars.filter((v) => !(v in variables));

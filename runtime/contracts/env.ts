@@ -161,4 +161,5 @@ export const persisterEnvVars: readonly string[] = [
   ...persisterTables.map((k) => tables[k].envVar),
   queues.notify.envVar,
   queues.inbound.envVar,
+  env.editWindowSeconds,
 ];

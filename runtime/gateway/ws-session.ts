@@ -8,12 +8,14 @@ import type WebSocket from "ws";
 import type { RawData } from "ws";
 import {
   closeCodes,
+  isStoredEvent,
   refusalOf,
   targetOf,
   type ClientFrame,
   type ErrorCode,
   type InboundEntry,
   type ServerFrame,
+  type StoredEntry,
 } from "../contracts";
 import { getConversation } from "../store/conversations";
 import { advanceLastRead } from "../store/memberships";
@@ -256,7 +258,7 @@ export class Session implements LocalSession {
     const targetSeq = targetOf(entry);
     const target = targetSeq !== undefined ? await getMessage(this.ctx.db, entry.conversationId, targetSeq) : undefined;
     const refusal = refusalOf(entry, conversation, target, { editWindowMs: this.ctx.config.editWindowMs });
-    if (refusal) throw new FrameError(refusal.code, refusal.message);
+    if (refusal && !(await this.isStoredDelete(entry, target))) throw new FrameError(refusal.code, refusal.message);
     if (entry.kind === "add") {
       const added = entry.userIds.filter((u) => !conversation.memberIds.includes(u));
       const found = await Promise.all(added.map((u) => getUser(this.ctx.db, u)));
@@ -265,6 +267,16 @@ export class Session implements LocalSession {
     }
     await this.deps.inbound.enqueue(entry, this.connectionId);
     this.send({ type: "accepted", conversationId: entry.conversationId, clientMessageId: entry.clientMessageId });
+  }
+
+  /**
+   * A resent delete whose first copy was stored finds its target gone: it is answered `accepted`, as any resend
+   * of a stored entry is. After a delete nothing else applies to the message, so its `rev` is that delete's seq.
+   */
+  private async isStoredDelete(entry: InboundEntry, target: StoredEntry | undefined): Promise<boolean> {
+    if (entry.kind !== "delete" || !target || isStoredEvent(target) || !target.deleted || !target.rev) return false;
+    const deletion = await getMessage(this.ctx.db, entry.conversationId, target.rev);
+    return deletion?.senderId === entry.senderId && deletion.clientMessageId === entry.clientMessageId;
   }
 
   /** Cursors of conversations the user is not a member of are answered NOT_MEMBER; the rest are synced. */

@@ -33,8 +33,10 @@ export function targetEnv(args: DlqArgs, env: Env): Env {
     [envNames.dynamodbEndpoint]: state.dynamodbEndpoint,
   };
   for (const k of queueKeys) if (state.queueUrls[k]) out[queues[k].envVar] = state.queueUrls[k];
-  const conversations = state.tables.conversations;
-  if (conversations && !env[tables.conversations.envVar]?.trim()) out[tables.conversations.envVar] = conversations;
+  for (const k of ["conversations", "messages"] as const) {
+    const name = state.tables[k];
+    if (name && !env[tables[k].envVar]?.trim()) out[tables[k].envVar] = name;
+  }
   return out;
 }
 
@@ -51,6 +53,9 @@ export async function runDlq(argv: readonly string[], processEnv: Env, io: Io): 
   const conversationsTable = env[tables.conversations.envVar]?.trim();
   const ddb = conversationsTable ? createDynamoClient(aws) : undefined;
   const db: Db<"conversations"> | undefined = ddb && { ddb, tables: { conversations: conversationsTable! } };
+  const messagesTable = env[tables.messages.envVar]?.trim();
+  const messages: Db<"messages"> | undefined =
+    ddb && messagesTable ? { ddb, tables: { messages: messagesTable } } : undefined;
   try {
     const keys = args.queue ? [args.queue] : queueKeys;
     const resolved = await Promise.all(keys.map((k) => resolveQueue(sqs, k, env, args.prefix)));
@@ -59,7 +64,7 @@ export async function runDlq(argv: readonly string[], processEnv: Env, io: Io): 
         await listQueues(sqs, resolved, io);
         return 0;
       case "show":
-        await showDeadLetters(sqs, resolved[0]!, { max: args.max, db }, io);
+        await showDeadLetters(sqs, resolved[0]!, { max: args.max, db, messages }, io);
         return 0;
       case "redrive": {
         const r = await redrive(sqs, resolved[0]!, { max: args.max, dryRun: args.dryRun }, io);

@@ -119,7 +119,7 @@ const preview = (body: string) => (body.length > 300 ? `${body.slice(0, 300)}…
 export async function showDeadLetters(
   sqs: SQSClient,
   q: ResolvedQueue,
-  opts: { max: number; db?: Db<"conversations"> },
+  opts: { max: number; db?: Db<"conversations">; messages?: Db<"messages"> },
   io: Io,
 ): Promise<number> {
   let n = 0;
@@ -129,7 +129,7 @@ export async function showDeadLetters(
     io.out(
       `#${n} ${m.MessageId}  receives=${m.Attributes?.ApproximateReceiveCount ?? "?"}  group=${m.Attributes?.MessageGroupId ?? "-"}  sent=${sentAt(m)}`,
     );
-    io.out(`   reason: ${await deadLetterReason(q.key, body, opts.db)}`);
+    io.out(`   reason: ${await deadLetterReason(q.key, body, opts.db, opts.messages)}`);
     io.out(`   body:   ${preview(body)}`);
   });
   const total = await counts(sqs, q.dlqUrl);

@@ -11,6 +11,7 @@ import path from "node:path";
 import type { BenchReport } from "../../bench/report";
 
 const root = path.resolve(__dirname, "../..");
+const MIX = "messages=80,reactions=10,edits=5,receipts=5";
 
 describe("npm run bench -- --quick", () => {
   let out: string;
@@ -20,8 +21,9 @@ describe("npm run bench -- --quick", () => {
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
-    // As the README says it, with --out (a documented option) so the run writes to a folder of the test's own.
-    const child = spawn("bash", ["-c", `npm run bench -- --quick --out ${out}`], {
+    // As the README says it, with --out (a documented option) so the run writes to a folder of the test's own, and
+    // the mixed workload (docs/benchmark.md), so the storm after it also meets conversations with events in them.
+    const child = spawn("bash", ["-c", `npm run bench -- --quick --mix ${MIX} --out ${out}`], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -30,7 +32,7 @@ describe("npm run bench -- --quick", () => {
     if (existsSync(path.join(out, "latest.json"))) {
       report = JSON.parse(readFileSync(path.join(out, "latest.json"), "utf8")) as BenchReport;
     }
-  }, 240_000);
+  }, 300_000);
 
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -127,5 +129,32 @@ describe("npm run bench -- --quick", () => {
     const md = readFileSync(path.join(out, "latest.md"), "utf8");
     expect(md).toContain("## Reconnect storm (Parley): gw-1 killed with SIGKILL");
     expect(md).toContain("## Targets (issue 15: burst, connect, reconnect storm)");
+  });
+
+  it("runs the mixed workload: each kind in its own phase and in the mix, with calls and cost per entry", () => {
+    const m = report.mix!;
+    expect(m.shares).toEqual({ messages: 80, reactions: 10, edits: 5, receipts: 5 });
+    expect(m.kinds.map((k) => k.kind)).toEqual(["messages", "reactions", "edits", "receipts"]);
+    for (const k of m.kinds) {
+      const own = k.isolated;
+      expect({ kind: k.kind, planned: own.planned }).toEqual({ kind: k.kind, planned: own.sent + own.skipped });
+      // The earlier phases left messages to react on and edit for most entries; a phase of reads alone reads
+      // what was unread when it started (about one entry per client here), and skips the rest.
+      expect(own.sent).toBeGreaterThan(k.kind === "receipts" ? 0 : own.planned / 2);
+      const errors = Object.values(own.errors).reduce((a, b) => a + b, 0);
+      if (k.kind === "receipts") expect(own.accepted).toBeGreaterThan(own.sent / 2);
+      else expect({ kind: k.kind, answered: own.accepted + errors }).toEqual({ kind: k.kind, answered: own.sent });
+      expect(own.delivered).toBeGreaterThan(0);
+      expect(own.delivered).toBeLessThanOrEqual(own.expected);
+      expect(own.duplicates).toBe(0);
+      expect(own.cost.callsPerEntryTotal).toBeGreaterThan(0);
+      expect(own.cost.costPerMillionUsd.totalUsd).toBeGreaterThan(0);
+      expect(k.mixed.planned).toBe(k.mixed.sent + k.mixed.skipped);
+    }
+    expect(m.kinds.reduce((n, k) => n + k.mixed.planned, 0)).toBe(Math.round(m.rate * m.durationS));
+    expect(m.mixed.orderViolations).toBe(0);
+    expect(m.mixed.cost.entries).toBe(m.kinds.reduce((n, k) => n + k.mixed.sent, 0));
+    expect(m.mixed.predictedNetCallsPerEntry).toBeGreaterThan(0);
+    expect(readFileSync(path.join(out, "latest.md"), "utf8")).toContain(`## Mixed workload (Parley): ${MIX} at`);
   });
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 import { parseConfig, type RawConfig } from "../../components/config";
 import { configKeys, type ConfigKey } from "../../components/config-keys";
 import {
+  conversationSettings,
   DEFAULT_LOG_LEVEL,
   env,
   gatewaySettings,
@@ -47,6 +48,9 @@ describe("parseConfig", () => {
     expect(c.persister).toEqual({ memoryMb: 512, timeoutSeconds: 30, batchSize: 10, maxConcurrency: 2 });
     expect(c.gateway).toMatchObject({ port: 8080, internalPort: 8081, desiredCount: 2, minCount: 2, maxCount: 10 });
     expect(c.gateway.albIdleTimeoutSeconds * 1000).toBeGreaterThan(2 * c.gateway.heartbeatMs);
+    // A day, the runtime's own default: one value the program hands to the gateway and the persister alike.
+    expect(c.editWindowSeconds).toBe(24 * 3600);
+    expect(parseHttp({ editWindowSeconds: "600" }, ctx).editWindowSeconds).toBe(600);
   });
 
   test.each<[RawConfig, RegExp]>([
@@ -81,9 +85,24 @@ describe("parseConfig", () => {
     [{ namePrefix: "Parley_Prod" }, /parley:namePrefix must be/],
     [{ jwtSecretArn: "plaintext-secret" }, /parley:jwtSecretArn must be a Secrets Manager secret or SSM parameter ARN/],
     [{ logLevel: "verbose" }, /parley:logLevel must be a pino level name/],
+    [{ editWindowSeconds: "0" }, /parley:editWindowSeconds must be an integer in \[1, 31536000\], got "0"/],
+    [{ editWindowSeconds: "31536001" }, /parley:editWindowSeconds must be an integer in \[1, 31536000\]/],
+    [{ editWindowSeconds: "90.5" }, /parley:editWindowSeconds must be an integer/],
+    [{ editWindowSeconds: "1d" }, /parley:editWindowSeconds must be an integer/],
     [{ alarmEmail: "ops" }, /parley:alarmEmail must be an email address/],
   ])("%j fails naming the key", (raw, message) => {
     expect(() => parseHttp(raw, ctx)).toThrow(message);
+  });
+
+  test("an out-of-range edit window fails with one line naming the key, its range and the value", () => {
+    const { min, max } = conversationSettings.editWindowSeconds;
+    let message = "";
+    try {
+      parseHttp({ editWindowSeconds: String(max + 1) }, ctx);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(`parley:editWindowSeconds must be an integer in [${min}, ${max}], got "${max + 1}"`);
   });
 
   test("an existing VPC: tasks stay private when private subnets are given, else get public IPs", () => {
@@ -122,6 +141,8 @@ describe("one source with the runtime (runtime/contracts/settings.ts)", () => {
     expect(configKeys.persisterBatchSize).toMatchObject(persisterSettings.batchSize);
     expect(configKeys.persisterTimeoutSeconds).toMatchObject(persisterSettings.timeoutSeconds);
     expect(configKeys.logLevel.default).toBe(DEFAULT_LOG_LEVEL);
+    // The gateway and the persister both parse PARLEY_EDIT_WINDOW_SECONDS against this one setting.
+    expect(configKeys.editWindowSeconds).toMatchObject(conversationSettings.editWindowSeconds);
   });
 
   test("the gateway's env is parsed against the same settings", () => {

@@ -77,9 +77,11 @@ test("the serialized handler stores inbound messages in the messages table and n
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(endpoints.dynamodb)));
 
   // The function's environment, exactly the names the component declared; values for this emulator.
-  expect(Object.keys(lambdaEnv).sort()).toEqual([...persisterEnvVars].sort());
+  expect(Object.keys(lambdaEnv).sort()).toEqual([...new Set([...persisterEnvVars, env.editWindowSeconds])].sort());
   const childEnv: Record<string, string> = { PATH: process.env.PATH ?? "", NODE_NO_WARNINGS: "1" };
-  for (const name of Object.keys(lambdaEnv)) {
+  // A setting, not a resource: the same on the emulators as in AWS.
+  childEnv[env.editWindowSeconds] = lambdaEnv[env.editWindowSeconds]!;
+  for (const name of Object.keys(lambdaEnv).filter((n) => n !== env.editWindowSeconds)) {
     // Table names already match (same prefix); queue URLs point at AWS and are mapped to the emulator.
     const queueUrl = name === queues.notify.envVar || name === queues.inbound.envVar;
     childEnv[name] = queueUrl ? local[name]! : lambdaEnv[name]!;

@@ -3,10 +3,13 @@
  * Security Hub FSBP controls each block covers are named in the test titles.
  */
 import {
+  conversationSettings,
   env,
   gatewaySecretEnvVars,
   gatewayTables,
   LB_HEALTH_PATH,
+  loadGatewayConfig,
+  loadPersisterConfig,
   persisterEnvVars,
   persisterTables,
   queueKeys,
@@ -27,6 +30,15 @@ jest.setTimeout(timing.ms(300_000));
 const PREFIX = "parley-test";
 const arnOfQueue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 const arnOfTable = (k: TableKey) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${PREFIX}-${tables[k].suffix}`;
+
+/** The persister's env names: the contracts' list and the edit window, which the gateways get too. */
+const persisterEnvNames = [...new Set([...persisterEnvVars, env.editWindowSeconds])].sort();
+
+/** The gateway container's plain environment, by name. */
+function gatewayEnv(p: LoadedProgram): Record<string, string> {
+  const c = p.one("awsx:ecs:FargateService", "gateway-service").inputs.taskDefinitionArgs.container;
+  return Object.fromEntries(c.environment.map((e: { name: string; value: string }) => [e.name, e.value]));
+}
 
 function policies(p: LoadedProgram): { name: string; doc: PolicyDocument }[] {
   return p.ofType("aws:iam/rolePolicy:RolePolicy").map((r) => ({ name: r.name, doc: JSON.parse(r.inputs.policy) }));
@@ -207,7 +219,12 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
     expect(fn.timeout).toBe(30);
     expect(fn.handler).toBe("__index.handler");
     expect(fn.role).toBe(`arn:aws:iam::${ACCOUNT}:role/${PREFIX}-persister-${REGION}`);
-    expect(Object.keys(fn.environment.variables).sort()).toEqual([...persisterEnvVars].sort());
+    expect(Object.keys(fn.environment.variables).sort()).toEqual(persisterEnvNames);
+    // Unset in the stack: the runtime's default edit window, set explicitly, the same as the gateways'.
+    expect(fn.environment.variables[env.editWindowSeconds]).toBe(
+      String(conversationSettings.editWindowSeconds.default),
+    );
+    expect(fn.environment.variables[env.editWindowSeconds]).toBe(gatewayEnv(p)[env.editWindowSeconds]);
     expect(fn.environment.variables[queues.notify.envVar]).toBe(
       `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${queueNamesFor(PREFIX, "notify").name}`,
     );
@@ -252,6 +269,7 @@ describe("default stack (new VPC with NAT, no certificate, built image, generate
       env.logLevel,
       env.heartbeatMs,
       env.albIdleTimeoutSeconds,
+      env.editWindowSeconds,
       queues.inbound.envVar,
       queues.notify.envVar,
       ...gatewayTables.map((k) => tables[k].envVar),
@@ -578,10 +596,23 @@ describe("certificate, existing VPC without private subnets, existing secret, pr
   });
 });
 
-describe("single NAT with the SQS interface endpoint", () => {
+describe("single NAT with the SQS interface endpoint, a 10-minute edit window", () => {
   let p: LoadedProgram;
   beforeAll(async () => {
-    p = await loadProgram({ natGateways: "Single", sqsInterfaceEndpoint: "true" });
+    p = await loadProgram({ natGateways: "Single", sqsInterfaceEndpoint: "true", editWindowSeconds: "600" });
+  });
+
+  test("parley:editWindowSeconds reaches the gateway container and the persister function as one value, which both runtimes read", () => {
+    const gateway = gatewayEnv(p);
+    const persister = p.one("aws:lambda/function:Function", "persister-function").inputs.environment.variables;
+    expect(gateway[env.editWindowSeconds]).toBe("600");
+    expect(persister[env.editWindowSeconds]).toBe("600");
+    expect(Object.keys(persister).sort()).toEqual(persisterEnvNames);
+    // What each process makes of its own environment (the secrets come from ECS at start): the same window, so
+    // the gateway accepts no edit the persister then refuses as poison.
+    const secrets = Object.fromEntries(gatewaySecretEnvVars.map((n) => [n, "s".repeat(32)]));
+    expect(loadGatewayConfig({ ...gateway, ...secrets }).editWindowMs).toBe(600_000);
+    expect(loadPersisterConfig(persister).editWindowMs).toBe(600_000);
   });
 
   test("the SQS interface endpoint sits in the task subnets with private DNS, reachable on 443 from the tasks only, limited to the stack's queues", () => {

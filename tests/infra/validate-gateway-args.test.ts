@@ -36,6 +36,7 @@ describe("withGatewayDefaults", () => {
       internalPort: configKeys.gatewayInternalPort.default,
       heartbeatMs: configKeys.heartbeatMs.default,
       albIdleTimeoutSeconds: configKeys.albIdleTimeoutSeconds.default,
+      editWindowSeconds: configKeys.editWindowSeconds.default,
       logLevel: configKeys.logLevel.default,
       logRetentionDays: configKeys.logRetentionDays.default,
       deletionProtection: true,
@@ -68,6 +69,7 @@ describe("validateGatewayServiceArgs", () => {
     [{ desiredCount: 0 }, /desiredCount must be an integer in \[1, 100\], got 0/],
     [{ cpuTargetPercent: 95 }, /cpuTargetPercent must be an integer in \[10, 90\], got 95/],
     [{ heartbeatMs: 1500.5 }, /heartbeatMs must be an integer/],
+    [{ editWindowSeconds: 0 }, /editWindowSeconds must be an integer in \[1, 31536000\], got 0/],
     [{ logRetentionDays: 10 }, /logRetentionDays must be one of 1, 3, 5/],
     [{ logLevel: "verbose" }, /logLevel must be a pino level name, got "verbose"/],
   ])("%j fails naming the field", (override, message) => {

@@ -68,7 +68,11 @@ export class PeerClient {
    * list lacks). Answers whether every peer acknowledged it.
    */
   async invalidatePeers(peerUrls: readonly string[], what: Invalidation): Promise<boolean> {
-    const body = JSON.stringify({ userIds: what.userIds ?? [], contacts: what.contacts ?? [] });
+    const body = JSON.stringify({
+      userIds: what.userIds ?? [],
+      contacts: what.contacts ?? [],
+      conversations: what.conversations ?? [],
+    } satisfies Required<Invalidation>);
     const answered = await Promise.all(
       peerUrls.map((url) =>
         this.post(
