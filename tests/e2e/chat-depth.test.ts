@@ -2,10 +2,11 @@
  * Chat depth (issue 16) in Debian's Chromium against the real local stack with two gateways: Alice on gateway 1,
  * Bob on gateway 2 (Carol on gateway 1), so every change crosses between gateway processes. Edit, delete,
  * reply and react on messages; Alice adds Carol, who sees the group's history; Alice removes Carol, whose client
- * says she is no longer a member and cannot send; "Seen by" survives a reload. Screenshots land in
- * test-results/chat-depth-*.png. Every wait is on a condition read from the page.
+ * says she is no longer a member and cannot send; "Seen by" survives a reload; a rename, and Bob leaving.
+ * Screenshots land in test-results/chat-depth-*.png, the processes' output in test-results/chat-depth-stack.log.
+ * Every wait is on a condition read from the page.
  */
-import { mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
@@ -64,7 +65,9 @@ describe("chat depth in Chromium (issue 16)", () => {
     ensureWebBuild();
     mkdirSync(resultsDir, { recursive: true });
     browser = await launchChromium();
-    stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir });
+    // The processes' output, for the reason behind a failure (a refused entry, a frame not routed).
+    const mirror = createWriteStream(path.join(resultsDir, "chat-depth-stack.log"));
+    stack = await startLocalStack({ gateways: 2, inMemory: true, webDir: distDir, mirror });
     const [gw1, gw2] = stack.gateways;
     alice = await openUser(browser, gw1!.url, { width: 1280, height: 860 });
     bob = await openUser(browser, gw2!.url, { width: 1100, height: 800 });
@@ -235,8 +238,12 @@ describe("chat depth in Chromium (issue 16)", () => {
     await send(carol.page, "Thanks for adding me");
     await readUntil(
       "Bob sees Carol's message",
-      () => bodies(bob.page),
-      (b) => b.includes("Thanks for adding me"),
+      async () => ({
+        bob: await bodies(bob.page),
+        // On failure: how far Carol's send got (Sending…, Sent, Not sent with the reason).
+        carol: await messageRow(carol.page, "Thanks for adding me").locator(".status").allTextContents(),
+      }),
+      (v) => v.bob.includes("Thanks for adding me"),
     );
     await shot(carol.page, "added");
   });
@@ -289,6 +296,42 @@ describe("chat depth in Chromium (issue 16)", () => {
     await alice.page.getByRole("heading", { name: GROUP }).waitFor();
     await readUntil("after the reload, still seen by Bob", seen, (t) => t?.includes("Seen by Bob") ?? false);
     await shot(alice.page, "seen-after-reload");
+  });
+
+  it("renames and leaves: everyone sees the new title and the lines, the one who left reads 'You left'", async () => {
+    const { page } = alice;
+    await page.getByRole("button", { name: "2 members" }).click();
+    await page.getByLabel("Group name").fill("Depth duo");
+    await page.getByRole("button", { name: "Rename" }).click();
+    await bob.page.getByRole("heading", { name: "Depth duo" }).waitFor({ timeout: 20_000 });
+    await readUntil(
+      "Bob sees the rename line",
+      () => systemLines(bob.page),
+      (l) => l.includes("Alice renamed the group to Depth duo"),
+    );
+    await bob.page.getByRole("button", { name: "2 members" }).click();
+    await bob.page.getByRole("button", { name: "Leave group" }).click();
+    await bob.page.getByRole("group", { name: "Leave group" }).getByRole("button", { name: "Leave" }).click();
+    await readUntil(
+      "Bob's client says he left",
+      () =>
+        bob.page
+          .getByTestId("departed")
+          .textContent({ timeout: 1_000 })
+          .catch(() => null),
+      (t) => t === "You left this group.",
+    );
+    await readUntil(
+      "Alice sees Bob leave",
+      () => systemLines(alice.page),
+      (l) => l.includes("Bob left"),
+    );
+    await readUntil(
+      "the group drops from Bob's list",
+      () => chatTitles(bob.page),
+      (t) => !t.some((x) => x.includes("Depth duo")),
+    );
+    await shot(bob.page, "left");
     for (const u of [alice, bob, carol]) expect(u.errors.filter((e) => !/NOT_MEMBER|403/.test(e))).toEqual([]);
   });
 });
