@@ -20,6 +20,8 @@ export interface ConversationSummary {
   kind: "direct" | "group";
   title?: string;
   memberIds: string[];
+  /** Who created it: in a group, the one member who may remove others. */
+  createdBy: string;
   lastSeq: number;
   lastMessageAt?: number;
   lastPreview?: string;

@@ -14,10 +14,7 @@ import {
   type StoredMessage,
 } from "./messages";
 
-/** The subprotocol a client must offer; the token rides as a second one: `parley.auth.<jwt>`. */
-export const WS_PROTOCOL = "parley.v1";
-export const WS_AUTH_PROTOCOL_PREFIX = "parley.auth.";
-export const WS_PATH = "/ws";
+export { closeCodes, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "./wire";
 
 const target = seqSchema.min(1);
 const change = { conversationId: conversationIdSchema, clientMessageId: clientMessageIdSchema };
@@ -71,17 +68,6 @@ export const errorCodes = [
   "INTERNAL",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
-
-/** Close codes the gateway uses; 1xxx are RFC 6455, 4xxx are Parley's. */
-export const closeCodes = {
-  normal: 1000,
-  goingAway: 1001, // gateway shutting down: reconnect (to another gateway)
-  policy: 1008, // e.g. repeated rate-limit violations
-  tooBig: 1009, // frame above maxPayload
-  authExpired: 4001, // the token expired while connected: log in again
-  tooManyConnections: 4029, // per-user connection cap
-  slowConsumer: 4008, // the client stopped reading: reconnect and sync
-} as const;
 
 export type ServerFrame =
   | { type: "ready"; connectionId: string; userId: string; gatewayId: string; heartbeatMs: number }

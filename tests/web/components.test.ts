@@ -22,6 +22,7 @@ function summary(over: Partial<ConversationSummary>): ConversationSummary {
     conversationId: CID,
     kind: "direct",
     memberIds: ["alice", "bob"],
+    createdBy: "alice",
     lastSeq: 0,
     lastReadSeq: 0,
     unread: 0,

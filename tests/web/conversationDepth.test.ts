@@ -20,6 +20,7 @@ function group(over: Partial<ConversationSummary> = {}): ConversationSummary {
     kind: "group",
     title: "Team",
     memberIds: ["alice", "bob", "carol"],
+    createdBy: "alice",
     lastSeq: 9,
     lastReadSeq: 9,
     unread: 0,

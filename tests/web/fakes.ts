@@ -69,6 +69,7 @@ export function summary(over: Partial<ConversationSummary> = {}): ConversationSu
     conversationId: CID,
     kind: "direct",
     memberIds: ["alice", "bob"],
+    createdBy: "alice",
     lastSeq,
     lastReadSeq,
     unread: Math.max(0, lastSeq - lastReadSeq),

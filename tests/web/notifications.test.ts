@@ -6,6 +6,7 @@ const chat = (id: string, lastSeq: number, lastReadSeq: number): ConversationSum
   conversationId: id,
   kind: "direct",
   memberIds: ["alice", "bob"],
+  createdBy: "alice",
   lastSeq,
   lastReadSeq,
   unread: lastSeq - lastReadSeq,

@@ -24,6 +24,7 @@ export function summarize(
     kind: c.kind,
     ...(c.title !== undefined ? { title: c.title } : {}),
     memberIds: c.memberIds,
+    createdBy: c.createdBy,
     lastSeq: c.lastSeq,
     ...(c.lastMessageAt !== undefined ? { lastMessageAt: c.lastMessageAt } : {}),
     ...(c.lastPreview !== undefined ? { lastPreview: c.lastPreview } : {}),

@@ -2,7 +2,7 @@
  * The connection's decisions as pure functions: how long to wait before the next attempt, how often to ping and
  * when silence means a dead link, and what a close code means. Unit-tested without a socket.
  */
-import { closeCodes } from "../../../runtime/contracts/frames";
+import { closeCodes } from "../../../runtime/contracts/wire";
 
 /** Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)). Spreads a herd of reconnects. */
 export function backoffDelay(attempt: number, random: () => number, baseMs = 500, capMs = 10_000): number {

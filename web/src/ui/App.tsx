@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "../../../runtime/contracts/frames";
+import { WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL } from "../../../runtime/contracts/wire";
 import { HttpApi, clearSession, loadSession, saveSession, type Session } from "../state/api";
 import { ChatClient } from "../state/chatClient";
 import type { DesktopNotification } from "../state/notifications";

@@ -2,7 +2,6 @@ import { useLayoutEffect, useMemo, useRef, useState, type FormEvent, type Keyboa
 import type { ChatClient, ChatState } from "../state/chatClient";
 import { checkDraft } from "../state/limits";
 import { previewOf } from "../../../runtime/contracts/api";
-import type { ConversationSummary } from "../state/api";
 import { systemText } from "../state/events";
 import { displayItems, emptyMessageList, lastSeqOf, type StoredMessage } from "../state/messageList";
 import { arrivedAfter, timeline } from "../state/timeline";
@@ -34,12 +33,6 @@ interface Props {
   state: ChatState;
   conversationId: string;
 }
-
-/** The creator, if the summary carries it (the contract's summary may not): only they may remove members. */
-const creatorOf = (c: ConversationSummary): string | undefined => {
-  const by = (c as { createdBy?: unknown }).createdBy;
-  return typeof by === "string" ? by : undefined;
-};
 
 export function ConversationView({ client, state, conversationId }: Props) {
   const summary = state.conversations[conversationId];
@@ -235,7 +228,7 @@ export function ConversationView({ client, state, conversationId }: Props) {
           me={me}
           names={state.names}
           presence={state.presence}
-          creator={creatorOf(summary)}
+          creator={summary.createdBy}
           onClose={() => setMembersOpen(false)}
         />
       )}
