@@ -1,9 +1,10 @@
 import { useEffect, useState, type FormEvent } from "react";
-import type { ConversationSummary, Presence, User } from "../state/api";
+import type { ConversationSummary, Presence } from "../state/api";
 import type { ChatClient } from "../state/chatClient";
 import { memberRows } from "../state/members";
 import { formatTime } from "./format";
 import { PresenceDot } from "./PresenceDot";
+import { useUserSearch } from "./useUserSearch";
 
 interface Props {
   client: Pick<ChatClient, "addMembers" | "removeMember" | "leave" | "rename" | "searchUsers">;
@@ -11,8 +12,8 @@ interface Props {
   me: string;
   names: Readonly<Record<string, string>>;
   presence: Readonly<Record<string, Presence>>;
-  /** Who created the group (only they may remove members); undefined: the server did not say. */
-  creator: string | undefined;
+  /** Who created the group: only they may remove members. */
+  creator: string;
   onClose: () => void;
 }
 
@@ -21,38 +22,13 @@ export function GroupPanel({ client, summary, me, names, presence, creator, onCl
   const id = summary.conversationId;
   const [title, setTitle] = useState(summary.title ?? "");
   const [query, setQuery] = useState("");
-  const [results, setResults] = useState<User[]>([]);
-  const [searched, setSearched] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const { results, searched } = useUserSearch(client, query, setError);
   const [confirming, setConfirming] = useState<{ kind: "leave" } | { kind: "remove"; userId: string } | null>(null);
-  // The server decides; the button shows only where it would be allowed (everyone, when the creator is unknown).
-  const mayRemove = creator === undefined || creator === me;
+  // The server decides; the button shows only where it would be allowed.
+  const mayRemove = creator === me;
 
   useEffect(() => setTitle(summary.title ?? ""), [summary.title]);
-
-  useEffect(() => {
-    const prefix = query.trim();
-    if (prefix.length === 0) {
-      setResults([]);
-      setSearched(false);
-      return;
-    }
-    let cancelled = false;
-    const t = setTimeout(() => {
-      client
-        .searchUsers(prefix)
-        .then((users) => {
-          if (cancelled) return;
-          setResults(users);
-          setSearched(true);
-        })
-        .catch((err: unknown) => !cancelled && setError(err instanceof Error ? err.message : "Search failed"));
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(t);
-    };
-  }, [query, client]);
 
   function rename(e: FormEvent) {
     e.preventDefault();

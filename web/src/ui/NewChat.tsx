@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import type { User } from "../state/api";
 import type { ChatClient } from "../state/chatClient";
+import { useUserSearch } from "./useUserSearch";
 
 interface Props {
   client: Pick<ChatClient, "searchUsers" | "browseUsers" | "createConversation">;
@@ -11,8 +12,6 @@ interface Props {
 export function NewChat({ client, meId, onDone }: Props) {
   const [kind, setKind] = useState<"direct" | "group">("direct");
   const [query, setQuery] = useState("");
-  const [results, setResults] = useState<User[]>([]);
-  const [searched, setSearched] = useState(false);
   const [selected, setSelected] = useState<User[]>([]);
   const [title, setTitle] = useState("");
   const [error, setError] = useState<string | undefined>();
@@ -29,30 +28,9 @@ export function NewChat({ client, meId, onDone }: Props) {
 
   useEffect(() => browseMore(), [client]);
 
-  useEffect(() => {
-    const prefix = query.trim();
-    if (prefix.length === 0) {
-      setResults([]);
-      setSearched(false);
-      return;
-    }
-    let cancelled = false;
-    // Debounced so a fast typist sends one search, not one per keystroke.
-    const t = setTimeout(() => {
-      client
-        .searchUsers(prefix)
-        .then((users) => {
-          if (cancelled) return;
-          setResults(users.filter((u) => u.userId !== meId));
-          setSearched(true);
-        })
-        .catch((err: unknown) => !cancelled && setError(err instanceof Error ? err.message : "Search failed"));
-    }, 200);
-    return () => {
-      cancelled = true;
-      clearTimeout(t);
-    };
-  }, [query, client, meId]);
+  const search = useUserSearch(client, query, setError);
+  const results = search.results.filter((u) => u.userId !== meId);
+  const searched = search.searched;
 
   async function create(input: Parameters<ChatClient["createConversation"]>[0]) {
     setBusy(true);
