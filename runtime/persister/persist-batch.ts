@@ -157,14 +157,19 @@ async function storeRecord(deps: PersisterDeps, record: SqsRecord): Promise<Stor
   const targetSeq = targetOf(entry);
   // Consistent and current: FIFO order means every earlier entry of this conversation is done.
   const target = targetSeq !== undefined ? await getMessage(deps.db, cid, targetSeq) : undefined;
-  const refusal = refuse(entry, deps, conversation, target);
+  let refusal = refuse(entry, deps, conversation, target);
+  if (refusal && !fresh) {
+    // A cached conversation can lack a member another process added since: only a fresh refusal counts.
+    ({ conversation, fresh } = { conversation: await getConversation(deps.db, cid, true), fresh: true });
+    refusal = refuse(entry, deps, conversation, target);
+  }
   let stored: StoredEntry;
   let storedBy: "this" | "earlier" | "concurrent";
-  if (refusal) {
+  if (refusal || !conversation) {
     // A retry whose entry was stored and applied before finds itself refused (a leave: no longer a member); it
     // goes on as stored. Anything else can never be stored.
-    const earlier = await storedEarlier(deps, entry);
-    if (!earlier) throw new PoisonMessageError(`${refusal.code}: ${refusal.message}`);
+    const earlier = conversation && (await storedEarlier(deps, entry));
+    if (!earlier) throw new PoisonMessageError(`${refusal!.code}: ${refusal!.message}`);
     [stored, storedBy] = [earlier, "earlier"];
   } else {
     const result = await storeMessageOnce(deps.db, entry, deps.now(), {

@@ -256,3 +256,16 @@ test("a stale conversation cache never admits a member another process removed s
   await persist(deps({ lastSeqCache, conversationCache }), entry(c, "alice", { body: "three" }));
   expect(await getMessage(e.db, c, 3)).toMatchObject({ senderId: "alice" });
 });
+
+test("a stale conversation cache never refuses a member another process added since", async () => {
+  const c = await group(["alice", "bob"]);
+  const lastSeqCache = new Map<string, number>();
+  const conversationCache = new Map<string, CachedConversation>();
+  const a = deps({ lastSeqCache, conversationCache });
+  await persist(a, entry(c, "alice", { body: "one" })); // cached as of seq 1: alice and bob
+  await persist(deps(), entry(c, "bob", { kind: "add", userIds: ["dave"] })); // another instance, seq 2
+  const res = await persist(a, entry(c, "dave", { body: "hello, I am new" }));
+  expect(res.batchItemFailures).toEqual([]);
+  expect(await getMessage(e.db, c, 3)).toMatchObject({ senderId: "dave", body: "hello, I am new" });
+  expect(conversationCache.get(c)).toMatchObject({ asOfSeq: 3, conversation: { memberIds: ["alice", "bob", "dave"] } });
+});
