@@ -1,36 +1,18 @@
-import { ChatClient } from "../../web/src/state/chatClient";
 import type { DesktopNotification } from "../../web/src/state/notifications";
 import { unreadCount } from "../../web/src/state/unread";
 import { closeCodes } from "../../runtime/contracts/frames";
-import { CID, FakeApi, FakeSocket, flush, msg, readyFrame, session, summary } from "./fakes";
+import { CID, FakeApi, fakeClient, flush, msg, readyFrame, summary } from "./fakes";
 
 function setup(opts: { visible?: boolean } = {}) {
   const api = new FakeApi();
-  const sockets: FakeSocket[] = [];
   let unauthorized = 0;
-  let n = 0;
   let visible = opts.visible ?? true;
   const notified: DesktopNotification[] = [];
-  const client = new ChatClient({
-    session,
-    api,
-    createSocket: () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    },
+  const { client, sockets, ws, goLive } = fakeClient(api, {
     onUnauthorized: () => unauthorized++,
     onNotify: (n) => notified.push(n),
-    newId: () => `cm${++n}`,
-    random: () => 0,
     isVisible: () => visible,
   });
-  const ws = () => sockets[sockets.length - 1]!;
-  const goLive = () => {
-    ws().open();
-    ws().receive(readyFrame());
-    ws().receive({ type: "synced", cursors: [] });
-  };
   const conv = () => client.getState().conversations[CID]!;
   const list = () => client.getState().messages[CID]!;
   return {

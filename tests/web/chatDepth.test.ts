@@ -3,19 +3,17 @@
  * the same clientMessageId until accepted), refusals as notices, leaving and being removed, persisted receipts.
  */
 import type { ServerFrame } from "../../runtime/contracts/frames";
-import { ChatClient } from "../../web/src/state/chatClient";
 import { Outbox } from "../../web/src/state/outbox";
 import { defaultTimers } from "../../web/src/state/timers";
 import {
   CID,
   FakeApi,
   FakeSender,
-  FakeSocket,
+  fakeClient,
   flush,
   liveConnection,
   msg,
   readyFrame,
-  session,
   storeWith,
   summary,
 } from "./fakes";
@@ -40,27 +38,7 @@ function setup() {
     summary({ conversationId: GID, kind: "group", title: "Team", memberIds: ["alice", "bob", "carol"], lastSeq: 2 }),
   ];
   api.history = [msg(1, "bob", "c1", GID), msg(2, "alice", "c2", GID)];
-  const sockets: FakeSocket[] = [];
-  let n = 0;
-  const client = new ChatClient({
-    session,
-    api,
-    createSocket: () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    },
-    onUnauthorized: () => undefined,
-    newId: () => `cm${++n}`,
-    random: () => 0,
-    isVisible: () => true,
-  });
-  const ws = () => sockets[sockets.length - 1]!;
-  const goLive = () => {
-    ws().open();
-    ws().receive(readyFrame());
-    ws().receive({ type: "synced", cursors: [] });
-  };
+  const { client, ws, goLive } = fakeClient(api);
   const list = () => client.getState().messages[GID]!;
   const listCalls = () => api.calls.filter((c) => c === "conversations").length;
   return { api, client, ws, goLive, list, listCalls };

@@ -1,9 +1,8 @@
 /** @jest-environment jsdom */
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { createElement as h } from "react";
-import { ChatClient } from "../../web/src/state/chatClient";
 import { ChatScreen } from "../../web/src/ui/ChatScreen";
-import { CID, FakeApi, FakeSocket, msg, readyFrame, session } from "./fakes";
+import { CID, FakeApi, fakeClient, FakeSocket, msg, readyFrame } from "./fakes";
 
 async function flush(): Promise<void> {
   await act(async () => {
@@ -13,20 +12,7 @@ async function flush(): Promise<void> {
 
 function setup() {
   const api = new FakeApi();
-  const sockets: FakeSocket[] = [];
-  const client = new ChatClient({
-    session,
-    api,
-    createSocket: () => {
-      const s = new FakeSocket();
-      sockets.push(s);
-      return s;
-    },
-    onUnauthorized: () => {},
-    random: () => 0,
-    isVisible: () => true,
-  });
-  const ws = () => sockets[sockets.length - 1]!;
+  const { client, ws } = fakeClient(api);
   const frame = (f: Parameters<FakeSocket["receive"]>[0]) => act(() => ws().receive(f));
   return { api, client, ws, frame };
 }

@@ -10,6 +10,7 @@ import type {
   UserPage,
 } from "../../web/src/state/api";
 import { ApiError } from "../../web/src/state/api";
+import { ChatClient, type ChatClientOptions } from "../../web/src/state/chatClient";
 import type { SocketLike } from "../../web/src/state/socket";
 import type { ConnectionSnapshot } from "../../web/src/state/connection";
 import type { StoredEntry, StoredMessage } from "../../web/src/state/messageList";
@@ -166,4 +167,34 @@ export class FakeSender {
   ofType<T extends ClientFrame["type"]>(type: T): Extract<ClientFrame, { type: T }>[] {
     return this.frames.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type);
   }
+}
+
+/**
+ * A ChatClient on `api` whose sockets are FakeSockets (the newest is `ws()`), with ids cm1, cm2 … and no jitter;
+ * `goLive` opens the newest socket through `ready` to `synced`. `options` replace the defaults.
+ */
+export function fakeClient(api: FakeApi, options: Partial<ChatClientOptions> = {}) {
+  const sockets: FakeSocket[] = [];
+  let n = 0;
+  const client = new ChatClient({
+    session,
+    api,
+    createSocket: () => {
+      const s = new FakeSocket();
+      sockets.push(s);
+      return s;
+    },
+    onUnauthorized: () => undefined,
+    newId: () => `cm${++n}`,
+    random: () => 0,
+    isVisible: () => true,
+    ...options,
+  });
+  const ws = () => sockets[sockets.length - 1]!;
+  const goLive = () => {
+    ws().open();
+    ws().receive(readyFrame());
+    ws().receive({ type: "synced", cursors: [] });
+  };
+  return { client, sockets, ws, goLive };
 }
