@@ -14,6 +14,7 @@ import {
 import { AuthScreen } from "../../web/src/ui/AuthScreen";
 import { ChatList } from "../../web/src/ui/ChatList";
 import { ConversationView } from "../../web/src/ui/ConversationView";
+import { fakeViewClient } from "./fakes";
 
 const CID = "d:alice:bob";
 
@@ -100,24 +101,7 @@ describe("ChatList", () => {
 });
 
 describe("ConversationView", () => {
-  function client() {
-    return {
-      send: jest.fn(),
-      retry: jest.fn(),
-      notifyTyping: jest.fn(),
-      loadOlder: jest.fn(async () => {}),
-      openConversation: jest.fn(),
-      edit: jest.fn(),
-      deleteMessage: jest.fn(),
-      react: jest.fn(),
-      addMembers: jest.fn(),
-      removeMember: jest.fn(),
-      leave: jest.fn(),
-      rename: jest.fn(),
-      searchUsers: jest.fn(async () => []),
-      dismissNotice: jest.fn(),
-    };
-  }
+  const client = () => fakeViewClient();
 
   it("renders stored messages by seq, then own sends with their state, retry, typing and seen-by", () => {
     let list = mergeHistoryPage(emptyMessageList, [msg(2, "alice"), msg(1, "bob")], false, "alice");

@@ -10,6 +10,7 @@ import {
   type StoredMessage,
 } from "../../web/src/state/messageList";
 import { ConversationView } from "../../web/src/ui/ConversationView";
+import { fakeViewClient } from "./fakes";
 
 const GID = "g:team123456";
 const now = Date.now();
@@ -60,27 +61,11 @@ function state(entries: StoredEntry[], over: Partial<ChatState> = {}): ChatState
   };
 }
 
-function client() {
-  return {
-    send: jest.fn(),
-    retry: jest.fn(),
-    notifyTyping: jest.fn(),
-    loadOlder: jest.fn(async () => {}),
-    openConversation: jest.fn(),
-    edit: jest.fn(),
-    deleteMessage: jest.fn(),
-    react: jest.fn(),
-    addMembers: jest.fn(),
-    removeMember: jest.fn(),
-    leave: jest.fn(),
-    rename: jest.fn(),
-    searchUsers: jest.fn(async () => [
-      { userId: "dan", displayName: "Dan" },
-      { userId: "bob", displayName: "Bob" },
-    ]),
-    dismissNotice: jest.fn(),
-  };
-}
+const client = () =>
+  fakeViewClient([
+    { userId: "dan", displayName: "Dan" },
+    { userId: "bob", displayName: "Bob" },
+  ]);
 
 const rows = () => screen.getAllByTestId("message");
 const row = (seq: number) => rows().find((r) => r.getAttribute("data-seq") === String(seq))!;

@@ -198,3 +198,23 @@ export function fakeClient(api: FakeApi, options: Partial<ChatClientOptions> = {
   };
   return { client, sockets, ws, goLive };
 }
+
+/** The ChatClient methods ConversationView calls, as mocks; `searchUsers` answers `found`. */
+export function fakeViewClient(found: User[] = []) {
+  return {
+    send: jest.fn(),
+    retry: jest.fn(),
+    notifyTyping: jest.fn(),
+    loadOlder: jest.fn(async () => {}),
+    openConversation: jest.fn(),
+    edit: jest.fn(),
+    deleteMessage: jest.fn(),
+    react: jest.fn(),
+    addMembers: jest.fn(),
+    removeMember: jest.fn(),
+    leave: jest.fn(),
+    rename: jest.fn(),
+    searchUsers: jest.fn(async () => found),
+    dismissNotice: jest.fn(),
+  };
+}
