@@ -4,7 +4,6 @@
  * place in the order (refused → poison with the code), and a stale conversation cache never admitting a removed
  * member.
  */
-import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import {
   notificationSchema,
@@ -16,10 +15,11 @@ import {
 import { persistBatch, type CachedConversation, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import type { SqsEvent, SqsRecord } from "../../runtime/persister/sqs-event";
 import { storeMessageOnce } from "../../runtime/persister/store-message";
-import { createConversation, getConversation } from "../../runtime/store/conversations";
+import { getConversation } from "../../runtime/store/conversations";
 import { listMemberships } from "../../runtime/store/memberships";
 import { getMessage, pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
+import { createGroups } from "../support/pipeline";
 import { sqsRecord } from "../support/sqs-record";
 
 let e: Emulated;
@@ -43,16 +43,7 @@ function deps(extra: Partial<PersisterDeps> = {}): PersisterDeps {
 }
 
 async function group(members = ["alice", "bob", "carol"]): Promise<string> {
-  const conversationId = `g:${randomUUID().replace(/-/g, "").slice(0, 20)}`;
-  await createConversation(e.db, {
-    conversationId,
-    kind: "group",
-    title: "t",
-    memberIds: members,
-    createdBy: members[0]!,
-    createdAt: clock,
-  });
-  return conversationId;
+  return (await createGroups(e.db, 1, members))[0]!;
 }
 
 let n = 0;
