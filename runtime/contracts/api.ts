@@ -186,8 +186,11 @@ export interface HistoryPage {
   /** Ascending by seq: messages in their current state and the conversation's other entries. */
   messages: StoredEntry[];
   hasMore: boolean;
-  /** Every member's persisted read position (what "Seen by" shows after a reload). */
-  readPositions: Record<string, number>;
+  /**
+   * Every member's persisted read position (what "Seen by" shows after a reload): on the latest page and on
+   * pages forward (`after`), not on older pages (`before`), whose reader has them from the latest.
+   */
+  readPositions?: Record<string, number>;
 }
 
 /** The success body of each route. */

@@ -290,6 +290,15 @@ describe("each entry kind, live across gateways and in history", () => {
       expect(seen.body.messages.map((e: { seq: number }) => e.seq)).toEqual([first.seq, add.seq]);
       expect(seen.body.messages[0]).toMatchObject({ body: "before carol" });
       expect(seen.body.readPositions[carol.userId]).toBe(add.seq);
+      // An older page carries no read positions: the latest one did.
+      const older = await api(
+        suite.gw(i),
+        "GET",
+        `/api/conversations/${encodeURIComponent(id)}/messages?before=${add.seq}`,
+        undefined,
+        carol.token,
+      );
+      expect([older.status, older.body.messages.length, older.body.readPositions]).toEqual([200, 1, undefined]);
     }
     for (const [i, s] of [c1, c].entries()) {
       const hers = await request(s, msg(id, `hi all, from gw-${i + 1}`));

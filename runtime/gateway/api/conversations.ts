@@ -107,11 +107,12 @@ export function conversationRoutes(
       }
       const conversation = await parts.members.conversationFor(userId, conversationId);
       if (!conversation) throw new HttpError(403, "NOT_MEMBER", "no such conversation, or you are not a member");
+      // Scrolling back through older pages does not read every member's position again.
       const [page, positions] = await Promise.all([
         pageMessages(ctx.db, conversationId, query),
-        readPositions(ctx.db, conversationId, conversation.memberIds),
+        query.before === undefined ? readPositions(ctx.db, conversationId, conversation.memberIds) : undefined,
       ]);
-      return { status: 200, body: { ...page, readPositions: positions } };
+      return { status: 200, body: { ...page, ...(positions ? { readPositions: positions } : {}) } };
     },
   };
 }
