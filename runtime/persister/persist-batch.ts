@@ -226,7 +226,7 @@ async function applyEntry(
     case "edit":
       await reviseMessage(db, cid, entry.target, seq, {
         set: { body: entry.body, editedAt: stored.storedAt },
-        appendEdit: true,
+        appendRev: "edits",
       });
       return { conversation, ...(isNewest ? { preview: previewOf(entry.body) } : {}) };
     case "delete":

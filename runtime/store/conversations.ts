@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { StoredMessage } from "../contracts";
 import { previewOf } from "../contracts/api";
 import { batchGetAll } from "./batch";
-import { ifConditionHolds, type Db } from "./db";
+import { ifConditionHolds, reviseOnce, type Db } from "./db";
 import { putMembershipIfAbsent } from "./memberships";
 
 export type ConversationKind = "direct" | "group";
@@ -123,35 +123,12 @@ export async function recordSummary(db: Db<"conversations">, u: SummaryUpdate): 
   );
 }
 
-/**
- * Applies a membership or title entry (seq `rev`) to the conversation item, once: false when it is already at
- * `rev` or later (a retry).
- */
+/** Applies a membership or title entry (seq `rev`) to the conversation item, once (db.ts#reviseOnce). */
 export async function reviseConversation(
   db: Db<"conversations">,
   conversationId: string,
   rev: number,
   change: { memberIds?: readonly string[]; title?: string },
 ): Promise<boolean> {
-  const sets = ["#rev = :rev"];
-  const values: Record<string, unknown> = { ":rev": rev };
-  if (change.memberIds) {
-    sets.push("memberIds = :members");
-    values[":members"] = change.memberIds;
-  }
-  if (change.title !== undefined) {
-    sets.push("title = :title");
-    values[":title"] = change.title;
-  }
-  const update = db.ddb.send(
-    new UpdateCommand({
-      TableName: db.tables.conversations,
-      Key: { conversationId },
-      UpdateExpression: `SET ${sets.join(", ")}`,
-      ConditionExpression: "attribute_exists(conversationId) AND (attribute_not_exists(#rev) OR #rev < :rev)",
-      ExpressionAttributeNames: { "#rev": "rev" },
-      ExpressionAttributeValues: values,
-    }),
-  );
-  return (await ifConditionHolds(update)) !== undefined;
+  return reviseOnce(db.ddb, db.tables.conversations, { conversationId }, rev, { set: change });
 }

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isStoredEvent, type ReplyRef, type StoredEntry, type StoredMessage } from "../contracts";
 import { previewOf } from "../contracts/api";
 import { batchGetAll } from "./batch";
-import { ifConditionHolds, type Db } from "./db";
+import { ifConditionHolds, reviseOnce, type Db, type Revision } from "./db";
 import { queryItems } from "./paging";
 
 /** Writes `message` (any log entry) into its seq slot; false when the slot is already taken. */
@@ -134,48 +134,15 @@ export async function withReplyPreviews(
   });
 }
 
-/**
- * Applies an entry (seq `rev`) to the message at `seq`, once: `set` are the attributes it replaces, `remove` those
- * it erases, `appendEdit` records an edit's seq. False when the message is gone or already at `rev` or later (a
- * retry of the same entry).
- */
+/** Applies an entry (seq `rev`) to the message at `seq`, once (db.ts#reviseOnce). */
 export async function reviseMessage(
   db: Db<"messages">,
   conversationId: string,
   seq: number,
   rev: number,
-  change: { set: Record<string, unknown>; remove?: readonly string[]; appendEdit?: boolean },
+  change: Revision,
 ): Promise<boolean> {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = { ":rev": rev };
-  const sets = ["#rev = :rev"];
-  names["#rev"] = "rev";
-  Object.entries(change.set).forEach(([k, v], i) => {
-    names[`#s${i}`] = k;
-    values[`:s${i}`] = v;
-    sets.push(`#s${i} = :s${i}`);
-  });
-  if (change.appendEdit) {
-    names["#edits"] = "edits";
-    values[":edit"] = [rev];
-    values[":none"] = [];
-    sets.push("#edits = list_append(if_not_exists(#edits, :none), :edit)");
-  }
-  const removes = (change.remove ?? []).map((k, i) => {
-    names[`#r${i}`] = k;
-    return `#r${i}`;
-  });
-  const update = db.ddb.send(
-    new UpdateCommand({
-      TableName: db.tables.messages,
-      Key: { conversationId, seq },
-      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-      ConditionExpression: "attribute_exists(seq) AND (attribute_not_exists(#rev) OR #rev < :rev)",
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
-  return (await ifConditionHolds(update)) !== undefined;
+  return reviseOnce(db.ddb, db.tables.messages, { conversationId, seq }, rev, change);
 }
 
 /** Erases the bodies of a deleted message's stored edits (idempotent). */
