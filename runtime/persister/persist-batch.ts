@@ -172,9 +172,10 @@ async function storeRecord(deps: PersisterDeps, record: SqsRecord): Promise<Stor
     if (!earlier) throw new PoisonMessageError(`${refusal!.code}: ${refusal!.message}`);
     [stored, storedBy] = [earlier, "earlier"];
   } else {
-    const result = await storeMessageOnce(deps.db, entry, deps.now(), {
+    const storedAt = deps.now();
+    const result = await storeMessageOnce(deps.db, entry, storedAt, {
       lastSeqHint: hint,
-      copyAt: (seq) => storedCopy(entry, seq, deps.now(), target?.senderId),
+      copyAt: (seq) => storedCopy(entry, seq, storedAt, target?.senderId),
       beforeMovedPut: async () => {
         if (fresh) return;
         ({ conversation, fresh } = { conversation: await getConversation(deps.db, cid, true), fresh: true });

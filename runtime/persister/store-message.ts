@@ -70,7 +70,8 @@ export async function storeMessageOnce(
   let claimedHere = claim.claimed;
   for (let attempt = 1; attempt <= MAX_SLOT_ATTEMPTS; attempt++) {
     if (lastSeqHint !== undefined && seq !== lastSeqHint + 1) await beforeMovedPut?.();
-    if (await putMessageIfSlotFree(db, copyAt(seq))) return { message: copyAt(seq), storedBy: "this" };
+    const copy = copyAt(seq);
+    if (await putMessageIfSlotFree(db, copy)) return { message: copy, storedBy: "this" };
     const inSlot = await getMessage(db, inbound.conversationId, seq);
     if (isCopyOf(inSlot, inbound)) {
       // Claimed here: another attempt found our claim and put first. Inherited on the first look: an earlier

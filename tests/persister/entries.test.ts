@@ -138,6 +138,8 @@ test("the live notification of a reply carries the quoted message's preview", as
   await persist(deps(), entry(c, "alice", { body: "the original" }), entry(c, "bob", { body: "yes", replyTo: 1 }));
   const reply = (await notifications()).find((x) => x.message.seq === 2)!.message as StoredMessage;
   expect(reply.replyTo).toEqual({ seq: 1, senderId: "alice", preview: "the original" });
+  // The notification is the stored copy (its storedAt too), with the quote's preview added.
+  expect({ ...reply, replyTo: { seq: 1, senderId: "alice" } }).toEqual(await rawItem(c, 2));
 });
 
 test("reactions: on and off are set operations per user; a redelivered toggle changes nothing", async () => {
