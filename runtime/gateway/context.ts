@@ -38,8 +38,9 @@ export interface GatewaySettings {
    */
   readonly connectionTtlMs: number;
   /**
-   * How long a member → live connections lookup is reused. Peers invalidate it on every connect and disconnect,
-   * so this is the safety net for a lost invalidation (a new session's catch-up covers it), not the freshness.
+   * How long a member → live connections lookup is reused. Peers invalidate it on every connect (acknowledged,
+   * retried) and disconnect, and a gateway that missed heartbeats clears it, so this is the safety net for an
+   * invalidation lost for good (a new session's catch-up covers it), not the freshness.
    */
   readonly directoryTtlMs: number;
   /**
@@ -59,11 +60,19 @@ export interface GatewaySettings {
   readonly maxRateViolations: number;
   readonly typingThrottleMs: number;
   readonly notifyWaitSeconds: number;
+  /** Receive loops on the notification queue (0 turns the notification path off). */
   readonly notifyReceivers: number;
+  /**
+   * Notification batches routed at once, over all receive loops. One loop with several batches in flight keeps
+   * routing concurrent without the empty receives of more loops (AWS: "to increase efficiency when polling for
+   * multiple threads with multiple receives, decrease the number of threads"; fauxqs wakes every waiting receive
+   * per message and all but one return empty).
+   */
+  readonly notifyBatchesInFlight: number;
   readonly peerTimeoutMs: number;
   /**
    * An invalidation is best effort and sent while a socket connects, so it waits at most this long (capped by
-   * peerTimeoutMs); a lost one is covered by the directory TTL and the new session's catch-up.
+   * peerTimeoutMs); a lost one is retried (presence/invalidation-retries.ts), then covered by the catch-up.
    */
   readonly invalidateTimeoutMs: number;
   readonly httpBodyLimitBytes: number;
@@ -87,7 +96,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     gatewayTtlMs: presenceTtlMs - reaperMs,
     connectionRefreshMs,
     connectionTtlMs: 2 * connectionRefreshMs + presenceTtlMs,
-    directoryTtlMs: 60_000,
+    directoryTtlMs: 600_000,
     invalidatedStaleMs: 5_000,
     catchUpMarginMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
@@ -96,7 +105,8 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     // Short long-polls: a crashed gateway's pending receive can swallow messages until the visibility timeout,
     // and a graceful stop waits for the receive in flight rather than aborting it.
     notifyWaitSeconds: 3,
-    notifyReceivers: 2,
+    notifyReceivers: 1,
+    notifyBatchesInFlight: 2,
     peerTimeoutMs: 2_000,
     invalidateTimeoutMs: 500,
     httpBodyLimitBytes: 16 * 1024,

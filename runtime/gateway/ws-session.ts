@@ -110,12 +110,13 @@ export class Session implements LocalSession {
         }
         if (this.closed) return false;
         this.deps.sessions.add(this);
-        return { peersAcknowledged: await this.deps.presence.connected(this, live) };
+        return { peers: await this.deps.presence.connected(this, live) };
       });
       if (!admitted) return;
       // The record is written (presence.connected returned): from now on the directory TTL — or, once every peer
       // acknowledged the invalidation, a query in flight there — bounds how long a peer can route without it.
-      this.outbox.scheduleCatchUp(admitted.peersAcknowledged);
+      this.outbox.scheduleCatchUp(admitted.peers.acknowledged);
+      void admitted.peers.later?.then((ok) => ok && !this.closed && this.outbox.scheduleCatchUp(true));
       if (this.state === "opening") this.state = "open";
       this.writer.release({
         type: "ready",

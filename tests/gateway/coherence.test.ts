@@ -7,7 +7,7 @@
 import { env, tableNamesFor } from "../../runtime/contracts";
 import { createDynamoClient } from "../../runtime/aws/clients";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
-import { putGateway } from "../../runtime/store/connections";
+import { getGateway, putGateway } from "../../runtime/store/connections";
 import type { GatewaySettings } from "../../runtime/gateway/context";
 import { sleep, timing, waitUntil } from "../support/timing";
 import { api, Client } from "../support/clients";
@@ -57,21 +57,24 @@ async function direct(g: TestGateway, a: TestUser, b: TestUser): Promise<string>
   return r.body.conversation.conversationId;
 }
 
-/** Simulates a lost invalidation: the registry sends peers to a port nobody listens on. */
-async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<void> {
+/**
+ * Simulates lost invalidations: the registry sends peers to a port nobody listens on. Answers the gateway's own
+ * internal URL, to put back with a second call.
+ */
+async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<string> {
   const ddb = createDynamoClient(stack.aws);
   try {
+    const db = { ddb, tables: tableNamesFor(LOCAL_PREFIX) };
+    const own = await getGateway(db, g.id);
     const now = Date.now();
-    await putGateway(
-      { ddb, tables: tableNamesFor(LOCAL_PREFIX) },
-      {
-        gatewayId: g.id,
-        internalUrl,
-        startedAt: now,
-        lastSeen: now,
-        expiresAt: Math.ceil((now + 60_000) / 1000),
-      },
-    );
+    await putGateway(db, {
+      gatewayId: g.id,
+      internalUrl,
+      startedAt: now,
+      lastSeen: now,
+      expiresAt: Math.ceil((now + 60_000) / 1000),
+    });
+    return own!.internalUrl;
   } finally {
     ddb.destroy();
   }
@@ -150,6 +153,35 @@ describe("a peer's cached empty connection list for a user who just connected", 
     await d.waitForMessages(id, 3);
     await sleep(300);
     expect(d.messages(id).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+  it("is invalidated by a retry once the peer answers again: delivered live, with no catch-up", async () => {
+    // Neither the router's cache entry nor Bob's catch-up expires during the test: only a retried invalidation
+    // (or the catch-up it triggers) can bring seq 2, and seq 3 must then be routed to Bob live.
+    const bobsHome = await startRouter("gw-home-retry", {
+      notifyReceivers: 0,
+      reaperMs: 600_000,
+      catchUpMarginMs: 600_000,
+    });
+    const router = await startRouter("gw-flaky", { directoryTtlMs: 600_000 });
+    const gina = await signup(router.url, "gina");
+    const hank = await signup(router.url, "hank");
+    const { id, a } = await primeStaleEntry(router, gina, hank);
+    const ownUrl = await misdirectRegistry(router, "http://127.0.0.1:9");
+
+    const h = await connect(bobsHome, hank);
+    h.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] });
+    await h.waitFor((f) => f.type === "synced");
+    // The connect's invalidation went nowhere; the router answers again before the first retry.
+    await misdirectRegistry(router, ownUrl);
+    await waitUntil(async () => /"reached":1\b.*invalidation retry round/.test(bobsHome.output), {
+      timeoutMs: timing.ms(20_000),
+      what: "a retry that reached every peer",
+    });
+    a.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "after the retry" });
+    await a.waitForMessages(id, 2);
+    await h.waitForMessages(id, 2, timing.ms(10_000));
+    await sleep(300);
+    expect(h.messages(id).map((m) => m.seq)).toEqual([1, 2]);
   });
 });
 

@@ -50,6 +50,7 @@ export class NotificationConsumer {
       sqs: ctx.sqs,
       queueUrl: ctx.config.notifyQueueUrl,
       receivers: ctx.settings.notifyReceivers,
+      handlersInFlight: ctx.settings.notifyBatchesInFlight,
       maxMessages: SQS_BATCH_MAX,
       waitTimeSeconds: ctx.settings.notifyWaitSeconds,
       handle: (messages) => this.handleBatch(messages),

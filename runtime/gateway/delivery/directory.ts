@@ -31,6 +31,19 @@ export class ConnectionDirectory {
     this.cache = new TtlCache(ctx.settings.directoryTtlMs, 200_000, ctx.now);
   }
 
+  /** Bumped by clear(): a query that started before it does not cache its answer either. */
+  private epoch = 0;
+
+  /**
+   * Forgets every cached answer: this gateway may have missed invalidations (peers counted it dead while it did
+   * not heartbeat, GatewayRegistry#heartbeat).
+   */
+  clear(): void {
+    this.cache.clear();
+    this.inFlight.clear();
+    this.epoch++;
+  }
+
   invalidate(userId: string): void {
     this.cache.delete(userId);
     this.inFlight.delete(userId);
@@ -65,6 +78,7 @@ export class ConnectionDirectory {
       if (pending && this.ctx.now() - pending.startedAt < ttl) return pending.query;
     }
     const gen = this.generation.get(userId) ?? 0;
+    const epoch = this.epoch;
     const startedAt = this.ctx.now();
     const query = this.query(userId).finally(() => {
       if (this.inFlight.get(userId)?.query === query) this.inFlight.delete(userId);
@@ -72,7 +86,8 @@ export class ConnectionDirectory {
     if (!fresh) this.inFlight.set(userId, { startedAt, query });
     const live = await query;
     const ttlLeft = startedAt + ttl - this.ctx.now();
-    if ((this.generation.get(userId) ?? 0) === gen && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
+    const unchanged = (this.generation.get(userId) ?? 0) === gen && this.epoch === epoch;
+    if (unchanged && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
     return live;
   }
 

@@ -81,10 +81,12 @@ export class Outbox {
   /**
    * Arms the catch-up: the socket's connection record was just written. When every peer acknowledged the
    * invalidation, none caches an older answer, and one read before it (a query in flight) is used for at most
-   * `invalidatedStaleMs`; otherwise a peer may keep its answer for the directory TTL.
+   * `invalidatedStaleMs`; otherwise a peer may keep its answer for the directory TTL. Called again when a retried
+   * invalidation was acknowledged: the catch-up moves to that bound, counted from then.
    */
   scheduleCatchUp(peersAcknowledged: boolean): void {
     const { directoryTtlMs, invalidatedStaleMs, catchUpMarginMs } = this.ctx.settings;
+    clearTimeout(this.catchUpTimer);
     this.catchUpTimer = setTimeout(
       () => this.enqueue(() => this.catchUpAfterDirectoryTtl()),
       (peersAcknowledged ? Math.min(invalidatedStaleMs, directoryTtlMs) : directoryTtlMs) + catchUpMarginMs,

@@ -63,11 +63,16 @@ export class PeerClient {
 
   /**
    * Best effort: asks other live gateways to forget cached state — `userIds`' live connections, `contacts`'
-   * co-member lists. A lost request is not retried: callers bound the staleness it leaves by other means (the
-   * directory TTL with a new session's catch-up; a message notification naming a conversation a cached contact
-   * list lacks). Answers whether every peer acknowledged it.
+   * co-member lists. A lost request is not retried here: callers bound the staleness it leaves by other means (a
+   * new session's retries and catch-up, Presence#connected; a message notification naming a conversation a cached
+   * contact list lacks). Answers whether every peer acknowledged it.
    */
   async invalidatePeers(peerUrls: readonly string[], what: Invalidation): Promise<boolean> {
+    return (await this.unacknowledged(peerUrls, what)).length === 0;
+  }
+
+  /** The same request; answers the peers that did not acknowledge it (no answer, a refusal, a timeout). */
+  async unacknowledged(peerUrls: readonly string[], what: Invalidation): Promise<string[]> {
     const body = JSON.stringify({
       userIds: what.userIds ?? [],
       contacts: what.contacts ?? [],
@@ -88,7 +93,7 @@ export class PeerClient {
         ),
       ),
     );
-    return answered.every(Boolean);
+    return peerUrls.filter((_, i) => !answered[i]);
   }
 
   /**

@@ -23,12 +23,19 @@ import type { Router } from "../delivery/routing";
 import type { LocalSession, LocalSessions } from "../sessions";
 import { errorMessage, mapLimit } from "../util";
 import type { Contacts } from "./contacts";
+import { InvalidationRetries } from "./invalidation-retries";
 import { expiry, type ConnectionRecordOwner, type PeerList } from "./registry";
 
 /** Presence changes within this window go out together. */
 const PRESENCE_BATCH_MS = 100;
 /** Disconnects within this window are told to peers in one invalidation. */
 const DISCONNECT_BATCH_MS = 20;
+/** What a connect's invalidation reached: every live peer at once, or — `later` — after retries (or never). */
+export interface PeersInvalidated {
+  readonly acknowledged: boolean;
+  /** Only when not `acknowledged`: resolves true once every peer then live acknowledged a retry. */
+  readonly later?: Promise<boolean>;
+}
 
 type PresenceFrame = Extract<ServerFrame, { type: "presence" }>;
 
@@ -38,7 +45,7 @@ export interface PresenceDeps {
   readonly router: Pick<Router, "routeToConnections">;
   readonly contacts: Pick<Contacts, "contactsOf">;
   readonly peers: Pick<PeerList, "refreshPeers" | "current">;
-  readonly peerClient: Pick<PeerClient, "invalidatePeers">;
+  readonly peerClient: Pick<PeerClient, "invalidatePeers" | "unacknowledged">;
 }
 
 export class Presence implements ConnectionRecordOwner {
@@ -56,11 +63,14 @@ export class Presence implements ConnectionRecordOwner {
   /** Records whose first write is in flight: a reaper pass that reads before it lands must not put them back. */
   private readonly firstWrites = new Set<string>();
   private disconnectTimer?: NodeJS.Timeout;
+  private readonly retries: InvalidationRetries;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly deps: PresenceDeps,
-  ) {}
+  ) {
+    this.retries = new InvalidationRetries(ctx, { ...deps, holds: (id) => this.records.has(id) });
+  }
 
   /** Checks every heartbeat for connection records whose backstop expiry is due for a refresh. */
   start(): void {
@@ -82,9 +92,9 @@ export class Presence implements ConnectionRecordOwner {
   /**
    * Records a new connection. `othersLive` are the user's live connections read just before (the session's
    * connection-cap check): none means the user just came online. Answers whether every peer acknowledged the
-   * invalidation (Outbox.scheduleCatchUp).
+   * invalidation, and if not, when retries reached them (Outbox.scheduleCatchUp).
    */
-  async connected(session: LocalSession, othersLive: readonly ConnectionRoute[]): Promise<boolean> {
+  async connected(session: LocalSession, othersLive: readonly ConnectionRoute[]): Promise<PeersInvalidated> {
     const now = this.ctx.now();
     const record: ConnectionItem = {
       connectionId: session.connectionId,
@@ -105,13 +115,16 @@ export class Presence implements ConnectionRecordOwner {
     this.deps.directory.invalidate(session.userId);
     // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
     // peer list is read after the record was written: a gateway missing from it registered later and so reads
-    // the record itself. A lost request is covered by the session's catch-up after the directory TTL.
+    // the record itself. A lost request is sent again (InvalidationRetries); the session's catch-up after the
+    // directory TTL covers a peer that never answers.
     const peers = await this.deps.peers.refreshPeers(written);
-    const acknowledged = await this.deps.peerClient.invalidatePeers(peers, { userIds: [session.userId] });
+    const missed = await this.deps.peerClient.unacknowledged(peers, { userIds: [session.userId] });
     if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);
     }
-    return acknowledged;
+    if (!missed.length) return { acknowledged: true };
+    const acked = peers.filter((p) => !missed.includes(p));
+    return { acknowledged: false, later: this.retries.add(session.connectionId, session.userId, acked) };
   }
 
   async disconnected(session: LocalSession): Promise<void> {
@@ -285,7 +298,7 @@ export class Presence implements ConnectionRecordOwner {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
-    await Promise.allSettled([this.beating, ...this.background]);
+    await Promise.allSettled([this.beating, this.retries.stop(), ...this.background]);
     const ids = [...this.records.keys()];
     const users = [...new Set([...this.records.values()].map((r) => r.userId))];
     this.records.clear();

@@ -94,6 +94,8 @@ export interface ConnectionRecordOwner {
 
 export class GatewayRegistry {
   private readonly startedAt: number;
+  /** When the registry record was last written. */
+  private lastBeat: number;
   private heartbeatTimer?: NodeJS.Timeout;
   private reaperTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -109,6 +111,7 @@ export class GatewayRegistry {
     },
   ) {
     this.startedAt = ctx.now();
+    this.lastBeat = this.startedAt;
   }
 
   /** Registers this gateway before it takes connections, then heartbeats and reaps on timers. */
@@ -155,6 +158,14 @@ export class GatewayRegistry {
     if (this.stopped) return;
     try {
       await this.writeRecord();
+      // A gap longer than half the registry TTL (a stalled event loop, failed writes): peers may have counted this
+      // gateway dead and sent it no invalidations meanwhile, so no cached directory answer is trusted.
+      const now = this.ctx.now();
+      if (now - this.lastBeat > this.ctx.settings.gatewayTtlMs / 2) {
+        this.deps.directory.clear();
+        this.ctx.log.warn({ gapMs: now - this.lastBeat }, "heartbeat gap: directory cache cleared");
+      }
+      this.lastBeat = now;
     } catch (err) {
       this.ctx.log.warn({ err: errorMessage(err) }, "gateway heartbeat failed");
     }
