@@ -65,8 +65,7 @@ export interface GatewaySettings {
   /**
    * Notification batches routed at once, over all receive loops. One loop with several batches in flight keeps
    * routing concurrent without the empty receives of more loops (AWS: "to increase efficiency when polling for
-   * multiple threads with multiple receives, decrease the number of threads"; fauxqs wakes every waiting receive
-   * per message and all but one return empty).
+   * multiple threads with multiple receives, decrease the number of threads").
    */
   readonly notifyBatchesInFlight: number;
   readonly peerTimeoutMs: number;

@@ -242,8 +242,8 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
     backend === "dynamodb-local"
       ? dynamodbLocalLaunch(dynamodbPort, opts.dataDir)
       : dynaliteLaunch(dynamodbPort, opts.dataDir);
-  // fauxqs exports only its ESM entry; its CLI sits beside it.
-  const fauxqsCli = path.join(root, "node_modules/fauxqs/dist/cli.js");
+  // fauxqs's CLI, with SQS's long-poll wake-up (one waiting receive per message, not all of them).
+  const fauxqsCli = path.join(root, "runtime/local/fauxqs-aws-polling.mjs");
   const started = await Promise.allSettled([
     startEmulator("fauxqs", sqsPort, {
       command: process.execPath,

@@ -65,7 +65,7 @@ export class SqsEventSource {
       sqs,
       queueUrl,
       // One poller keeps up to `concurrency` batches in flight, as the event source mapping does; more pollers
-      // would only add empty receives (fauxqs wakes every waiting receive per message, and all but one return empty).
+      // would only add receives that come back empty at the end of their wait.
       receivers: 1,
       handlersInFlight: this.opts.concurrency,
       maxMessages: this.opts.batchSize,
