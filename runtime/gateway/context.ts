@@ -54,6 +54,12 @@ export interface GatewaySettings {
    * stale directory entry kept from it.
    */
   readonly catchUpMarginMs: number;
+  /**
+   * How long after a connection record is written or removed the byUser index may still show the old state (AWS
+   * GSIs are eventually consistent, "typically under a second"): a directory answer for a user read within this
+   * long of the user's invalidation is used for the routing at hand but not cached (ConnectionDirectory#ofUser).
+   */
+  readonly indexLagMs: number;
   /** A socket with more than this many bytes queued is a slow consumer (closed with 4008). */
   readonly slowConsumerBytes: number;
   /** RATE_LIMITED violations within a window after which the socket closes with 1008. */
@@ -98,6 +104,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     directoryTtlMs: 600_000,
     invalidatedStaleMs: 5_000,
     catchUpMarginMs: 2_000,
+    indexLagMs: 2_000,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,
     typingThrottleMs: 2_000,

@@ -8,7 +8,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
-import { closeCodes, env, loadGatewayConfig, WS_AUTH_PROTOCOL_PREFIX, WS_PROTOCOL } from "../../runtime/contracts";
+import {
+  closeCodes,
+  env,
+  loadGatewayConfig,
+  tableNamesFor,
+  WS_AUTH_PROTOCOL_PREFIX,
+  WS_PROTOCOL,
+} from "../../runtime/contracts";
+import { createDynamoClient } from "../../runtime/aws/clients";
+import { LOCAL_PREFIX } from "../../runtime/local/stack";
+import { listConnectionsByUser } from "../../runtime/store/connections";
 import { deriveSettings } from "../../runtime/gateway/context";
 import { startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { api, Client, tryUpgrade } from "../support/clients";
@@ -220,6 +230,18 @@ describe("frames", () => {
     });
     const [code] = await new Promise<[number]>((resolve) => ws.on("close", (c) => resolve([c])));
     expect(code).toBe(closeCodes.tooManyConnections);
+    // The refused connection's record (written beside the cap check) is gone again: ten remain.
+    const ddb = createDynamoClient(stack.aws);
+    try {
+      const db = { ddb, tables: tableNamesFor(LOCAL_PREFIX) };
+      await waitUntil(async () => (await listConnectionsByUser(db, u.userId)).length === 10, {
+        what: "ten connection records",
+      });
+      await sleep(300);
+      expect(await listConnectionsByUser(db, u.userId)).toHaveLength(10);
+    } finally {
+      ddb.destroy();
+    }
   });
 });
 

@@ -16,12 +16,18 @@ import {
 import type { GatewayContext } from "../context";
 import { mapLimit, TtlCache } from "../util";
 import { GatewayLiveness } from "./gateway-liveness";
+import type { ConnectionChange } from "./peer-protocol";
 
 export class ConnectionDirectory {
   private readonly cache: TtlCache<string, ConnectionRoute[]>;
   private readonly inFlight = new Map<string, { startedAt: number; query: Promise<ConnectionRoute[]> }>();
   /** Bumped on invalidation so a query that started earlier does not cache its stale answer. */
   private readonly generation = new Map<string, number>();
+  /**
+   * Each user's invalidations within the last indexLagMs: an index read soon after may predate the changes.
+   * `changes` lists what they were where known (undefined: some change is unknown).
+   */
+  private readonly recentChanges = new Map<string, { at: number; changes?: ConnectionChange[] }>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -44,11 +50,31 @@ export class ConnectionDirectory {
     this.epoch++;
   }
 
-  invalidate(userId: string): void {
+  /** Forgets the user's cached connections; `changes` say what changed, where the caller knows it all. */
+  invalidate(userId: string, changes?: readonly ConnectionChange[]): void {
     this.cache.delete(userId);
     this.inFlight.delete(userId);
     this.generation.set(userId, (this.generation.get(userId) ?? 0) + 1);
     if (this.generation.size > 200_000) this.generation.clear();
+    const now = this.ctx.now();
+    const lag = this.ctx.settings.indexLagMs;
+    const prior = this.recentChanges.get(userId);
+    const carried = prior && now - prior.at < lag ? prior.changes : [];
+    this.recentChanges.delete(userId);
+    this.recentChanges.set(userId, { at: now, changes: changes && carried ? [...carried, ...changes] : undefined });
+    // Oldest first (re-inserted on every invalidation): drop those past the lag.
+    for (const [u, r] of this.recentChanges) {
+      if (now - r.at < lag) break;
+      this.recentChanges.delete(u);
+    }
+  }
+
+  /** Whether an answer read at `startedAt` may predate a change the index has not shown yet. */
+  private mayLag(userId: string, startedAt: number, live: readonly ConnectionRoute[]): number | undefined {
+    const recent = this.recentChanges.get(userId);
+    if (!recent || startedAt >= recent.at + this.ctx.settings.indexLagMs) return undefined;
+    const shown = recent.changes?.every((c) => live.some((r) => r.connectionId === c.connectionId) === c.open);
+    return shown ? undefined : recent.at + this.ctx.settings.indexLagMs;
   }
 
   /** Live connections of each user (fresh read when `fresh`). */
@@ -85,7 +111,11 @@ export class ConnectionDirectory {
     });
     if (!fresh) this.inFlight.set(userId, { startedAt, query });
     const live = await query;
-    const ttlLeft = startedAt + ttl - this.ctx.now();
+    // The index may not show a change made just before the read began: unless the answer shows it, it is kept
+    // only until the index has caught up.
+    const lagEnds = this.mayLag(userId, startedAt, live);
+    const keepUntil = lagEnds !== undefined ? Math.min(lagEnds, startedAt + ttl) : startedAt + ttl;
+    const ttlLeft = keepUntil - this.ctx.now();
     const unchanged = (this.generation.get(userId) ?? 0) === gen && this.epoch === epoch;
     if (unchanged && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
     return live;

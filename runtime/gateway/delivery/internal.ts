@@ -13,7 +13,13 @@ import { acceptedSecrets } from "../secrets";
 import type { LocalSessions } from "../sessions";
 import type { ConnectionDirectory, MemberCache } from "./directory";
 import { deliverLocally } from "./local";
-import { deliverRequestSchema, INTERNAL_SECRET_HEADER, internalPaths, invalidateRequestSchema } from "./peer-protocol";
+import {
+  deliverRequestSchema,
+  INTERNAL_SECRET_HEADER,
+  internalPaths,
+  invalidateRequestSchema,
+  type ConnectionChange,
+} from "./peer-protocol";
 
 function digest(s: string): Buffer {
   return createHash("sha256").update(s).digest();
@@ -64,7 +70,9 @@ export function createInternalHandler(
         if (!parsed.success) {
           return sendError(res, 400, "VALIDATION", describeZodError(parsed.error));
         }
-        for (const u of parsed.data.userIds) parts.directory.invalidate(u);
+        const changes = new Map<string, ConnectionChange[]>();
+        for (const c of parsed.data.changes) changes.set(c.userId, [...(changes.get(c.userId) ?? []), c]);
+        for (const u of parsed.data.userIds) parts.directory.invalidate(u, changes.get(u));
         parts.contacts.forget(parsed.data.contacts);
         parts.members.forget(parsed.data.conversations);
         res.writeHead(204).end();

@@ -33,9 +33,24 @@ export const invalidateRequestSchema = z.object({
   contacts: z.array(userIdSchema).max(1000).default([]),
   /** Forget these conversations' cached members and titles (a membership or title entry was stored). */
   conversations: z.array(conversationIdSchema).max(1000).default([]),
+  /**
+   * The connection changes behind `userIds`, where known: a lookup that already shows them is current even
+   * while the index may lag (ConnectionDirectory#ofUser). Gateways that predate it ignore it.
+   */
+  changes: z
+    .array(z.object({ userId: userIdSchema, connectionId: z.string().min(1).max(128), open: z.boolean() }))
+    .max(1000)
+    .default([]),
 });
+/** A connection that just opened (`open`) or closed for its user. */
+export interface ConnectionChange {
+  readonly userId: string;
+  readonly connectionId: string;
+  readonly open: boolean;
+}
 export type Invalidation = {
   readonly userIds?: readonly string[];
+  readonly changes?: readonly ConnectionChange[];
   readonly contacts?: readonly string[];
   readonly conversations?: readonly string[];
 };

@@ -77,6 +77,7 @@ export class PeerClient {
       userIds: what.userIds ?? [],
       contacts: what.contacts ?? [],
       conversations: what.conversations ?? [],
+      changes: what.changes ?? [],
     } satisfies Required<Invalidation>);
     const answered = await Promise.all(
       peerUrls.map((url) =>

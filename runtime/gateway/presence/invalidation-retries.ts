@@ -118,7 +118,8 @@ export class InvalidationRetries {
         for (let i = 0; i < waiting.length; i += USERS_PER_REQUEST) {
           const chunk = waiting.slice(i, i + USERS_PER_REQUEST);
           const userIds = [...new Set(chunk.map((e) => e.userId))];
-          const missed = await this.deps.peerClient.unacknowledged([peer], { userIds });
+          const changes = chunk.map((e) => ({ userId: e.userId, connectionId: e.connectionId, open: true }));
+          const missed = await this.deps.peerClient.unacknowledged([peer], { userIds, changes });
           if (!missed.length) for (const e of chunk) e.acked.add(peer);
         }
       }),

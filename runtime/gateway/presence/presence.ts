@@ -112,13 +112,14 @@ export class Presence implements ConnectionRecordOwner {
       this.firstWrites.delete(session.connectionId);
     }
     const written = this.ctx.now();
-    this.deps.directory.invalidate(session.userId);
+    const opened = [{ userId: session.userId, connectionId: session.connectionId, open: true }];
+    this.deps.directory.invalidate(session.userId, opened);
     // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
     // peer list is read after the record was written: a gateway missing from it registered later and so reads
     // the record itself. A lost request is sent again (InvalidationRetries); the session's catch-up after the
     // directory TTL covers a peer that never answers.
     const peers = await this.deps.peers.refreshPeers(written);
-    const missed = await this.deps.peerClient.unacknowledged(peers, { userIds: [session.userId] });
+    const missed = await this.deps.peerClient.unacknowledged(peers, { userIds: [session.userId], changes: opened });
     if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);
     }
@@ -132,7 +133,9 @@ export class Presence implements ConnectionRecordOwner {
       (async () => {
         this.records.delete(session.connectionId);
         await deleteConnection(this.ctx.db, session.connectionId);
-        this.deps.directory.invalidate(session.userId);
+        this.deps.directory.invalidate(session.userId, [
+          { userId: session.userId, connectionId: session.connectionId, open: false },
+        ]);
         this.tellPeersDisconnected([session.userId]);
         await this.afterUserLostConnections([session.userId], new Set([session.connectionId]));
       })(),
