@@ -174,7 +174,7 @@ export const AWS_HOPS: readonly Hop[] = [
     trips: 1,
   },
   {
-    // delivery/directory.ts: members' connections are cached and invalidated on connect/disconnect (60 s TTL as a
+    // delivery/directory.ts: members' connections are cached and invalidated on connect/disconnect (10 min TTL as a
     // safety net); a miss is one byUser Query (misses of one batch run in parallel). Assumed: 1 notification in 20.
     name: "gateway: directory Query on a cache miss",
     figure: DYNAMODB_CALL,
