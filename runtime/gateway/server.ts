@@ -203,7 +203,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
 
-  const deps = { sessions, presence, router, members, directory, inbound: new InboundSender(ctx) };
+  const deps = { sessions, presence, router, members, directory, contacts, inbound: new InboundSender(ctx) };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", destroyOnError);
     void (async () => {

@@ -28,6 +28,7 @@ import type { Router } from "./delivery/routing";
 import { SocketWriter } from "./delivery/writer";
 import { FrameError, isAwsError, parseFrame, refOf, safeJson, type ErrorRef } from "./frames";
 import type { InboundSender } from "./inbound";
+import type { Contacts } from "./presence/contacts";
 import type { Presence } from "./presence/presence";
 import { FrameRateLimit } from "./rate-limit";
 import type { LocalSession, LocalSessions, MessageRef } from "./sessions";
@@ -40,6 +41,7 @@ export interface SessionDeps {
   readonly members: MemberCache;
   readonly directory: ConnectionDirectory;
   readonly inbound: Pick<InboundSender, "enqueue">;
+  readonly contacts: Pick<Contacts, "conversationIdsOf">;
 }
 
 /**
@@ -79,7 +81,7 @@ export class Session implements LocalSession {
     this.connectedAt = ctx.now();
     this.rateLimit = new FrameRateLimit(ctx.config.limits, ctx.settings.maxRateViolations, ctx.now);
     this.writer = new SocketWriter(ctx, ws, this);
-    this.outbox = new Outbox(ctx, this.writer, this);
+    this.outbox = new Outbox(ctx, this.writer, this, (u) => deps.contacts.conversationIdsOf(u));
     ws.on("close", () => void this.onClose());
     ws.on("error", (err) => ctx.log.debug({ err: errorMessage(err), connectionId: this.connectionId }, "ws error"));
     ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));

@@ -5,7 +5,6 @@
  */
 import { entryFrame, type ServerFrame, type StoredEntry } from "../../contracts";
 import { getConversation, getConversations } from "../../store/conversations";
-import { listMemberships } from "../../store/memberships";
 import { MAX_PAGE } from "../../contracts/api";
 import { READ_PAGE_MAX } from "../../store/messages";
 import type { GatewayContext } from "../context";
@@ -43,6 +42,8 @@ export class Outbox {
     private readonly ctx: GatewayContext,
     private readonly writer: SocketWriter,
     private readonly owner: OutboxOwner,
+    /** The conversations a user is in (Contacts#conversationIdsOf: the connect's presence read, when cached). */
+    private readonly conversationsOf: (userId: string) => Promise<readonly string[]>,
   ) {}
 
   pushMessage(ref: MessageRef, text: string): void {
@@ -189,13 +190,13 @@ export class Outbox {
    * effort), and routes the messages it handles meanwhile past this socket. Those were stored before that
    * answer expired, so once the TTL and a margin have passed, each conversation's lastSeq shows them: anything
    * beyond what this socket has is sent from the table, as a gap fill would. Conversations without a position
-   * here get what was stored since the socket opened, as for a first live message. One Query and one BatchGet.
+   * here get what was stored since the socket opened, as for a first live message. One BatchGet, and a Query of
+   * the user's memberships unless the connect's presence lookup has them cached.
    */
   private async catchUpAfterDirectoryTtl(): Promise<void> {
     if (this.owner.closed) return;
     const { userId, connectedAt } = this.owner;
-    const memberships = await listMemberships(this.ctx.db, userId);
-    const ids = new Set([...this.delivered.keys(), ...memberships.map((m) => m.conversationId)]);
+    const ids = new Set([...this.delivered.keys(), ...(await this.conversationsOf(userId))]);
     const conversations = await getConversations(this.ctx.db, [...ids], true);
     let filled = 0;
     for (const c of conversations) {

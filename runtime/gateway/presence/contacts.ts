@@ -46,6 +46,16 @@ export class Contacts {
   }
 
   /**
+   * The conversations `userId` is in: those of a cached co-member read (it is dropped whenever a membership of
+   * the user changes, like every entry here), else read now.
+   */
+  async conversationIdsOf(userId: string): Promise<string[]> {
+    const cached = this.coMembers.get(userId);
+    if (cached) return [...cached.conversationIds];
+    return (await listMemberships(this.ctx.db, userId)).map((m) => m.conversationId);
+  }
+
+  /**
    * A conversation including `memberIds` was created: every gateway forgets their cached co-members, so presence
    * changes reach the new contacts. Best effort across gateways; noteConversationMembers bounds what a lost
    * request leaves behind.
