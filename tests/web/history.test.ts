@@ -1,4 +1,5 @@
-import { MessageHistory, UNREAD_PAGES } from "../../web/src/state/history";
+import { ApiError } from "../../web/src/state/api";
+import { MessageHistory, OLDER_RETRY_MS, UNREAD_PAGES } from "../../web/src/state/history";
 import type { StoredEntry } from "../../web/src/state/messageList";
 import { CID, FakeApi, flush, msg, storeWith, summary } from "./fakes";
 
@@ -11,6 +12,7 @@ function setup(readUpTo?: number) {
   const gapPages: StoredEntry[][] = [];
   const seeded: Record<string, number>[] = [];
   const errors: unknown[] = [];
+  const pauses: number[] = [];
   const history = new MessageHistory({
     store,
     api,
@@ -18,9 +20,10 @@ function setup(readUpTo?: number) {
     onGapPage: (_cid, messages) => gapPages.push(messages),
     onReadPositions: (_cid, positions) => seeded.push({ ...positions }),
     onError: (err) => errors.push(err),
+    sleep: async (ms) => void pauses.push(ms),
   });
   const list = () => store.getState().messages[CID]!;
-  return { api, store, gapPages, seeded, errors, history, list };
+  return { api, store, gapPages, seeded, errors, pauses, history, list };
 }
 
 describe("message history", () => {
@@ -40,6 +43,37 @@ describe("message history", () => {
     expect(t.list().hasMoreBefore).toBe(false);
     await t.history.loadOlder(CID); // nothing more: no request
     expect(t.api.calls).toEqual([`messages:${CID}::`, `messages:${CID}:4:`, `messages:${CID}:2:`]);
+    expect(t.store.getState().loadingOlder[CID]).toBe(false);
+  });
+
+  it("asks again for an older page that failed for want of an answer, and not for a refusal", async () => {
+    const t = setup();
+    t.api.history = [1, 2, 3, 4, 5].map((s) => msg(s));
+    t.history.loadLatestOnce(CID);
+    await flush();
+    const real = t.api.messages.bind(t.api);
+    const failures = [new ApiError(503, "UNAVAILABLE", "try again"), new ApiError(0, "NETWORK", "offline")];
+    t.api.messages = async (...args) => {
+      const f = failures.shift();
+      if (f) throw f;
+      return real(...args);
+    };
+    await t.history.loadOlder(CID);
+    expect(t.pauses).toEqual(OLDER_RETRY_MS.slice(0, 2));
+    expect(t.list().stored.map((m) => m.seq)).toEqual([2, 3, 4, 5]);
+    expect(t.errors).toEqual([]);
+    expect(t.store.getState().loadingOlder[CID]).toBe(false);
+    // A refusal is shown at once; after the last pause the error is shown too.
+    failures.push(new ApiError(403, "FORBIDDEN", "not a member"));
+    await t.history.loadOlder(CID);
+    expect(t.errors).toHaveLength(1);
+    failures.push(
+      ...OLDER_RETRY_MS.map(() => new ApiError(503, "UNAVAILABLE", "x")),
+      new ApiError(503, "UNAVAILABLE", "x"),
+    );
+    await t.history.loadOlder(CID);
+    expect(t.errors).toHaveLength(2);
+    expect(t.pauses).toEqual([...OLDER_RETRY_MS.slice(0, 2), ...OLDER_RETRY_MS]);
     expect(t.store.getState().loadingOlder[CID]).toBe(false);
   });
 

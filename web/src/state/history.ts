@@ -2,7 +2,7 @@
  * History over HTTP: the latest page when a chat is opened, one older page at a time for infinite scroll, and the
  * pages that fill a hole between the messages shown and a newer one that arrived live.
  */
-import type { Api, HistoryPage } from "./api";
+import { ApiError, type Api, type HistoryPage } from "./api";
 import { noteStored } from "./chatList";
 import { firstSeqOf, lastSeqOf, mergeHistoryPage, type MessageList, type StoredEntry } from "./messageList";
 import { changeList, type ChatStore } from "./store";
@@ -11,6 +11,15 @@ import { changeList, type ChatStore } from "./store";
 const GAP_PAGE_SIZE = 100;
 /** How far back opening a chat reads to reach its first unread message: at most this many GAP_PAGE_SIZE pages. */
 export const UNREAD_PAGES = 5;
+/**
+ * A failed older page is asked for again after these pauses: the reader is at the top of the list, where no
+ * further scroll event comes to try again (the "Load older messages" button remains).
+ */
+export const OLDER_RETRY_MS = [500, 2_000, 5_000] as const;
+
+/** No answer, too many requests, or the server unavailable: worth asking again. */
+const retryable = (err: unknown) =>
+  !(err instanceof ApiError) || err.status === 0 || err.status === 429 || err.status >= 500;
 
 export interface MessageHistoryDeps {
   store: ChatStore;
@@ -21,6 +30,8 @@ export interface MessageHistoryDeps {
   /** The members' persisted read positions a page carried. */
   onReadPositions: (conversationId: string, positions: Readonly<Record<string, number>>) => void;
   onError: (err: unknown) => void;
+  /** Waits before a retry (tests pass one that does not). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export class MessageHistory {
@@ -40,11 +51,22 @@ export class MessageHistory {
     const before = list && firstSeqOf(list);
     if (!list?.hasMoreBefore || before === undefined || state.loadingOlder[conversationId]) return;
     this.setLoadingOlder(conversationId, true);
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     try {
-      const page = await this.deps.api.messages(conversationId, { before, limit: this.deps.pageSize });
-      this.applyPage(conversationId, page);
-    } catch (err) {
-      this.deps.onError(err);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const page = await this.deps.api.messages(conversationId, { before, limit: this.deps.pageSize });
+          this.applyPage(conversationId, page);
+          return;
+        } catch (err) {
+          const pause = OLDER_RETRY_MS[attempt];
+          if (pause === undefined || !retryable(err)) {
+            this.deps.onError(err);
+            return;
+          }
+          await sleep(pause);
+        }
+      }
     } finally {
       this.setLoadingOlder(conversationId, false);
     }
