@@ -10,6 +10,9 @@ import { audit } from "../../support/pipeline";
 import { sleep, timeUntil } from "../../support/timing";
 import type { ChaosContext, ScenarioResult } from "../kit";
 
+/** One send per this many ms at most: 16 a second, under the default 20 frames a second per socket. */
+const SEND_INTERVAL_MS = 60;
+
 /** A member's client: reconnects on close, syncs from its last contiguous seq, dedupes by seq. */
 class Follower {
   readonly bySeq = new Map<number, string>();
@@ -73,9 +76,16 @@ export async function gatewayKill(
   const senderClient = await Client.connect(survivor.url, sender.token, { name: "sender" });
   const followers = members.map((m) => new Follower(m, conversationId));
 
-  /** Sends until accepted: an UNAVAILABLE error means "not accepted, resend" (same clientMessageId). */
+  /**
+   * Sends until accepted: an UNAVAILABLE error means "not accepted, resend" (same clientMessageId). Paced below
+   * the gateway's frame rate limit, as a real client is: a sender that streams faster collects RATE_LIMITED
+   * refusals, and the one past `maxRateViolations` is not answered but closes the socket (protocol.md).
+   */
+  let nextSendAt = 0;
   const sendAccepted = async (clientMessageId: string) => {
     for (let attempt = 0; attempt < 20; attempt++) {
+      await sleep(Math.max(0, nextSendAt - Date.now()));
+      nextSendAt = Date.now() + SEND_INTERVAL_MS;
       const answer = senderClient.next(
         (f) =>
           (f.type === "accepted" || f.type === "error") &&
