@@ -10,7 +10,10 @@
  * - A received batch goes to `handle`. It returns the messages it handled, and only those are deleted, in one
  *   DeleteMessageBatch. The rest stay invisible until the queue's visibility timeout ends and then come back. The
  *   queue's redrive policy moves them to the DLQ after maxReceiveCount. A handler that throws leaves the whole
- *   batch.
+ *   batch. With `deleteWithinMs`, handled messages wait up to that long for others to share their
+ *   DeleteMessageBatch (10 entries, SQS's limit): at a few messages a second each long poll returns one message,
+ *   and a delete per receive was half of the consumer's calls. A crash in the window only means those messages
+ *   come back after the visibility timeout, which the window must stay well inside.
  * - A failed receive or a thrown handler backs off: 50 ms, doubling up to 2 s. The next success resets it.
  * - `stop()` starts no new receive. Each receive in flight may finish, because aborting a long poll can leave SQS
  *   handing its messages to a closed connection, where they stay invisible for the whole visibility timeout. That
@@ -45,6 +48,11 @@ export interface QueueConsumerOptions {
   readonly stopGraceMs?: number;
   /** Batches being handled at once, over all receivers (default: one per receiver, handled in its loop). */
   readonly handlersInFlight?: number;
+  /**
+   * Handled messages are deleted within this many ms, gathered with others into one DeleteMessageBatch; 0 (the
+   * default) deletes each batch as soon as it is handled, as Lambda's event source mapping does.
+   */
+  readonly deleteWithinMs?: number;
   /** Waits between a failure and the next receive, cut short by `signal` (tests record the pauses). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -67,6 +75,10 @@ export class QueueConsumer {
   private started = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly slotWaiters: (() => void)[] = [];
+  /** Handled, not yet deleted (deleteWithinMs), oldest first. */
+  private pendingDeletes: Message[] = [];
+  private deleteTimer?: NodeJS.Timeout;
+  private readonly deletesInFlight = new Set<Promise<void>>();
 
   constructor(private readonly opts: QueueConsumerOptions) {
     const { receivers, maxMessages, handlersInFlight } = opts;
@@ -77,6 +89,8 @@ export class QueueConsumer {
     if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > SQS_BATCH_MAX) {
       throw new Error(`maxMessages must be between 1 and ${SQS_BATCH_MAX}, got ${maxMessages}`);
     }
+    const within = opts.deleteWithinMs ?? 0;
+    if (!Number.isFinite(within) || within < 0) throw new Error(`deleteWithinMs must be ≥ 0, got ${within}`);
   }
 
   start(): void {
@@ -96,6 +110,8 @@ export class QueueConsumer {
     this.cancel.abort();
     await all;
     await Promise.allSettled([...this.inFlight]);
+    this.flushDeletes();
+    await Promise.allSettled([...this.deletesInFlight]);
   }
 
   /** Resolves once fewer than `handlersInFlight` batches are being handled. */
@@ -169,19 +185,46 @@ export class QueueConsumer {
       return false;
     }
     if (!handled.length) return true;
+    if (!this.opts.deleteWithinMs || this.stopping.signal.aborted) {
+      await this.deleteBatch(handled);
+      return true;
+    }
+    this.pendingDeletes.push(...handled);
+    while (this.pendingDeletes.length >= SQS_BATCH_MAX) this.track(this.pendingDeletes.splice(0, SQS_BATCH_MAX));
+    if (this.pendingDeletes.length && !this.deleteTimer) {
+      this.deleteTimer = setTimeout(() => this.flushDeletes(), this.opts.deleteWithinMs);
+      this.deleteTimer.unref();
+    }
+    return true;
+  }
+
+  /** Deletes everything handled and not yet deleted, now. */
+  private flushDeletes(): void {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    while (this.pendingDeletes.length) this.track(this.pendingDeletes.splice(0, SQS_BATCH_MAX));
+  }
+
+  private track(messages: Message[]): void {
+    const p = this.deleteBatch(messages);
+    this.deletesInFlight.add(p);
+    void p.finally(() => this.deletesInFlight.delete(p));
+  }
+
+  /** One DeleteMessageBatch (≤ 10 messages). Never throws. */
+  private async deleteBatch(messages: readonly Message[]): Promise<void> {
     try {
       const out = await this.opts.sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.opts.queueUrl,
-          Entries: handled.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
         }),
       );
       if (out.Failed?.length) this.opts.onError(new Error(JSON.stringify(out.Failed)), "delete", out.Failed.length);
     } catch (err) {
       // Undeleted messages come back after the visibility timeout; every consumer of Parley's queues is idempotent.
-      this.opts.onError(err, "delete", handled.length);
+      this.opts.onError(err, "delete", messages.length);
     }
-    return true;
   }
 }
 

@@ -74,6 +74,11 @@ export interface GatewaySettings {
    * multiple threads with multiple receives, decrease the number of threads").
    */
   readonly notifyBatchesInFlight: number;
+  /**
+   * Routed notifications are deleted within this many ms, several to a DeleteMessageBatch (aws/queue-consumer.ts):
+   * one delete per receive was half the notification path's calls. Far inside the queue's 10 s visibility timeout.
+   */
+  readonly notifyDeleteWithinMs: number;
   readonly peerTimeoutMs: number;
   /**
    * An invalidation is best effort and sent while a socket connects, so it waits at most this long (capped by
@@ -113,6 +118,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     notifyWaitSeconds: 3,
     notifyReceivers: 1,
     notifyBatchesInFlight: 2,
+    notifyDeleteWithinMs: 250,
     peerTimeoutMs: 2_000,
     invalidateTimeoutMs: 500,
     httpBodyLimitBytes: 16 * 1024,

@@ -204,3 +204,57 @@ test("handlersInFlight below 1 is refused", () => {
   const { sqs } = scriptedSqs([]);
   expect(() => consumer(sqs, { handlersInFlight: 0 })).toThrow(/handlersInFlight must be ≥ 1/);
 });
+
+describe("deleteWithinMs: handled messages share a DeleteMessageBatch", () => {
+  test("messages of several receives within the window are deleted in one call, after the window", async () => {
+    const { sqs, deleted, receives } = scriptedSqs([
+      longPoll(0, [msg("a")]),
+      longPoll(20, [msg("b")]),
+      longPoll(20, [msg("c"), msg("d")]),
+    ]);
+    let deletedAt = 0;
+    const send = sqs.send.bind(sqs);
+    const timed = {
+      send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => {
+        if (cmd instanceof DeleteMessageBatchCommand) deletedAt = Date.now();
+        return send(cmd as never, opts);
+      },
+    } as unknown as SQSClient;
+    const { c } = consumer(timed, { deleteWithinMs: 1_000 });
+    c.start();
+    await waitUntil(() => deleted.length > 0, 5_000);
+    expect(deleted).toEqual([["rh-a", "rh-b", "rh-c", "rh-d"]]);
+    expect(deletedAt - receives[0]!).toBeGreaterThanOrEqual(990);
+    await c.stop();
+    expect(deleted).toHaveLength(1);
+  });
+
+  test("ten waiting deletes go at once, without waiting for the window (SQS's batch limit)", async () => {
+    const ids = "abcdefghijkl".split("");
+    const { sqs, deleted } = scriptedSqs([longPoll(0, ids.slice(0, 6).map(msg)), longPoll(0, ids.slice(6).map(msg))]);
+    const { c } = consumer(sqs, { deleteWithinMs: 60_000 });
+    c.start();
+    await waitUntil(() => deleted.length > 0, 2_000);
+    expect(deleted).toEqual([ids.slice(0, 10).map((i) => `rh-${i}`)]);
+    await c.stop(); // the two left are deleted by stop, not left for the visibility timeout
+    expect(deleted).toEqual([ids.slice(0, 10).map((i) => `rh-${i}`), ["rh-k", "rh-l"]]);
+  });
+
+  test("what the handler did not return is never deleted, and a delete that fails is reported", async () => {
+    const failingDeletes = scriptedSqs([longPoll(0, [msg("a"), msg("b")])]);
+    const send = failingDeletes.sqs.send.bind(failingDeletes.sqs);
+    const sqs = {
+      send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) =>
+        cmd instanceof DeleteMessageBatchCommand ? Promise.reject(new Error("throttled")) : send(cmd as never, opts),
+    } as unknown as SQSClient;
+    const { c, errors } = consumer(sqs, { deleteWithinMs: 50, handle: async (m) => m.slice(1) });
+    c.start();
+    await waitUntil(() => errors.length > 0, 2_000);
+    await c.stop();
+    expect(errors).toEqual(["delete: throttled"]);
+  });
+
+  test("a negative window is refused", () => {
+    expect(() => consumer(scriptedSqs([]).sqs, { deleteWithinMs: -1 })).toThrow(/deleteWithinMs must be ≥ 0/);
+  });
+});

@@ -53,6 +53,7 @@ export class NotificationConsumer {
       handlersInFlight: ctx.settings.notifyBatchesInFlight,
       maxMessages: SQS_BATCH_MAX,
       waitTimeSeconds: ctx.settings.notifyWaitSeconds,
+      deleteWithinMs: ctx.settings.notifyDeleteWithinMs,
       handle: (messages) => this.handleBatch(messages),
       onError: (err, phase, count) => {
         if (phase === "receive") ctx.log.warn({ err: errorMessage(err) }, "notification receive failed; retrying");
