@@ -70,6 +70,7 @@ export async function connectMeasured(
   const heapBefore = heap && heapProc ? await heapSnapshot(heapProc, heap.dir) : undefined;
   const second = await connect({ from: half, to: clients });
   sut.clients = combineClients([first, second]);
+  sut.connectedAtMs = nowMs();
   const connectS = (nowMs() - t - settleMs) / 1000;
   await sleep(settleMs);
   const after = await rssAfterGc(sut.connectionProcesses());

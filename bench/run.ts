@@ -38,7 +38,7 @@ import { summarizeProfile } from "./profile";
 import { summarize } from "./latency";
 import { computeRatios, writeReport, type BenchReport, type SweepStep, type SyncReport } from "./report";
 import type { StormReport } from "./phase-reports";
-import { runStorm } from "./storm";
+import { CONNECT_TAIL_MS, runStorm } from "./storm";
 import { measureSync } from "./sync";
 import { runMix } from "./mix";
 import { cpuPer1k, runPhase, systemReport, type SystemUnderTest } from "./system";
@@ -277,8 +277,14 @@ async function connectParleySystem(
   return sut;
 }
 
-/** Background cost with every client connected and nobody talking (heartbeats, polling, presence): CPU and calls. */
+/**
+ * Background cost with every client connected and nobody talking (heartbeats, polling, presence): CPU and calls.
+ * It starts once the last connect's deferred work is over (CONNECT_TAIL_MS, the outbox's catch-up): that work is
+ * a cost per connect, measured as such, and scaled to a month here it would count as if it recurred.
+ */
 async function measureIdle(suts: readonly SystemUnderTest[], idleMs: number, connections: number): Promise<void> {
+  const quietFrom = Math.max(0, ...suts.map((s) => (s.connectedAtMs ?? 0) + CONNECT_TAIL_MS));
+  await sleep(Math.max(0, quietFrom - nowMs()));
   const idleProcs = suts.flatMap((s) => s.processes().map((p) => ({ ...p, name: `${s.name}:${p.name}` })));
   const countersBefore = await Promise.all(suts.map((s) => callCounts(s.processes())));
   const idleBefore = cpuSnapshot(idleProcs);

@@ -33,7 +33,7 @@ import type { PlannedMessage, Population } from "./workload";
  * acknowledged the invalidation — the normal case) plus its margin (2 s) after `ready` (runtime/gateway/context.ts):
  * metering runs this long past the last connect so it is included.
  */
-const CONNECT_TAIL_MS = 8_000;
+export const CONNECT_TAIL_MS = 8_000;
 /** The storm gives up after this long; whoever is not caught up by then is reported as such. */
 const STORM_TIMEOUT_MS = 60_000;
 const STORM_TAG = "x0";

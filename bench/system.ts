@@ -27,6 +27,8 @@ export interface SystemUnderTest {
   readonly connectionProcesses: () => MeteredProcess[];
   memory: SystemReport["memory"];
   connect?: SystemReport["connect"];
+  /** When its last client was connected (bench clock): its connects' deferred work runs on for a while. */
+  connectedAtMs?: number;
   idleCores?: Record<string, number>;
   heapGrowth?: SystemReport["heapGrowth"];
   /** Calls over the idle window (run.ts measureIdle), for the per-connection-month cost. */

@@ -222,7 +222,7 @@ describe("deleteWithinMs: handled messages share a DeleteMessageBatch", () => {
     } as unknown as SQSClient;
     const { c } = consumer(timed, { deleteWithinMs: 1_000 });
     c.start();
-    await waitUntil(() => deleted.length > 0, 5_000);
+    await waitUntil(() => deleted.length > 0, { what: "a delete" });
     expect(deleted).toEqual([["rh-a", "rh-b", "rh-c", "rh-d"]]);
     expect(deletedAt - receives[0]!).toBeGreaterThanOrEqual(990);
     await c.stop();
@@ -234,7 +234,7 @@ describe("deleteWithinMs: handled messages share a DeleteMessageBatch", () => {
     const { sqs, deleted } = scriptedSqs([longPoll(0, ids.slice(0, 6).map(msg)), longPoll(0, ids.slice(6).map(msg))]);
     const { c } = consumer(sqs, { deleteWithinMs: 60_000 });
     c.start();
-    await waitUntil(() => deleted.length > 0, 2_000);
+    await waitUntil(() => deleted.length > 0, { what: "a delete" });
     expect(deleted).toEqual([ids.slice(0, 10).map((i) => `rh-${i}`)]);
     await c.stop(); // the two left are deleted by stop, not left for the visibility timeout
     expect(deleted).toEqual([ids.slice(0, 10).map((i) => `rh-${i}`), ["rh-k", "rh-l"]]);
@@ -249,7 +249,7 @@ describe("deleteWithinMs: handled messages share a DeleteMessageBatch", () => {
     } as unknown as SQSClient;
     const { c, errors } = consumer(sqs, { deleteWithinMs: 50, handle: async (m) => m.slice(1) });
     c.start();
-    await waitUntil(() => errors.length > 0, 2_000);
+    await waitUntil(() => errors.length > 0, { what: "a delete error" });
     await c.stop();
     expect(errors).toEqual(["delete: throttled"]);
   });
