@@ -13,6 +13,7 @@ import { readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runCli } from "../runtime/cli/args";
+import { directoryTrustDefaults, trustWindowMs } from "../runtime/gateway/context";
 import { repoRoot } from "../runtime/local/processes";
 import type { LocalStack } from "../runtime/local/stack";
 import { startBaseline, type Baseline } from "./baselines/start";
@@ -71,6 +72,7 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     },
   });
   setup.stackStartMs = nowMs() - t;
+  const stackUpAt = nowMs();
   log(`local stack up in ${(setup.stackStartMs / 1000).toFixed(1)} s: ${stack.gateways.map((g) => g.url).join(", ")}`);
   const baselines: Baseline[] = [];
   const sink = new PhaseSink();
@@ -86,6 +88,13 @@ export async function runBench(o: BenchOptions, command: string): Promise<{ repo
     );
 
     if (o.systems.includes("parley")) {
+      // Gateways that have run for a while, as in steady state: a gateway caches no directory answer for its
+      // first seconds (trustWindowMs, runtime/gateway/context.ts), so connects then would leave the caches cold.
+      const warm = stackUpAt + trustWindowMs(directoryTrustDefaults) - nowMs();
+      if (warm > 0) {
+        log(`waiting ${(warm / 1000).toFixed(1)} s until the gateways cache directory answers`);
+        await sleep(warm);
+      }
       fleet = new ParleyFleet(pop.clients);
       suts.push(await connectParleySystem(stack, pop, seeded.tokens, sink, fleet, o, o.heap ? heapDir : undefined));
     }

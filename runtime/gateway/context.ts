@@ -18,6 +18,20 @@ export type GatewayDb = Db<(typeof gatewayTables)[number]>;
  */
 export const CONNECTION_REFRESH_MS = 45 * 60_000;
 
+/** How far two Parley processes' clocks (gateways', the persister's) may differ; every cross-process time check allows it. */
+export const CLOCK_SKEW_MS = 2_000;
+
+/**
+ * How long after its registration (or its return from a heartbeat gap) a gateway caches no directory answer:
+ * until every list a peer may use for a connect's invalidation shows it (PeerList#peersAsOf). With the defaults, 9 s.
+ */
+export function trustWindowMs(s: Pick<GatewaySettings, "indexLagMs" | "peerListMaxAgeMs">): number {
+  return s.indexLagMs + s.peerListMaxAgeMs + CLOCK_SKEW_MS;
+}
+
+/** The defaults of the settings trustWindowMs depends on. */
+export const directoryTrustDefaults = { indexLagMs: 2_000, peerListMaxAgeMs: 5_000 } as const;
+
 /** Timings and thresholds derived from the config; docs/protocol.md lists each. */
 export interface GatewaySettings {
   readonly heartbeatMs: number;
@@ -60,6 +74,15 @@ export interface GatewaySettings {
    * long of the user's invalidation is used for the routing at hand but not cached (ConnectionDirectory#ofUser).
    */
   readonly indexLagMs: number;
+  /**
+   * How old the peer list may be for a connect's invalidation (PeerList#peersAsOf): a list read at most this long
+   * before the connection record was written serves; an older one is read afresh, and that read serves every
+   * connect of the next few seconds (a storm costs one registry read per this interval, not one per connect). A
+   * gateway caches no directory answer until this long (+ indexLagMs + CLOCK_SKEW_MS) after it registered, so a
+   * peer whose list predates it has nothing of it to invalidate (GatewayRegistry#start). Longer saves registry
+   * reads; shorter lets a new gateway cache sooner.
+   */
+  readonly peerListMaxAgeMs: number;
   /** A socket with more than this many bytes queued is a slow consumer (closed with 4008). */
   readonly slowConsumerBytes: number;
   /** RATE_LIMITED violations within a window after which the socket closes with 1008. */
@@ -109,7 +132,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     directoryTtlMs: 600_000,
     invalidatedStaleMs: 5_000,
     catchUpMarginMs: 2_000,
-    indexLagMs: 2_000,
+    ...directoryTrustDefaults,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,
     typingThrottleMs: 2_000,

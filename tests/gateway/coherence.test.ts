@@ -8,7 +8,7 @@ import { env, tableNamesFor } from "../../runtime/contracts";
 import { createDynamoClient } from "../../runtime/aws/clients";
 import { LOCAL_PREFIX, startLocalStack, type LocalStack } from "../../runtime/local/stack";
 import { getGateway, putGateway } from "../../runtime/store/connections";
-import type { GatewaySettings } from "../../runtime/gateway/context";
+import { trustWindowMs, type GatewaySettings } from "../../runtime/gateway/context";
 import { sleep, timing, waitUntil } from "../support/timing";
 import { api, Client } from "../support/clients";
 import { signup, type TestUser } from "../support/users";
@@ -18,6 +18,13 @@ jest.setTimeout(90_000);
 
 const DIRECTORY_TTL_MS = 8_000;
 const CATCH_UP_MARGIN_MS = 1_000;
+/**
+ * Every gateway here uses a peer list at most this old for a connect, so connects read the registry afresh; and a
+ * gateway caches directory answers only once its registration is older than this + the index lag + the clock
+ * allowance (PeerList#peersAsOf, GatewayRegistry#start).
+ */
+const PEER_LIST_MAX_AGE_MS = 500;
+const INDEX_LAG_MS = 2_000;
 
 let stack: LocalStack;
 /** Bob's side: takes connections, routes no notifications, and never refreshes its peer list on a timer. */
@@ -25,13 +32,29 @@ let home: TestGateway;
 const clients: Client[] = [];
 const extra: TestGateway[] = [];
 
-function startWithSettings(
+async function startWithSettings(
   id: string,
   settings: Partial<GatewaySettings>,
   gatewayEnv?: Record<string, string>,
 ): Promise<TestGateway> {
-  const all = { directoryTtlMs: DIRECTORY_TTL_MS, catchUpMarginMs: CATCH_UP_MARGIN_MS, ...settings };
-  return startTestGateway(stack, id, { settings: all, ...(gatewayEnv ? { env: gatewayEnv } : {}) });
+  const all = {
+    directoryTtlMs: DIRECTORY_TTL_MS,
+    catchUpMarginMs: CATCH_UP_MARGIN_MS,
+    peerListMaxAgeMs: PEER_LIST_MAX_AGE_MS,
+    indexLagMs: INDEX_LAG_MS,
+    ...settings,
+  };
+  const g = await startTestGateway(stack, id, { settings: all, ...(gatewayEnv ? { env: gatewayEnv } : {}) });
+  trustedFrom.set(g, Date.now() + trustWindowMs(all));
+  return g;
+}
+
+/** When each gateway started caching directory answers (its registration resolved before startTestGateway did). */
+const trustedFrom = new Map<TestGateway, number>();
+
+/** Waits until `g` caches what it reads, so that it can hold a stale entry at all. */
+async function untilCaching(g: TestGateway): Promise<void> {
+  await sleep(Math.max(0, trustedFrom.get(g)! - Date.now()) + 50);
 }
 
 /** A gateway that starts after `home` last read the registry: `home` does not know it yet. */
@@ -82,6 +105,7 @@ async function misdirectRegistry(g: TestGateway, internalUrl: string): Promise<s
 
 /** Alice (on `router`) sends seq 1 while Bob is offline, so `router` caches "Bob has no connections". */
 async function primeStaleEntry(router: TestGateway, alice: TestUser, bob: TestUser) {
+  await untilCaching(router);
   const id = await direct(router, alice, bob);
   const a = await connect(router, alice);
   a.send({ type: "send", conversationId: id, clientMessageId: "m1", body: "while bob is away" });
@@ -125,6 +149,34 @@ describe("a peer's cached empty connection list for a user who just connected", 
     b.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] });
     await b.waitFor((f) => f.type === "synced");
     a.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "right after bob connected" });
+    await a.waitForMessages(id, 2);
+    await b.waitForMessages(id, 2, timing.ms(20_000));
+    expect(b.messages(id).map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it("is not needed on a gateway the connect's peer list cannot show yet: that gateway caches nothing", async () => {
+    // Both use peer lists up to 10 min old, so the connect tells nobody of the router that started after Bob's
+    // gateway read the registry; no catch-up runs during the test. Seq 2 can reach Bob only if the router, still
+    // in its trust window, looked Bob up afresh instead of caching what it read for seq 1.
+    const longLists = { peerListMaxAgeMs: 600_000 };
+    const bobsHome = await startRouter("gw-home-oldlist", {
+      ...longLists,
+      notifyReceivers: 0,
+      reaperMs: 600_000,
+      catchUpMarginMs: 600_000,
+    });
+    const router = await startRouter("gw-new", { ...longLists, directoryTtlMs: 600_000 });
+    const alice = await signup(router.url, "ivy");
+    const bob = await signup(router.url, "jack");
+    const id = await direct(router, alice, bob);
+    const a = await connect(router, alice);
+    a.send({ type: "send", conversationId: id, clientMessageId: "m1", body: "while jack is away" });
+    await a.waitForMessages(id, 1);
+
+    const b = await connect(bobsHome, bob);
+    b.send({ type: "sync", cursors: [{ conversationId: id, afterSeq: 0 }] });
+    await b.waitFor((f) => f.type === "synced");
+    a.send({ type: "send", conversationId: id, clientMessageId: "m2", body: "right after jack connected" });
     await a.waitForMessages(id, 2);
     await b.waitForMessages(id, 2, timing.ms(20_000));
     expect(b.messages(id).map((m) => m.seq)).toEqual([1, 2]);

@@ -39,6 +39,18 @@ export class ConnectionDirectory {
 
   /** Bumped by clear(): a query that started before it does not cache its answer either. */
   private epoch = 0;
+  /**
+   * Answers read before this are used but not cached: until then a peer may connect a socket of one of its users
+   * without telling this gateway, because the peer list it used predates this gateway's registration (or its
+   * return after a heartbeat gap). Set by the registry (GatewayRegistry#start); a directory without one trusts
+   * every answer.
+   */
+  private trustFrom = 0;
+
+  /** From when answers may be cached (GatewayRegistry: registration + the peer list's age + index lag + skew). */
+  trustAnswersFrom(ms: number): void {
+    this.trustFrom = ms;
+  }
 
   /**
    * Forgets every cached answer: this gateway may have missed invalidations (peers counted it dead while it did
@@ -117,7 +129,7 @@ export class ConnectionDirectory {
     const keepUntil = lagEnds !== undefined ? Math.min(lagEnds, startedAt + ttl) : startedAt + ttl;
     const ttlLeft = keepUntil - this.ctx.now();
     const unchanged = (this.generation.get(userId) ?? 0) === gen && this.epoch === epoch;
-    if (unchanged && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
+    if (unchanged && startedAt >= this.trustFrom && ttlLeft > 0) this.cache.set(userId, live, ttlLeft);
     return live;
   }
 

@@ -10,10 +10,7 @@
  * consistent GetItem of that gateway's registry record (one in flight per gateway), whose answer is kept too.
  */
 import { getGateway, isLive, type ConnectionRoute, type GatewayItem } from "../../store/connections";
-import type { GatewayContext } from "../context";
-
-/** Gateways' clocks differ by this much at most; a view read this long after a record was written predates none. */
-const CLOCK_SKEW_MS = 2_000;
+import { CLOCK_SKEW_MS, type GatewayContext } from "../context";
 
 interface RegistryView {
   /** undefined: no registry record (deregistered, reaped, or deleted by TTL). */

@@ -7,14 +7,11 @@ import { entryFrame, type ServerFrame, type StoredEntry } from "../../contracts"
 import { getConversation, getConversations } from "../../store/conversations";
 import { MAX_PAGE } from "../../contracts/api";
 import { READ_PAGE_MAX } from "../../store/messages";
-import type { GatewayContext } from "../context";
+import { CLOCK_SKEW_MS, type GatewayContext } from "../context";
 import type { MessageRef } from "../sessions";
 import { errorMessage, sleep } from "../util";
 import { historyPages } from "./history";
 import type { SocketWriter, WriterOwner } from "./writer";
-
-/** Allowed difference between the persister's clock (storedAt) and this gateway's. */
-const CLOCK_SKEW_MS = 2_000;
 
 /** The session an outbox writes for. */
 export interface OutboxOwner extends WriterOwner {

@@ -44,7 +44,7 @@ export interface PresenceDeps {
   readonly directory: ConnectionDirectory;
   readonly router: Pick<Router, "routeToConnections">;
   readonly contacts: Pick<Contacts, "contactsOf">;
-  readonly peers: Pick<PeerList, "refreshPeers" | "current">;
+  readonly peers: Pick<PeerList, "peersAsOf" | "refreshPeers" | "current">;
   readonly peerClient: Pick<PeerClient, "invalidatePeers" | "unacknowledged">;
 }
 
@@ -115,10 +115,10 @@ export class Presence implements ConnectionRecordOwner {
     const opened = [{ userId: session.userId, connectionId: session.connectionId, open: true }];
     this.deps.directory.invalidate(session.userId, opened);
     // Peers may hold a cached "no connections" for this user; make them look again before we say ready. The
-    // peer list is read after the record was written: a gateway missing from it registered later and so reads
-    // the record itself. A lost request is sent again (InvalidationRetries); the session's catch-up after the
-    // directory TTL covers a peer that never answers.
-    const peers = await this.deps.peers.refreshPeers(written);
+    // peer list is at most peerListMaxAgeMs older than the record: a gateway missing from it registered too
+    // recently to cache anything (PeerList#peersAsOf). A lost request is sent again (InvalidationRetries); the
+    // session's catch-up after the directory TTL covers a peer that never answers.
+    const peers = await this.deps.peers.peersAsOf(written);
     const missed = await this.deps.peerClient.unacknowledged(peers, { userIds: [session.userId], changes: opened });
     if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
       void this.announce(session.userId, true, now);

@@ -14,7 +14,7 @@ import {
   type ConnectionItem,
   type GatewayItem,
 } from "../../store/connections";
-import type { GatewayContext } from "../context";
+import { trustWindowMs, type GatewayContext } from "../context";
 import type { ConnectionDirectory } from "../delivery/directory";
 import type { GatewayLiveness } from "../delivery/gateway-liveness";
 import { errorMessage } from "../util";
@@ -32,6 +32,8 @@ function livePeerUrls(gateways: readonly GatewayItem[], self: string, now: numbe
  */
 export class PeerList {
   private urls: string[] = [];
+  /** When the read behind `urls` started. */
+  private urlsReadAt = -Infinity;
   private refresh?: { startedAt: number; urls: Promise<string[]> };
 
   constructor(
@@ -44,10 +46,29 @@ export class PeerList {
     return this.urls;
   }
 
-  /** The reaper read the whole registry. */
+  /** The reaper read the whole registry, in a read that started at `now`. */
   noteRegistry(gateways: readonly GatewayItem[], now: number): void {
-    this.urls = livePeerUrls(gateways, this.ctx.gatewayId, now);
+    this.adopt(livePeerUrls(gateways, this.ctx.gatewayId, now), now);
     this.liveness.noteRegistry(gateways, now);
+  }
+
+  private adopt(urls: string[], readAt: number): void {
+    if (readAt < this.urlsReadAt) return;
+    this.urls = urls;
+    this.urlsReadAt = readAt;
+  }
+
+  /**
+   * The peers a connection written at `written` must invalidate: the known list if the read behind it started at
+   * most peerListMaxAgeMs before, else a fresh one. Enough, because a gateway caches no directory answer until
+   * peerListMaxAgeMs + indexLagMs + CLOCK_SKEW_MS after it registered (GatewayRegistry#start): one that a list
+   * this young does not show has no cached answer that predates the record. Saves a registry read per connect.
+   */
+  peersAsOf(written: number): Promise<readonly string[]> {
+    const oldest = written - this.ctx.settings.peerListMaxAgeMs;
+    if (this.urlsReadAt >= oldest) return Promise.resolve(this.urls);
+    if (this.refresh && this.refresh.startedAt >= oldest) return this.refresh.urls;
+    return this.refreshPeers(written);
   }
 
   /**
@@ -64,7 +85,7 @@ export class PeerList {
       (gateways) => {
         this.liveness.noteRegistry(gateways, startedAt);
         const live = livePeerUrls(gateways, this.ctx.gatewayId, this.ctx.now());
-        if (this.refresh?.startedAt === startedAt) this.urls = live;
+        this.adopt(live, startedAt);
         return live;
       },
       (err) => {
@@ -114,9 +135,14 @@ export class GatewayRegistry {
     this.lastBeat = this.startedAt;
   }
 
-  /** Registers this gateway before it takes connections, then heartbeats and reaps on timers. */
+  /**
+   * Registers this gateway before it takes connections, then heartbeats and reaps on timers. Its directory caches
+   * nothing read before peers' lists are sure to show it (PeerList#peersAsOf).
+   */
   async start(): Promise<void> {
+    this.deps.directory.trustAnswersFrom(Infinity);
     await this.writeRecord();
+    this.deps.directory.trustAnswersFrom(this.visibleToPeersFrom(this.ctx.now()));
     await this.reap().catch((err) => this.ctx.log.warn({ err: errorMessage(err) }, "first reap failed"));
     this.heartbeatTimer = setInterval(() => {
       this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
@@ -143,6 +169,14 @@ export class GatewayRegistry {
     await deleteGateway(this.ctx.db, this.ctx.gatewayId).catch(() => undefined);
   }
 
+  /**
+   * For a registry record written by `writtenAt`: from when every peer's list for a connect shows it — the index
+   * behind listGateways lags by indexLagMs, a connect uses a list up to peerListMaxAgeMs old, clocks differ.
+   */
+  private visibleToPeersFrom(writtenAt: number): number {
+    return writtenAt + trustWindowMs(this.ctx.settings);
+  }
+
   private async writeRecord(): Promise<void> {
     const now = this.ctx.now();
     await putGateway(this.ctx.db, {
@@ -163,6 +197,7 @@ export class GatewayRegistry {
       const now = this.ctx.now();
       if (now - this.lastBeat > this.ctx.settings.gatewayTtlMs / 2) {
         this.deps.directory.clear();
+        this.deps.directory.trustAnswersFrom(this.visibleToPeersFrom(now));
         this.ctx.log.warn({ gapMs: now - this.lastBeat }, "heartbeat gap: directory cache cleared");
       }
       this.lastBeat = now;

@@ -83,3 +83,26 @@ describe("ConnectionDirectory#ofUser", () => {
     expect(queries()).toBe(2);
   });
 });
+
+describe("ConnectionDirectory#trustAnswersFrom", () => {
+  it("answers read before the trust point are used but not cached; later ones are", async () => {
+    const { directory, queries, advance } = setup(["c1"]);
+    directory.trustAnswersFrom(1_000_000 + 5_000);
+    expect((await directory.ofUser("u")).map((c) => c.connectionId)).toEqual(["c1"]);
+    advance(4_999);
+    await directory.ofUser("u");
+    expect(queries()).toBe(2);
+    advance(1);
+    await directory.ofUser("u");
+    await directory.ofUser("u");
+    expect(queries()).toBe(3);
+  });
+
+  it("Infinity caches nothing (a gateway not registered yet)", async () => {
+    const { directory, queries } = setup();
+    directory.trustAnswersFrom(Infinity);
+    await directory.ofUser("u");
+    await directory.ofUser("u");
+    expect(queries()).toBe(2);
+  });
+});

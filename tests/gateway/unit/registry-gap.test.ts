@@ -16,7 +16,7 @@ function setup() {
   const ctx = { ...fakeContext(ddb), now: () => now };
   const clears: number[] = [];
   const registry = new GatewayRegistry(ctx, {
-    directory: { clear: () => clears.push(now) } as never,
+    directory: { clear: () => clears.push(now), trustAnswersFrom: () => {} } as never,
     peers: { noteRegistry: () => {} } as never,
     connections: { restoreMissing: async () => {}, recheckOffline: async () => {} } as never,
   });
