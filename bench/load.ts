@@ -583,6 +583,9 @@ export function openParley(
   });
 }
 
+/** Connects in flight at once while a system's clients connect: one figure for every system, so "connect all" compares. */
+export const CONNECT_CONCURRENCY = 32;
+
 async function connectRange<T>(
   pop: Population,
   range: ClientRange | undefined,
@@ -624,7 +627,7 @@ export async function connectParley(
   fleet: ParleyFleet = new ParleyFleet(pop.clients),
 ): Promise<SystemClients> {
   const retries = { count: 0 };
-  await connectRange(pop, range, 16, (i) =>
+  await connectRange(pop, range, CONNECT_CONCURRENCY, (i) =>
     withRetries(`client ${i}`, retries, () =>
       openParley(fleet, sink, i, target.gatewayUrls[pop.gatewayOf[i]! % target.gatewayUrls.length]!, target.tokens[i]!),
     ),
@@ -647,7 +650,7 @@ export async function connectRelay(
   sink: Sink,
   range?: ClientRange,
 ): Promise<SystemClients> {
-  const sockets = await connectRange(pop, range, 32, async (i) => {
+  const sockets = await connectRange(pop, range, CONNECT_CONCURRENCY, async (i) => {
     const user = pop.userIds[i]!;
     const room = pop.conversations[pop.conversationOf[i]!]!.id;
     const q = `user=${encodeURIComponent(user)}&room=${encodeURIComponent(room)}`;
@@ -675,7 +678,7 @@ export async function connectSocketIo(
   sink: Sink,
   range?: ClientRange,
 ): Promise<SystemClients> {
-  const sockets = await connectRange(pop, range, 32, async (i) => {
+  const sockets = await connectRange(pop, range, CONNECT_CONCURRENCY, async (i) => {
     const user = pop.userIds[i]!;
     const room = pop.conversations[pop.conversationOf[i]!]!.id;
     const s: Socket = io(url, {

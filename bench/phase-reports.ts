@@ -39,7 +39,7 @@ export interface WorkCost {
 export interface ConnectCost extends WorkCost {
   /** Clients that disconnected and connected again (a sample across the population). */
   readonly connects: number;
-  /** Connecting all of them (16 at a time, as the bench's connect-all), until the last `ready`. */
+  /** Connecting all of them (CONNECT_CONCURRENCY at a time, as the bench's connect-all), until the last `ready`. */
   readonly seconds: number;
   /** Metered window (connects plus CONNECT_TAIL_MS). */
   readonly windowS: number;

@@ -13,6 +13,7 @@ import { getConversations } from "../runtime/store/conversations";
 import { log, sleep } from "./clock";
 import {
   bodyFor,
+  CONNECT_CONCURRENCY,
   mapLimit,
   newHistogram,
   nowMs,
@@ -196,7 +197,7 @@ const gatewayUrlOf = (ctx: StormContext, client: number) =>
 
 /**
  * A tenth of the clients (at least 10), spread over the population so every conversation size is in it,
- * disconnect; once that has settled (a baseline is measured meanwhile) they connect again, 16 at a time.
+ * disconnect; once that has settled (a baseline is measured meanwhile) they connect again, CONNECT_CONCURRENCY at a time.
  * Metered from the first connect until CONNECT_TAIL_MS after the last `ready`, net of the baseline's rates.
  */
 export async function measureConnectCost(ctx: StormContext): Promise<{ cost: ConnectCost; baseline: Baseline }> {
@@ -209,7 +210,7 @@ export async function measureConnectCost(ctx: StormContext): Promise<{ cost: Con
   const meter = await startMeter(sut.processes());
   const t = nowMs();
   const retries = { count: 0 };
-  await mapLimit(sample, 16, (i) =>
+  await mapLimit(sample, CONNECT_CONCURRENCY, (i) =>
     withRetries(`client ${i}`, retries, () => openParley(fleet, ctx.sink, i, gatewayUrlOf(ctx, i), ctx.tokens[i]!)),
   );
   const seconds = (nowMs() - t) / 1000;
