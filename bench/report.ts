@@ -7,6 +7,7 @@ import path from "node:path";
 import type { BurstReport, MixReport, StormReport, WorkCost } from "./phase-reports";
 import type { DeliveryCounts, LatencySummary } from "./latency";
 import type { CostBreakdown } from "./pricing";
+import { CONNECT_CONCURRENCY } from "./load";
 
 export interface SystemReport extends DeliveryCounts {
   readonly phases: number;
@@ -527,7 +528,7 @@ export function stormSection(s: StormReport): string[] {
     "",
     ...callsTable(s.perReconnectedClient.calls),
     "",
-    `**Cost per connect** (${c.connects} clients across the population disconnect, then connect again 16 at a ` +
+    `**Cost per connect** (${c.connects} clients across the population disconnect, then connect again ${CONNECT_CONCURRENCY} at a ` +
       `time, in ${f(c.seconds, 2)} s; metered ${f(c.windowS, 1)} s, until the last one's deferred catch-up, net ` +
       `of the background rate measured before): ${f(c.callsTotal, 1)} calls, DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
     "",

@@ -83,6 +83,11 @@ export interface GatewaySettings {
    * reads; shorter lets a new gateway cache sooner.
    */
   readonly peerListMaxAgeMs: number;
+  /**
+   * A live message that overtook a missing seq waits this long for it to arrive live before the gap is read from
+   * the table (delivery/outbox.ts); 0 reads at once.
+   */
+  readonly reorderWaitMs: number;
   /** A socket with more than this many bytes queued is a slow consumer (closed with 4008). */
   readonly slowConsumerBytes: number;
   /** RATE_LIMITED violations within a window after which the socket closes with 1008. */
@@ -133,6 +138,7 @@ export function deriveSettings(config: GatewayConfig, overrides: Partial<Gateway
     invalidatedStaleMs: 5_000,
     catchUpMarginMs: 2_000,
     ...directoryTrustDefaults,
+    reorderWaitMs: 150,
     slowConsumerBytes: Math.max(1024 * 1024, 16 * config.limits.maxPayloadBytes),
     maxRateViolations: 20,
     typingThrottleMs: 2_000,

@@ -13,6 +13,11 @@ import { errorMessage, sleep } from "../util";
 import { historyPages } from "./history";
 import type { SocketWriter, WriterOwner } from "./writer";
 
+interface HeldMessage {
+  readonly ref: MessageRef;
+  readonly text: string;
+}
+
 /** The session an outbox writes for. */
 export interface OutboxOwner extends WriterOwner {
   readonly connectionId: string;
@@ -33,6 +38,12 @@ export class Outbox {
   private pending = 0;
   /** Highest seq sent per conversation on this socket: later repeats are dropped, gaps filled from the table. */
   private readonly delivered = new Map<string, number>();
+  /**
+   * Live messages that overtook a missing seq, per conversation, held up to `reorderWaitMs` for it to arrive live
+   * (the other gateway is routing it) before the gap is filled from the table: in a busy room every member's
+   * socket would otherwise read the table for the same gap.
+   */
+  private readonly held = new Map<string, { messages: Map<number, HeldMessage>; timer: NodeJS.Timeout }>();
   private catchUpTimer?: NodeJS.Timeout;
 
   constructor(
@@ -45,19 +56,74 @@ export class Outbox {
 
   pushMessage(ref: MessageRef, text: string): void {
     if (this.owner.closed) return;
+    const c = ref.conversationId;
+    const last = this.delivered.get(c) ?? (ref.seq === 1 ? 0 : undefined);
     // Fast path: nothing queued ahead of it and it is the next seq (seq 1 needs no cursor).
-    if (this.pending === 0) {
-      const last = this.delivered.get(ref.conversationId) ?? (ref.seq === 1 ? 0 : undefined);
-      if (last !== undefined) {
-        if (ref.seq <= last) return;
-        if (ref.seq === last + 1) {
-          this.delivered.set(ref.conversationId, ref.seq);
-          this.writer.push(text);
-          return;
-        }
+    if (this.pending === 0 && last !== undefined) {
+      if (ref.seq <= last) return;
+      if (ref.seq === last + 1) {
+        this.delivered.set(c, ref.seq);
+        this.writer.push(text);
+        this.releaseHeld(c);
+        return;
       }
     }
-    this.enqueue(() => this.deliverInOrder(ref, text));
+    if (last !== undefined && ref.seq > last + 1 && this.ctx.settings.reorderWaitMs > 0) {
+      this.hold(ref, text);
+      return;
+    }
+    this.enqueue(async () => {
+      await this.deliverInOrder(ref, text);
+      this.releaseHeld(c);
+    });
+  }
+
+  private hold(ref: MessageRef, text: string): void {
+    const c = ref.conversationId;
+    let h = this.held.get(c);
+    if (!h) {
+      const timer = setTimeout(() => this.flushHeld(c), this.ctx.settings.reorderWaitMs);
+      timer.unref();
+      h = { messages: new Map(), timer };
+      this.held.set(c, h);
+    }
+    h.messages.set(ref.seq, { ref, text });
+  }
+
+  /**
+   * Sends the held messages of `c` that follow what was sent, in order; drops those sent meanwhile. Runs where
+   * nothing is queued ahead (the fast path) or as part of a queued task, so order holds.
+   */
+  private releaseHeld(c: string): void {
+    const h = this.held.get(c);
+    if (!h) return;
+    let last = this.delivered.get(c) ?? 0;
+    for (const seq of h.messages.keys()) if (seq <= last) h.messages.delete(seq);
+    for (let next = h.messages.get(last + 1); next; next = h.messages.get(last + 1)) {
+      h.messages.delete(next.ref.seq);
+      last = next.ref.seq;
+      this.delivered.set(c, last);
+      this.writer.push(next.text);
+    }
+    if (!h.messages.size) {
+      clearTimeout(h.timer);
+      this.held.delete(c);
+    }
+  }
+
+  /** The wait is over: what is still held goes out the usual way, its gap filled from the table. */
+  private flushHeld(c: string): void {
+    const h = this.held.get(c);
+    if (!h) return;
+    this.held.delete(c);
+    if (this.owner.closed) return;
+    const waiting = [...h.messages.values()].sort((a, b) => a.ref.seq - b.ref.seq);
+    for (const m of waiting) {
+      this.enqueue(async () => {
+        await this.deliverInOrder(m.ref, m.text);
+        this.releaseHeld(c);
+      });
+    }
   }
 
   /** Sends every stored message after each cursor, then `synced` with the positions reached. */
@@ -95,6 +161,8 @@ export class Outbox {
   /** The socket is gone. */
   dispose(): void {
     clearTimeout(this.catchUpTimer);
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
   }
 
   private enqueue(task: () => Promise<void>): void {

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from "node:events";
 import { Session } from "../../../runtime/gateway/ws-session";
-import { sleep } from "../../support/timing";
+import { sleep, waitUntil } from "../../support/timing";
 import { fakeContext, fakeDb } from "./fakes";
 
 /** Just enough of a ws WebSocket for Session. */
@@ -42,7 +42,7 @@ describe("Session outgoing order", () => {
     storedAt: Date.now(),
   });
 
-  function session(table: number[]) {
+  function session(table: number[], reorderWaitMs?: number) {
     const { ddb, sent } = fakeDb((cmd) => {
       if (cmd.constructor.name !== "QueryCommand") return {};
       const values = cmd.input.ExpressionAttributeValues as Record<string, number>;
@@ -53,7 +53,8 @@ describe("Session outgoing order", () => {
       return { Items: items.slice(0, cmd.input.Limit as number).map(stored) };
     });
     const ws = new FakeSocket();
-    const ctx = fakeContext(ddb);
+    const base = fakeContext(ddb);
+    const ctx = reorderWaitMs === undefined ? base : { ...base, settings: { ...base.settings, reorderWaitMs } };
     const s = new Session(ctx, {} as never, ws as never, "bob1", Math.floor(Date.now() / 1000) + 3600);
     return { s, ws, sent };
   }
@@ -73,7 +74,7 @@ describe("Session outgoing order", () => {
 
   it("retries a gap fill that finds a hole (eventually consistent reads) instead of skipping the seq", async () => {
     const table = [1, 3];
-    const { s, ws, sent } = session(table);
+    const { s, ws, sent } = session(table, 0);
     s.pushMessage({ conversationId: conv, seq: 1 }, JSON.stringify(stored(1)));
     s.pushMessage({ conversationId: conv, seq: 4 }, JSON.stringify(stored(4)));
     await settle();
@@ -81,6 +82,37 @@ describe("Session outgoing order", () => {
     await sleep(400);
     expect(seqsSent(ws)).toEqual([1, 2, 3, 4]);
     expect(sent.filter((c) => c.name === "QueryCommand").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("holds a message that overtook a missing seq until it arrives live: in order, no table read", async () => {
+    const { s, ws, sent } = session([1, 2, 3, 4, 5]);
+    const queries = () => sent.filter((c) => c.name === "QueryCommand").length;
+    s.pushMessage({ conversationId: conv, seq: 1 }, JSON.stringify(stored(1)));
+    s.pushMessage({ conversationId: conv, seq: 4 }, JSON.stringify(stored(4)));
+    s.pushMessage({ conversationId: conv, seq: 3 }, JSON.stringify(stored(3)));
+    await settle();
+    expect(seqsSent(ws)).toEqual([1]); // 3 and 4 wait for 2
+    s.pushMessage({ conversationId: conv, seq: 2 }, JSON.stringify(stored(2)));
+    s.pushMessage({ conversationId: conv, seq: 3 }, JSON.stringify(stored(3))); // a repeat of a held one
+    s.pushMessage({ conversationId: conv, seq: 5 }, JSON.stringify(stored(5)));
+    await sleep(300);
+    expect(seqsSent(ws)).toEqual([1, 2, 3, 4, 5]);
+    expect(queries()).toBe(0);
+  });
+
+  it("fills the gap from the table once the wait is over if the missing seq never arrives live", async () => {
+    const { s, ws, sent } = session([1, 2, 3, 4], 500);
+    s.pushMessage({ conversationId: conv, seq: 1 }, JSON.stringify(stored(1)));
+    s.pushMessage({ conversationId: conv, seq: 4 }, JSON.stringify(stored(4)));
+    s.pushMessage({ conversationId: conv, seq: 3 }, JSON.stringify(stored(3)));
+    await sleep(50);
+    expect(seqsSent(ws)).toEqual([1]);
+    await waitUntil(() => ws.sent.length === 4, { what: "the gap filled" });
+    expect(seqsSent(ws)).toEqual([1, 2, 3, 4]);
+    expect(sent.filter((c) => c.name === "QueryCommand").length).toBe(1);
+    // Later messages go the fast way again.
+    s.pushMessage({ conversationId: conv, seq: 5 }, JSON.stringify(stored(5)));
+    expect(seqsSent(ws)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it("without a cursor, first sends what was stored since the socket opened", async () => {
