@@ -3,7 +3,8 @@
  * recent writes (a deleted connection is still listed for a while), and batch calls hand back part of their work
  * unprocessed. The AWS-rules layer (tests/support/aws-faults.ts) wraps every gateway's DynamoDB client with one
  * shared write log. Whatever the index shows, a user whose last connection went away is announced offline to
- * their contacts, gets lastSeen, and no stale record stays behind — after a close, a reaper pass and a shutdown.
+ * their contacts, gets lastSeen, and no stale record stays behind — after a close, a reaper pass and a shutdown;
+ * and one who reconnects while the index still lists the closed connection is announced online again.
  */
 import { gatewayKey, getConnections, listGateways, putConnection, putGateway } from "../../runtime/store/connections";
 import { createConversation } from "../../runtime/store/conversations";
@@ -134,6 +135,27 @@ describe("with the connection indexes lagging behind writes", () => {
     await Promise.all([a1.close(), a2.close()]);
     await expectOfflineAndLastSeen(b, alice.userId, since);
   });
+
+  // A reload: the old socket is gone, the new one opens while the index still lists the old record. The connect
+  // must not take that record for "still online elsewhere": it is announced online, here and across gateways.
+  for (const where of ["the same gateway", "another gateway"] as const) {
+    it(`reconnecting on ${where} within the index lag after the last close: announced online again`, async () => {
+      const { alice, bob } = await pair();
+      const b = await connect(g1, bob, "bob");
+      const a1 = await connect(g1, alice, "alice#1");
+      await rules.indexesSettled();
+      rules.indexLagMs = LAG_MS;
+      await a1.close();
+      await b.waitFor(offline(alice.userId), ANNOUNCE_MS, "presence offline for alice");
+      const online = b.next(
+        (f) => f.type === "presence" && f.userId === alice.userId && f.online === true,
+        ANNOUNCE_MS,
+        "presence online for alice",
+      );
+      await connect(where === "the same gateway" ? g1 : g2, alice, "alice#2");
+      expect((await online).online).toBe(true);
+    });
+  }
 
   it("the reaper removes a dead gateway's records, announces its users offline and records lastSeen", async () => {
     const { alice, bob } = await pair();

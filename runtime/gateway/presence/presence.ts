@@ -120,12 +120,32 @@ export class Presence implements ConnectionRecordOwner {
     // session's catch-up after the directory TTL covers a peer that never answers.
     const peers = await this.deps.peers.peersAsOf(written);
     const missed = await this.deps.peerClient.unacknowledged(peers, { userIds: [session.userId], changes: opened });
-    if (!othersLive.some((c) => c.connectionId !== session.connectionId)) {
-      void this.announce(session.userId, true, now);
-    }
+    // Another connection keeps the user online — unless it is one of ours that closed meanwhile (its close may
+    // have found no live connection before this record was written and announced "offline"; under the user lock
+    // that check and this connect are one step at a time here), or a remote one that went too (checked again
+    // below, now that this record is written).
+    const others = othersLive.filter(
+      (c) =>
+        c.connectionId !== session.connectionId && (c.gatewayId !== this.ctx.gatewayId || this.holds(c.connectionId)),
+    );
+    if (!others.length) void this.announce(session.userId, true, now);
+    else if (!others.some((c) => c.gatewayId === this.ctx.gatewayId)) void this.track(this.stillOnline(session));
     if (!missed.length) return { acknowledged: true };
     const acked = peers.filter((p) => !missed.includes(p));
     return { acknowledged: false, later: this.retries.add(session.connectionId, session.userId, acked) };
+  }
+
+  /**
+   * The user's other connections were all on peers when this one opened: if they closed before this record was
+   * written, the peer that saw the last close announced "offline" and nobody announced "online".
+   */
+  private async stillOnline(session: LocalSession): Promise<void> {
+    try {
+      const live = await this.deps.directory.confirmedLive(session.userId, new Set([session.connectionId]));
+      if (!live.length && this.holds(session.connectionId)) await this.announce(session.userId, true, this.ctx.now());
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err), userId: session.userId }, "presence re-check failed");
+    }
   }
 
   async disconnected(session: LocalSession): Promise<void> {
@@ -180,20 +200,26 @@ export class Presence implements ConnectionRecordOwner {
   async afterUserLostConnections(userIds: readonly string[], removed: ReadonlySet<string> = new Set()): Promise<void> {
     const now = this.ctx.now();
     await mapLimit(userIds, 8, async (userId) => {
-      this.offlineRecheck.delete(userId);
-      try {
-        // A socket of this gateway counts even if its record is not in the index yet.
-        if ([...this.deps.sessions.ofUser(userId)].some((s) => !removed.has(s.connectionId))) return;
-        const live = await this.deps.directory.confirmedLive(userId, removed);
-        if (live.length) return;
-      } catch (err) {
-        this.offlineRecheck.add(userId);
-        throw err;
-      }
-      await recordLastSeen(this.ctx.db, userId, now).catch((err) =>
-        this.ctx.log.warn({ err: errorMessage(err), userId }, "could not record lastSeen"),
-      );
-      await this.announce(userId, false, now);
+      // Under the user lock: a connect of this user here either ran before (its session counts below) or runs
+      // after (it reads the connections without the removed ones, and announces "online" itself).
+      const sent = await this.deps.sessions.withUserLock(userId, async () => {
+        this.offlineRecheck.delete(userId);
+        try {
+          // A socket of this gateway counts even if its record is not in the index yet.
+          if ([...this.deps.sessions.ofUser(userId)].some((s) => !removed.has(s.connectionId))) return undefined;
+          const live = await this.deps.directory.confirmedLive(userId, removed);
+          if (live.length) return undefined;
+        } catch (err) {
+          this.offlineRecheck.add(userId);
+          throw err;
+        }
+        await recordLastSeen(this.ctx.db, userId, now).catch((err) =>
+          this.ctx.log.warn({ err: errorMessage(err), userId }, "could not record lastSeen"),
+        );
+        // Queued under the lock (a connect after it replaces it with "online"), sent after it.
+        return { flushed: this.announce(userId, false, now) };
+      });
+      await sent?.flushed;
     });
   }
 
