@@ -81,7 +81,13 @@ export class Session implements LocalSession {
     this.connectedAt = ctx.now();
     this.rateLimit = new FrameRateLimit(ctx.config.limits, ctx.settings.maxRateViolations, ctx.now);
     this.writer = new SocketWriter(ctx, ws, this);
-    this.outbox = new Outbox(ctx, this.writer, this, (u) => deps.contacts.conversationIdsOf(u));
+    this.outbox = new Outbox(
+      ctx,
+      this.writer,
+      this,
+      (u) => deps.contacts.conversationIdsOf(u),
+      (ids) => deps.members.readMany(ids),
+    );
     ws.on("close", () => void this.onClose());
     ws.on("error", (err) => ctx.log.debug({ err: errorMessage(err), connectionId: this.connectionId }, "ws error"));
     ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));

@@ -27,7 +27,7 @@ import type { Outgoing, Router } from "./routing";
 
 /** What a membership entry's invalidation needs: the local member cache and the way to the peers. */
 export interface MembershipDeps {
-  readonly members: Pick<MemberCache, "forget">;
+  readonly members: Pick<MemberCache, "forget" | "confirm">;
   readonly peers: Pick<PeerList, "refreshPeers">;
   readonly peerClient: Pick<PeerClient, "invalidatePeers">;
 }
@@ -93,6 +93,7 @@ export class NotificationConsumer {
     // A member whose cached contacts predate this conversation would miss presence of its co-members.
     for (const n of notifications) this.contacts?.noteConversationMembers(n.message.conversationId, n.memberIds);
     await this.membershipChanged(notifications);
+    this.confirmMembers(notifications);
     const stats = await this.router.routeToConnections(await this.toOutgoing(notifications));
     this.ctx.log.debug(
       { messages: notifications.map((n) => `${n.message.conversationId}#${n.message.seq}`), ...stats },
@@ -119,6 +120,15 @@ export class NotificationConsumer {
       await this.membership.peerClient.invalidatePeers(peers, { conversations, contacts: users });
     } catch (err) {
       this.ctx.log.warn({ err: errorMessage(err), conversations }, "membership invalidation failed");
+    }
+  }
+
+  /** Every other entry names the conversation's members as of it: the member cache is renewed or dropped by it. */
+  private confirmMembers(notifications: readonly Notification[]): void {
+    if (!this.membership) return;
+    for (const { message, memberIds } of notifications) {
+      if (isStoredEvent(message) && isConversationEvent(message.kind)) continue;
+      this.membership.members.confirm(message.conversationId, message.seq, message.storedAt, memberIds);
     }
   }
 

@@ -6,7 +6,7 @@
  * conversation is checked against.
  */
 import { conversationIdSchema } from "../../contracts";
-import { getConversation, type ConversationItem } from "../../store/conversations";
+import { getConversation, getConversations, type ConversationItem } from "../../store/conversations";
 import {
   getConnections,
   listConnectionsByUser,
@@ -163,6 +163,27 @@ export class ConnectionDirectory {
   }
 }
 
+/** How long a member-cache answer serves after the read, or after the newest message that confirmed it. */
+export const MEMBER_CACHE_TTL_MS = 60_000;
+/**
+ * How long an answer serves in all, confirmations included: the bound for what a confirmation cannot show (a
+ * rename whose invalidation was lost).
+ */
+export const MEMBER_CACHE_MAX_AGE_MS = 600_000;
+
+interface CachedConversation {
+  readonly item: ConversationItem;
+  readonly readAt: number;
+  /** The read, or the storedAt of the newest entry whose notification showed the same members. */
+  readonly validFrom: number;
+}
+
+const sameMembers = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((m) => set.has(m));
+};
+
 /**
  * Conversation members, cached. Members change only through the conversation's log (add, remove, leave), and
  * the gateway that routes such an entry tells every gateway before it routes it (consumer.ts): each forgets the
@@ -170,13 +191,19 @@ export class ConnectionDirectory {
  * safety net for a lost invalidation; reads are strongly consistent (after an invalidation the item must show
  * the change), and a read that started before an invalidation does not cache its answer. An unknown id is
  * re-checked after 2 s because it may just be being created.
+ *
+ * Every notification a gateway routes carries the conversation's members as of that entry (`confirm`): the same
+ * members renew the answer for MEMBER_CACHE_TTL_MS from the entry's storedAt (up to MEMBER_CACHE_MAX_AGE_MS after
+ * the read), different ones drop it. A busy conversation is therefore read once per gateway, not once a minute,
+ * and a lost invalidation still ends within MEMBER_CACHE_TTL_MS (+ clock skew) of the membership change: a later
+ * entry shows the new members, and no entry stored before the change renews past that.
  */
 export class MemberCache {
-  private readonly cache: TtlCache<string, ConversationItem | null>;
+  private readonly cache: TtlCache<string, CachedConversation | null>;
   private readonly generation = new Map<string, number>();
 
   constructor(private readonly ctx: GatewayContext) {
-    this.cache = new TtlCache(60_000, 100_000, ctx.now);
+    this.cache = new TtlCache(MEMBER_CACHE_TTL_MS, 100_000, ctx.now);
   }
 
   /** The conversation if `userId` is a member, else undefined (also for ids that are not conversation ids). */
@@ -189,17 +216,51 @@ export class MemberCache {
   async conversation(conversationId: string): Promise<ConversationItem | undefined> {
     if (!conversationIdSchema.safeParse(conversationId).success) return undefined;
     const cached = this.cache.get(conversationId);
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached?.item;
     const gen = this.generation.get(conversationId) ?? 0;
     const fresh = await getConversation(this.ctx.db, conversationId, true);
     if ((this.generation.get(conversationId) ?? 0) === gen) {
-      this.cache.set(conversationId, fresh ?? null, fresh ? 60_000 : 2_000);
+      if (fresh) this.remember(fresh);
+      else this.cache.set(conversationId, null, 2_000);
     }
     return fresh;
   }
 
+  /**
+   * Consistent reads of several conversations (the session's catch-up): their answers are cached as a single
+   * read's would be, so a user's first send after connecting reads nothing.
+   */
+  async readMany(conversationIds: readonly string[]): Promise<ConversationItem[]> {
+    const before = new Map(conversationIds.map((id) => [id, this.generation.get(id) ?? 0]));
+    const items = await getConversations(this.ctx.db, conversationIds, true);
+    for (const c of items) {
+      if ((this.generation.get(c.conversationId) ?? 0) === before.get(c.conversationId)) this.remember(c);
+    }
+    return items;
+  }
+
   remember(conversation: ConversationItem): void {
-    this.cache.set(conversation.conversationId, conversation);
+    const now = this.ctx.now();
+    this.cache.set(conversation.conversationId, { item: conversation, readAt: now, validFrom: now });
+  }
+
+  /**
+   * A notification of entry `seq` (stored at `storedAt`) named `memberIds` as the conversation's members: the
+   * cached answer is renewed if it shows the same members, dropped if not. Membership entries are not
+   * confirmations (their notification names the members before and after); they go through `forget`.
+   */
+  confirm(conversationId: string, seq: number, storedAt: number, memberIds: readonly string[]): void {
+    const cached = this.cache.get(conversationId);
+    if (cached === undefined) return;
+    if (cached === null || !sameMembers(cached.item.memberIds, memberIds)) {
+      this.forget([conversationId]);
+      return;
+    }
+    if (storedAt <= cached.validFrom) return;
+    const ttl = Math.min(storedAt + MEMBER_CACHE_TTL_MS, cached.readAt + MEMBER_CACHE_MAX_AGE_MS) - this.ctx.now();
+    if (ttl <= 0) return;
+    const item = seq > cached.item.lastSeq ? { ...cached.item, lastSeq: seq } : cached.item;
+    this.cache.set(conversationId, { item, readAt: cached.readAt, validFrom: storedAt }, ttl);
   }
 
   /** A membership or title entry was stored: the next question reads the conversation again. */

@@ -4,7 +4,7 @@
  * fills and the catch-up after the directory TTL run one at a time, with live messages queued behind them.
  */
 import { entryFrame, type ServerFrame, type StoredEntry } from "../../contracts";
-import { getConversation, getConversations } from "../../store/conversations";
+import { getConversation, getConversations, type ConversationItem } from "../../store/conversations";
 import { MAX_PAGE } from "../../contracts/api";
 import { READ_PAGE_MAX } from "../../store/messages";
 import { CLOCK_SKEW_MS, type GatewayContext } from "../context";
@@ -52,6 +52,9 @@ export class Outbox {
     private readonly owner: OutboxOwner,
     /** The conversations a user is in (Contacts#conversationIdsOf: the connect's presence read, when cached). */
     private readonly conversationsOf: (userId: string) => Promise<readonly string[]>,
+    /** Consistent reads of conversations (MemberCache#readMany: what they show is cached for the next sends). */
+    private readonly readConversations: (ids: readonly string[]) => Promise<ConversationItem[]> = (ids) =>
+      getConversations(this.ctx.db, ids, true),
   ) {}
 
   pushMessage(ref: MessageRef, text: string): void {
@@ -262,7 +265,7 @@ export class Outbox {
     if (this.owner.closed) return;
     const { userId, connectedAt } = this.owner;
     const ids = new Set([...this.delivered.keys(), ...(await this.conversationsOf(userId))]);
-    const conversations = await getConversations(this.ctx.db, [...ids], true);
+    const conversations = await this.readConversations([...ids]);
     let filled = 0;
     for (const c of conversations) {
       if (this.owner.closed) return;
