@@ -280,7 +280,8 @@ async function applyEntry(
 
 /**
  * One summary update per conversation per batch (a FIFO group is one conversation): the newest entry's seq, the
- * newest message's preview, or a new preview when the batch edited or deleted the newest message.
+ * newest message's preview, or a new preview when the batch edited or deleted the newest message, and each
+ * sender's highest seq.
  */
 async function summarize(deps: PersisterDeps, stored: readonly StoredRecord[]): Promise<void> {
   const newest = stored.reduce((a, b) => (b.message.seq > a.message.seq ? b : a));
@@ -290,11 +291,15 @@ async function summarize(deps: PersisterDeps, stored: readonly StoredRecord[]): 
     : undefined;
   // An edit or delete of the newest message after it was stored (a later record in the batch) sets the preview.
   const fix = stored.filter((s) => s.preview !== undefined && s.message.seq > (newestMessage?.seq ?? 0)).at(-1);
+  // Sending implies having read up to it (store/memberships.ts#readPositionOf).
+  const senders: Record<string, number> = {};
+  for (const { message } of stored) senders[message.senderId] = Math.max(senders[message.senderId] ?? 0, message.seq);
   await recordSummary(deps.db, {
     conversationId: newest.message.conversationId,
     lastSeq: newest.message.seq,
     ...(newestMessage ? { message: newestMessage } : {}),
     ...(fix ? { preview: fix.preview } : {}),
+    senders,
   });
 }
 

@@ -3,11 +3,11 @@ import type { StoredMessage } from "../contracts";
 import { previewOf } from "../contracts/api";
 import { batchGetAll } from "./batch";
 import { ifConditionHolds, reviseOnce, type Db } from "./db";
-import { putMembershipIfAbsent } from "./memberships";
+import { putMembershipIfAbsent, sentSeqAttribute, type SentSeqs } from "./memberships";
 
 export type ConversationKind = "direct" | "group";
 
-export interface ConversationItem {
+export interface ConversationItem extends SentSeqs {
   readonly conversationId: string;
   readonly kind: ConversationKind;
   readonly title?: string;
@@ -92,11 +92,13 @@ export interface SummaryUpdate {
   readonly message?: StoredMessage;
   /** The preview's new text when the batch edited or deleted the newest message. */
   readonly preview?: string;
+  /** Per sender in the batch, the highest seq they stored an entry at (their implied read position). */
+  readonly senders?: Readonly<Record<string, number>>;
 }
 
 /**
  * Moves the summary forward to `lastSeq`, unless it already shows a later one (retries and redeliveries arrive
- * out of order): one write per conversation per batch.
+ * out of order), and each sender's implied read position with it: one write per conversation per batch.
  */
 export async function recordSummary(db: Db<"conversations">, u: SummaryUpdate): Promise<void> {
   const sets = ["lastSeq = :seq"];
@@ -110,6 +112,12 @@ export async function recordSummary(db: Db<"conversations">, u: SummaryUpdate): 
     sets.push("lastPreview = :preview");
     values[":preview"] = preview;
   }
+  const names: Record<string, string> = {};
+  Object.entries(u.senders ?? {}).forEach(([userId, seq], i) => {
+    sets.push(`#sent${i} = :sent${i}`);
+    names[`#sent${i}`] = sentSeqAttribute(userId);
+    values[`:sent${i}`] = seq;
+  });
   await ifConditionHolds(
     db.ddb.send(
       new UpdateCommand({
@@ -118,6 +126,7 @@ export async function recordSummary(db: Db<"conversations">, u: SummaryUpdate): 
         UpdateExpression: `SET ${sets.join(", ")}`,
         ConditionExpression: "attribute_exists(conversationId) AND lastSeq < :seq",
         ExpressionAttributeValues: values,
+        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
       }),
     ),
   );

@@ -3,6 +3,20 @@ import { batchGetAll } from "./batch";
 import { ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
+/**
+ * Sending implies having read: the conversation item holds, per member, the highest seq they stored an entry at
+ * (written with the persister's summary update, so it costs no write of its own). A member's read position is
+ * the later of that and the `lastReadSeq` their `read` frames moved.
+ */
+export const sentSeqAttribute = (userId: string): `sent#${string}` => `sent#${userId}`;
+export interface SentSeqs {
+  readonly [attribute: `sent#${string}`]: number | undefined;
+}
+
+/** `userId`'s read position in the conversation `sent` is the item of. */
+export const readPositionOf = (m: Pick<MembershipItem, "lastReadSeq"> | undefined, sent: SentSeqs, userId: string) =>
+  Math.max(m?.lastReadSeq ?? 0, sent[sentSeqAttribute(userId)] ?? 0);
+
 export interface MembershipItem {
   readonly userId: string;
   readonly conversationId: string;
@@ -59,18 +73,24 @@ export async function deleteMembership(db: Db<"memberships">, userId: string, co
   await db.ddb.send(new DeleteCommand({ TableName: db.tables.memberships, Key: { userId, conversationId } }));
 }
 
-/** Each member's persisted read position in a conversation (members without a row read as 0). */
+/**
+ * Each member's persisted read position in a conversation (readPositionOf; members without a row read as 0),
+ * given the conversation item `sent` as read just now.
+ */
 export async function readPositions(
   db: Db<"memberships">,
   conversationId: string,
   memberIds: readonly string[],
+  sent: Promise<SentSeqs | undefined>,
 ): Promise<Record<string, number>> {
-  const rows = await batchGetAll<MembershipItem>(
-    db.ddb,
-    db.tables.memberships,
-    memberIds.map((userId) => ({ userId, conversationId })),
-  );
-  const out: Record<string, number> = Object.fromEntries(memberIds.map((m) => [m, 0]));
-  for (const r of rows) out[r.userId] = r.lastReadSeq;
-  return out;
+  const [rows, item] = await Promise.all([
+    batchGetAll<MembershipItem>(
+      db.ddb,
+      db.tables.memberships,
+      memberIds.map((userId) => ({ userId, conversationId })),
+    ),
+    sent,
+  ]);
+  const byUser = new Map(rows.map((r) => [r.userId, r]));
+  return Object.fromEntries(memberIds.map((m) => [m, readPositionOf(byUser.get(m), item ?? {}, m)]));
 }

@@ -252,6 +252,22 @@ test("one summary update per conversation per batch, with its newest message", a
   expect(notes.every((n) => n.memberIds.length === 2)).toBe(true);
 });
 
+test("the summary update carries each sender's highest seq: sending implies having read, at no write of its own", async () => {
+  const c = await newConversation(["alice", "bob", "carol"]);
+  const rec = recording();
+  const senders = ["alice", "bob", "alice"];
+  await persistBatch(batch(...senders.map((s, i) => record(inbound(c, `m${i}`, s), c))), deps(rec.ddb));
+  expect(rec.sent.filter((x) => x.startsWith("UpdateCommand"))).toEqual([
+    `UpdateCommand ${e.provisioned.tableNames.conversations}`,
+  ]);
+  const item = await getConversation(e.db, c, true);
+  expect(item).toMatchObject({ lastSeq: 3, "sent#alice": 3, "sent#bob": 2 });
+  expect(item!["sent#carol"]).toBeUndefined();
+  // The next batch moves only its own senders.
+  await persistBatch(batch(record(inbound(c, "m3", "bob"), c)), deps());
+  expect(await getConversation(e.db, c, true)).toMatchObject({ lastSeq: 4, "sent#alice": 3, "sent#bob": 4 });
+});
+
 test("a crash at any call of a three-message batch of one conversation, then the retry: all stored, summarized, notified", async () => {
   const probe = await newConversation();
   const counter = crashingOn(Number.MAX_SAFE_INTEGER);

@@ -5,8 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { directConversationId } from "../../contracts";
 import { MAX_GROUP_MEMBERS, type ConversationSummary } from "../../contracts/api";
-import { createConversation, getConversations, type ConversationItem } from "../../store/conversations";
-import { listMemberships, readPositions, type MembershipItem } from "../../store/memberships";
+import {
+  createConversation,
+  getConversation,
+  getConversations,
+  type ConversationItem,
+} from "../../store/conversations";
+import { listMemberships, readPositionOf, readPositions, type MembershipItem } from "../../store/memberships";
 import { getUser } from "../../store/users";
 import { pageMessages } from "../../store/messages";
 import type { GatewayContext } from "../context";
@@ -16,9 +21,10 @@ import type { ApiParts, RouteHandlers } from "./types";
 
 export function summarize(
   c: ConversationItem,
+  userId: string,
   m: Pick<MembershipItem, "lastReadSeq"> | undefined,
 ): ConversationSummary {
-  const lastReadSeq = m?.lastReadSeq ?? 0;
+  const lastReadSeq = readPositionOf(m, c, userId);
   return {
     conversationId: c.conversationId,
     kind: c.kind,
@@ -50,7 +56,7 @@ export function conversationRoutes(
       const byId = new Map(memberships.map((m) => [m.conversationId, m]));
       const summaries = conversations
         .filter((c) => c.memberIds.includes(userId))
-        .map((c) => summarize(c, byId.get(c.conversationId)))
+        .map((c) => summarize(c, userId, byId.get(c.conversationId)))
         .sort((a, b) => (b.lastMessageAt ?? b.createdAt) - (a.lastMessageAt ?? a.createdAt));
       return { status: 200, body: { conversations: summaries } };
     },
@@ -98,7 +104,7 @@ export function conversationRoutes(
       }
       const memberships = await listMemberships(ctx.db, userId);
       const mine = memberships.find((m) => m.conversationId === conversation.conversationId);
-      return { status: created ? 201 : 200, body: { conversation: summarize(conversation, mine) } };
+      return { status: created ? 201 : 200, body: { conversation: summarize(conversation, userId, mine) } };
     },
 
     async history({ token: { userId }, params: { conversationId }, query }) {
@@ -110,7 +116,9 @@ export function conversationRoutes(
       // Scrolling back through older pages does not read every member's position again.
       const [page, positions] = await Promise.all([
         pageMessages(ctx.db, conversationId, query),
-        query.before === undefined ? readPositions(ctx.db, conversationId, conversation.memberIds) : undefined,
+        query.before === undefined
+          ? readPositions(ctx.db, conversationId, conversation.memberIds, getConversation(ctx.db, conversationId))
+          : undefined,
       ]);
       return { status: 200, body: { ...page, ...(positions ? { readPositions: positions } : {}) } };
     },

@@ -16,10 +16,9 @@ import {
   type Notification,
   type ServerFrame,
 } from "../../contracts";
-import { advanceLastRead } from "../../store/memberships";
 import type { GatewayContext } from "../context";
 import type { Contacts } from "../presence/contacts";
-import { errorMessage, mapLimit } from "../util";
+import { errorMessage } from "../util";
 import type { PeerList } from "../presence/registry";
 import type { ConnectionDirectory, MemberCache } from "./directory";
 import type { PeerClient } from "./peer";
@@ -36,7 +35,6 @@ const isConversationEvent = (kind: string): boolean => (conversationEventKinds a
 
 export class NotificationConsumer {
   private readonly queue: QueueConsumer;
-  private readonly readPositions: SenderReadPositions;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -45,7 +43,6 @@ export class NotificationConsumer {
     private readonly contacts?: Pick<Contacts, "noteConversationMembers" | "forget">,
     private readonly membership?: MembershipDeps,
   ) {
-    this.readPositions = new SenderReadPositions(ctx);
     this.queue = new QueueConsumer({
       sqs: ctx.sqs,
       queueUrl: ctx.config.notifyQueueUrl,
@@ -67,13 +64,9 @@ export class NotificationConsumer {
     this.queue.start();
   }
 
-  /**
-   * Stops polling; receives in flight finish and their notifications are routed and deleted (queue-consumer.ts),
-   * then the senders' read positions still held are written.
-   */
+  /** Stops polling; receives in flight finish and their notifications are routed and deleted (queue-consumer.ts). */
   async stop(): Promise<void> {
     await this.queue.stop();
-    await this.readPositions.flush();
   }
 
   /**
@@ -99,7 +92,6 @@ export class NotificationConsumer {
       { messages: notifications.map((n) => `${n.message.conversationId}#${n.message.seq}`), ...stats },
       "routed notifications",
     );
-    this.readPositions.note(notifications);
     return valid.map((v) => v.sqs);
   }
 
@@ -143,44 +135,6 @@ export class NotificationConsumer {
         connections: n.memberIds.flatMap((u) => byUser.get(u) ?? []),
       };
     });
-  }
-}
-
-/** Senders' read positions are written at most this often per (sender, conversation). */
-export const READ_ADVANCE_FLUSH_MS = 1_000;
-
-/**
- * Sending a message means having read the conversation up to it: each sender's read position moves to the
- * highest seq it sent. Off the notification path and coalesced per (sender, conversation) over
- * READ_ADVANCE_FLUSH_MS, so a burst of messages from one person is one write. Best effort — a hint, not a
- * guarantee: failures are ignored, a stopping gateway flushes what it holds, and a crashed one loses at most one
- * window of advances (the next message or read receipt moves the position).
- */
-export class SenderReadPositions {
-  private readonly pending = new Map<string, { senderId: string; conversationId: string; seq: number }>();
-  private timer?: NodeJS.Timeout;
-
-  constructor(
-    private readonly ctx: Pick<GatewayContext, "db">,
-    private readonly flushMs = READ_ADVANCE_FLUSH_MS,
-  ) {}
-
-  note(notifications: readonly Notification[]): void {
-    for (const { message } of notifications) {
-      const key = `${message.senderId}|${message.conversationId}`;
-      if ((this.pending.get(key)?.seq ?? 0) < message.seq) this.pending.set(key, message);
-    }
-    if (this.timer || !this.pending.size) return;
-    this.timer = setTimeout(() => void this.flush(), this.flushMs);
-    this.timer.unref();
-  }
-
-  async flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const due = [...this.pending.values()];
-    this.pending.clear();
-    await mapLimit(due, 8, (m) => advanceLastRead(this.ctx.db, m.senderId, m.conversationId, m.seq).catch(() => false));
   }
 }
 
