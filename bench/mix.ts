@@ -8,8 +8,7 @@
 import { createDynamoClient } from "../runtime/aws/clients";
 import { loadAwsConfig, loadTableNames } from "../runtime/contracts";
 import type { LocalStack } from "../runtime/local/stack";
-import { readPositions } from "../runtime/store/memberships";
-import { getConversation } from "../runtime/store/conversations";
+import { readPositions } from "../runtime/store/conversations";
 import { log, sleep } from "./clock";
 import { costPerMillionEntries } from "./cost";
 import { summarize } from "./latency";
@@ -361,7 +360,7 @@ async function storedReadPositions(stack: LocalStack, pop: Population): Promise<
     const out = new Map<number, number>();
     for (const c of pop.conversations) {
       const members = c.members.map((m) => pop.userIds[m]!);
-      for (const [userId, seq] of Object.entries(await readPositions(db, c.id, members, getConversation(db, c.id)))) {
+      for (const [userId, seq] of Object.entries(await readPositions(db, c.id, members))) {
         out.set(client.get(userId)!, seq);
       }
     }

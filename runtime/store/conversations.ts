@@ -3,7 +3,13 @@ import type { StoredMessage } from "../contracts";
 import { previewOf } from "../contracts/api";
 import { batchGetAll } from "./batch";
 import { ifConditionHolds, reviseOnce, type Db } from "./db";
-import { putMembershipIfAbsent, sentSeqAttribute, type SentSeqs } from "./memberships";
+import {
+  putMembershipIfAbsent,
+  readPositionOf,
+  sentSeqAttribute,
+  type MembershipItem,
+  type SentSeqs,
+} from "./memberships";
 
 export type ConversationKind = "direct" | "group";
 
@@ -140,4 +146,26 @@ export async function reviseConversation(
   change: { memberIds?: readonly string[]; title?: string },
 ): Promise<boolean> {
   return reviseOnce(db.ddb, db.tables.conversations, { conversationId }, rev, { set: change });
+}
+
+/**
+ * Each member's persisted read position in a conversation (memberships.ts#readPositionOf: the later of their
+ * row's `lastReadSeq` and their last own entry on the conversation item; members without a row read as 0). The
+ * members' BatchGet and the conversation's read run side by side.
+ */
+export async function readPositions(
+  db: Db<"memberships" | "conversations">,
+  conversationId: string,
+  memberIds: readonly string[],
+): Promise<Record<string, number>> {
+  const [rows, item] = await Promise.all([
+    batchGetAll<MembershipItem>(
+      db.ddb,
+      db.tables.memberships,
+      memberIds.map((userId) => ({ userId, conversationId })),
+    ),
+    getConversation(db, conversationId),
+  ]);
+  const byUser = new Map(rows.map((r) => [r.userId, r]));
+  return Object.fromEntries(memberIds.map((m) => [m, readPositionOf(byUser.get(m), item ?? {}, m)]));
 }

@@ -1,5 +1,4 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGetAll } from "./batch";
 import { ifConditionHolds, type Db } from "./db";
 import { queryAll } from "./paging";
 
@@ -71,26 +70,4 @@ export async function advanceLastRead(
 /** A removed member's row goes: the conversation leaves their chat list. */
 export async function deleteMembership(db: Db<"memberships">, userId: string, conversationId: string): Promise<void> {
   await db.ddb.send(new DeleteCommand({ TableName: db.tables.memberships, Key: { userId, conversationId } }));
-}
-
-/**
- * Each member's persisted read position in a conversation (readPositionOf; members without a row read as 0),
- * given the conversation item `sent` as read just now.
- */
-export async function readPositions(
-  db: Db<"memberships">,
-  conversationId: string,
-  memberIds: readonly string[],
-  sent: Promise<SentSeqs | undefined>,
-): Promise<Record<string, number>> {
-  const [rows, item] = await Promise.all([
-    batchGetAll<MembershipItem>(
-      db.ddb,
-      db.tables.memberships,
-      memberIds.map((userId) => ({ userId, conversationId })),
-    ),
-    sent,
-  ]);
-  const byUser = new Map(rows.map((r) => [r.userId, r]));
-  return Object.fromEntries(memberIds.map((m) => [m, readPositionOf(byUser.get(m), item ?? {}, m)]));
 }

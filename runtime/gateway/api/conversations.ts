@@ -5,13 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { directConversationId } from "../../contracts";
 import { MAX_GROUP_MEMBERS, type ConversationSummary } from "../../contracts/api";
-import {
-  createConversation,
-  getConversation,
-  getConversations,
-  type ConversationItem,
-} from "../../store/conversations";
-import { listMemberships, readPositionOf, readPositions, type MembershipItem } from "../../store/memberships";
+import { createConversation, getConversations, readPositions, type ConversationItem } from "../../store/conversations";
+import { listMemberships, readPositionOf, type MembershipItem } from "../../store/memberships";
 import { getUser } from "../../store/users";
 import { pageMessages } from "../../store/messages";
 import type { GatewayContext } from "../context";
@@ -116,9 +111,7 @@ export function conversationRoutes(
       // Scrolling back through older pages does not read every member's position again.
       const [page, positions] = await Promise.all([
         pageMessages(ctx.db, conversationId, query),
-        query.before === undefined
-          ? readPositions(ctx.db, conversationId, conversation.memberIds, getConversation(ctx.db, conversationId))
-          : undefined,
+        query.before === undefined ? readPositions(ctx.db, conversationId, conversation.memberIds) : undefined,
       ]);
       return { status: 200, body: { ...page, ...(positions ? { readPositions: positions } : {}) } };
     },

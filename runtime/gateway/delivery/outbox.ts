@@ -75,9 +75,14 @@ export class Outbox {
       this.hold(ref, text);
       return;
     }
+    this.enqueueInOrder(ref, text);
+  }
+
+  /** Queued behind what is ahead: sent in order (a gap filled from the table), then what was held behind it. */
+  private enqueueInOrder(ref: MessageRef, text: string): void {
     this.enqueue(async () => {
       await this.deliverInOrder(ref, text);
-      this.releaseHeld(c);
+      this.releaseHeld(ref.conversationId);
     });
   }
 
@@ -121,12 +126,7 @@ export class Outbox {
     this.held.delete(c);
     if (this.owner.closed) return;
     const waiting = [...h.messages.values()].sort((a, b) => a.ref.seq - b.ref.seq);
-    for (const m of waiting) {
-      this.enqueue(async () => {
-        await this.deliverInOrder(m.ref, m.text);
-        this.releaseHeld(c);
-      });
-    }
+    for (const m of waiting) this.enqueueInOrder(m.ref, m.text);
   }
 
   /** Sends every stored message after each cursor, then `synced` with the positions reached. */
