@@ -2,9 +2,8 @@
  * Parley's AWS bill at list price (bench/pricing.ts), from what one run counted: cost per million messages over the
  * main phases, and cost per connection-month over the idle window.
  */
-import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { createDynamoClient } from "../runtime/aws/clients";
-import { loadAwsConfig, loadTableNames } from "../runtime/contracts";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { LOCAL_CREDENTIALS, loadAwsConfig, loadTableNames } from "../runtime/contracts";
 import { tableKeys, tables as tableDefs } from "../runtime/contracts/tables";
 import type { LocalStack } from "../runtime/local/stack";
 import type { CallCounts, CounterReading } from "./metrics";
@@ -28,7 +27,13 @@ const SAMPLE_ITEMS = 100;
 export async function sampleTables(stack: LocalStack): Promise<Record<string, TableSample>> {
   const e = stack.gatewayBaseEnv;
   const names = loadTableNames(e);
-  const ddb = createDynamoClient(loadAwsConfig(e));
+  const aws = loadAwsConfig(e);
+  // The plain client: sizes are measured on the items as stored (attribute values), not unmarshalled.
+  const ddb = new DynamoDBClient({
+    region: aws.region,
+    endpoint: aws.dynamodbEndpoint,
+    credentials: LOCAL_CREDENTIALS,
+  });
   try {
     const out: Record<string, TableSample> = {};
     for (const key of tableKeys) {

@@ -33,7 +33,10 @@ import { SQS_BATCH_MAX } from "./batches";
 export type ConsumerPhase = "receive" | "handle" | "delete";
 
 export interface QueueConsumerOptions {
+  /** Deletes go through it. */
   readonly sqs: SQSClient;
+  /** Receives go through it (default `sqs`): they carry an abort signal, which empties a client's middleware cache. */
+  readonly pollSqs?: SQSClient;
   readonly queueUrl: string;
   /** Receive loops running at once; 0 consumes nothing (a gateway whose notification path is turned off). */
   readonly receivers: number;
@@ -149,7 +152,7 @@ export class QueueConsumer {
       }
       let messages: Message[];
       try {
-        const out = await this.opts.sqs.send(
+        const out = await (this.opts.pollSqs ?? this.opts.sqs).send(
           new ReceiveMessageCommand({
             QueueUrl: this.opts.queueUrl,
             MaxNumberOfMessages: this.opts.maxMessages,

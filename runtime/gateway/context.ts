@@ -165,6 +165,8 @@ export interface GatewayContext {
   readonly internalUrl: string;
   readonly db: GatewayDb;
   readonly sqs: SQSClient;
+  /** The notification consumer's long polls (default `sqs`): see runtime/aws/clients.ts. */
+  readonly pollSqs?: SQSClient;
   readonly log: Logger;
   readonly tokens: TokenService;
   readonly now: () => number;

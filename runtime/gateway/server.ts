@@ -8,9 +8,8 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { WebSocketServer } from "ws";
-import { createDynamoClient, createSqsClient } from "../aws/clients";
+import { createDynamoClient, createSqsClient, type DocumentClient } from "../aws/clients";
 import { isTokenRevoked } from "../store/auth";
 import { LB_HEALTH_PATH, WS_AUTH_PROTOCOL_PREFIX, WS_PATH, WS_PROTOCOL, type GatewayConfig } from "../contracts";
 import { AuthError, TokenService } from "./auth";
@@ -47,7 +46,7 @@ export interface StartOptions {
    * emulators lack (1 MB pages, index lag, unprocessed batch items) or faults in front of the real clients.
    */
   readonly wrapClients?: {
-    readonly ddb?: (client: DynamoDBDocumentClient) => DynamoDBDocumentClient;
+    readonly ddb?: (client: DocumentClient) => DocumentClient;
     readonly sqs?: (client: SQSClient) => SQSClient;
   };
 }
@@ -116,6 +115,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
 
   const ddb = createDynamoClient(config.aws);
   const sqs = createSqsClient(config.aws);
+  const pollSqs = createSqsClient(config.aws, "long polls");
   const ctx: GatewayContext = {
     config,
     settings,
@@ -123,6 +123,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     internalUrl,
     db: { ddb: opts.wrapClients?.ddb?.(ddb) ?? ddb, tables: config.tables },
     sqs: opts.wrapClients?.sqs?.(sqs) ?? sqs,
+    pollSqs: opts.wrapClients?.sqs?.(pollSqs) ?? pollSqs,
     log,
     // Every verification (HTTP route, upgrade) also asks the auth table whether logout revoked the token.
     tokens: new TokenService(
@@ -280,6 +281,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       });
       ddb.destroy();
       sqs.destroy();
+      pollSqs.destroy();
       log.info("gateway stopped");
     })());
 

@@ -15,6 +15,8 @@ import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../persister/sqs-eve
 
 export interface EventSourceOptions {
   readonly sqs: SQSClient;
+  /** The receives' client (default `sqs`): runtime/aws/clients.ts says why it is a separate one. */
+  readonly pollSqs?: SQSClient;
   readonly queueUrl: string;
   readonly region: string;
   readonly handler: (event: SqsEvent) => Promise<SqsBatchResponse>;
@@ -47,7 +49,8 @@ export function toLambdaRecord(m: Message, queueArn: string, region: string): Sq
 }
 
 export class SqsEventSource {
-  private readonly opts: Required<Omit<EventSourceOptions, "onError">> & Pick<EventSourceOptions, "onError">;
+  private readonly opts: Required<Omit<EventSourceOptions, "onError" | "pollSqs">> &
+    Pick<EventSourceOptions, "onError" | "pollSqs">;
   private consumer?: QueueConsumer;
 
   constructor(options: EventSourceOptions) {
@@ -63,6 +66,7 @@ export class SqsEventSource {
     const queueArn = attrs.Attributes?.QueueArn ?? queueUrl;
     this.consumer = new QueueConsumer({
       sqs,
+      pollSqs: this.opts.pollSqs,
       queueUrl,
       // One poller keeps up to `concurrency` batches in flight, as the event source mapping does; more pollers
       // would only add receives that come back empty at the end of their wait.

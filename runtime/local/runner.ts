@@ -2,6 +2,7 @@
  * The persister runner process: the persister handler under the local SQS event source. Started by the local
  * stack; killed with SIGKILL by the crash tests.
  */
+import { createSqsClient } from "../aws/clients";
 import { env, intVar, loadQueueUrl } from "../contracts/env";
 import { runnerSettings } from "../contracts/settings";
 import { persisterFromEnv } from "../persister/from-env";
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   const inboundQueueUrl = loadQueueUrl(process.env, "inbound");
   const source = new SqsEventSource({
     sqs,
+    pollSqs: createSqsClient(config.aws, "long polls"),
     queueUrl: inboundQueueUrl,
     region: config.aws.region,
     concurrency: intVar(process.env, env.runnerConcurrency, runnerSettings.concurrency),

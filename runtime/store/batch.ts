@@ -11,10 +11,10 @@ import {
   type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { chunks } from "../aws/batches";
 import type { Key } from "./paging";
+import { type DocumentClient } from "../aws/document-client";
 
 /** AWS limits per call. */
 export const BATCH_WRITE_MAX = 25;
@@ -67,12 +67,7 @@ async function untilProcessed<T>(
 
 type WriteRequests = NonNullable<BatchWriteCommandOutput["UnprocessedItems"]>[string];
 
-async function batchWriteAll(
-  ddb: DynamoDBDocumentClient,
-  table: string,
-  requests: WriteRequests,
-  what: string,
-): Promise<void> {
+async function batchWriteAll(ddb: DocumentClient, table: string, requests: WriteRequests, what: string): Promise<void> {
   for (const chunk of chunks(requests, BATCH_WRITE_MAX)) {
     await untilProcessed<WriteRequests[number]>(
       chunk,
@@ -86,7 +81,7 @@ async function batchWriteAll(
 }
 
 /** Deletes every key of `table` (duplicates dropped), 25 per call, retrying unprocessed deletes. */
-export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string, keys: readonly Key[]): Promise<void> {
+export async function batchDeleteAll(ddb: DocumentClient, table: string, keys: readonly Key[]): Promise<void> {
   await batchWriteAll(
     ddb,
     table,
@@ -96,7 +91,7 @@ export async function batchDeleteAll(ddb: DynamoDBDocumentClient, table: string,
 }
 
 /** Puts every item into `table` (keys must be distinct), 25 per call, retrying unprocessed puts. */
-export async function batchPutAll(ddb: DynamoDBDocumentClient, table: string, items: readonly object[]): Promise<void> {
+export async function batchPutAll(ddb: DocumentClient, table: string, items: readonly object[]): Promise<void> {
   await batchWriteAll(
     ddb,
     table,
@@ -107,7 +102,7 @@ export async function batchPutAll(ddb: DynamoDBDocumentClient, table: string, it
 
 /** The items found for `keys` (duplicates dropped; missing keys are simply absent), 100 per call. */
 export async function batchGetAll<T>(
-  ddb: DynamoDBDocumentClient,
+  ddb: DocumentClient,
   table: string,
   keys: readonly Key[],
   consistent = false,

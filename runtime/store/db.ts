@@ -1,9 +1,10 @@
-import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { TableNames } from "../contracts";
+import { type DocumentClient } from "../aws/document-client";
 
 /** What every store function takes: the document client and the physical table names it may use. */
 export interface Db<K extends keyof TableNames = keyof TableNames> {
-  readonly ddb: DynamoDBDocumentClient;
+  readonly ddb: DocumentClient;
   readonly tables: Pick<TableNames, K>;
 }
 
@@ -41,7 +42,7 @@ export interface Revision {
  * entry). Messages (edits, deletes, reactions) and conversations (membership, title) both change this way.
  */
 export async function reviseOnce(
-  ddb: DynamoDBDocumentClient,
+  ddb: DocumentClient,
   table: string,
   key: Readonly<Record<string, unknown>>,
   rev: number,

@@ -7,7 +7,7 @@
  * reports no more. Every page a caller returns is therefore full unless the results ended.
  */
 import { QueryCommand, type QueryCommandInput, type QueryCommandOutput } from "@aws-sdk/lib-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type DocumentClient } from "../aws/document-client";
 
 export type Key = Record<string, unknown>;
 
@@ -22,7 +22,7 @@ export interface QueriedItems<T> {
  * pages that DynamoDB ended early. `input.Limit` and `input.ExclusiveStartKey` are managed here.
  */
 export async function queryItems<T>(
-  ddb: DynamoDBDocumentClient,
+  ddb: DocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
   max?: number,
 ): Promise<QueriedItems<T>> {
@@ -43,7 +43,7 @@ export async function queryItems<T>(
 
 /** Every item of the Query, however many pages DynamoDB splits it into. */
 export async function queryAll<T>(
-  ddb: DynamoDBDocumentClient,
+  ddb: DocumentClient,
   input: Omit<QueryCommandInput, "Limit" | "ExclusiveStartKey">,
 ): Promise<T[]> {
   return (await queryItems<T>(ddb, input)).items;

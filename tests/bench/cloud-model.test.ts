@@ -1,5 +1,4 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   AWS_HOPS,
   contributions,
@@ -12,6 +11,7 @@ import {
 import type { InboundMessage, TableNames } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import { sqsRecord } from "../support/sqs-record";
+import { type DocumentClient } from "../../runtime/aws/document-client";
 
 const DRAWS = { draws: 40_000 };
 const hop = (figure: Figure, trips = 1, share?: number): Hop => ({ name: "h", figure, trips, share });
@@ -90,7 +90,7 @@ test("the persister hop has as many trips as a warm persister makes sequential D
       if (name === "UpdateCommand") return { Attributes: { memberIds: members } };
       return {};
     },
-  } as unknown as DynamoDBDocumentClient;
+  } as unknown as DocumentClient;
   const sqsCalls: string[] = [];
   const sqs = {
     send: async (cmd: { constructor: { name: string } }) => {

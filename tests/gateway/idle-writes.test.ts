@@ -6,13 +6,13 @@
  * is put back) is checked here too.
  */
 import { BatchWriteCommand, DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { CONNECTION_REFRESH_MS } from "../../runtime/gateway/context";
 import { deleteConnection, gatewayKey, getConnections } from "../../runtime/store/connections";
 import { Client } from "../support/clients";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type GatewayFactory, type InProcessGateway } from "../support/in-process";
 import { sleep, waitUntil } from "../support/timing";
+import { type DocumentClient } from "../../runtime/aws/document-client";
 
 jest.setTimeout(60_000);
 
@@ -30,7 +30,7 @@ const writes = new Map<string, number>();
 const log: string[] = [];
 let firstWriteAt: number | undefined;
 
-function countWrites(real: DynamoDBDocumentClient, table: string): DynamoDBDocumentClient {
+function countWrites(real: DocumentClient, table: string): DocumentClient {
   const note = (kind: string, key: unknown) => {
     const id = (key as { connectionId?: string } | undefined)?.connectionId;
     if (!id) return;

@@ -3,12 +3,13 @@
  * and the browse list paged in name order. The gateway's DynamoDB client fails any Scan, and every command it
  * sends is recorded, so "no scan" is checked, not assumed.
  */
-import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { createUser } from "../../runtime/store/users";
 import { userNameItems, MAX_WORD_ITEMS } from "../../runtime/store/user-names";
 import { api } from "../support/clients";
 import { startEmulated, type Emulated } from "../support/emulated";
 import { inProcessGateways, type InProcessGateway } from "../support/in-process";
+import { type DocumentClient } from "../../runtime/aws/document-client";
 
 jest.setTimeout(60_000);
 
@@ -18,7 +19,7 @@ let token: string;
 const sent: string[] = [];
 
 /** The client the gateway gets: records each command's name and refuses scans. */
-function noScans(real: DynamoDBDocumentClient): DynamoDBDocumentClient {
+function noScans(real: DocumentClient): DocumentClient {
   const send = (cmd: { constructor: { name: string } }) => {
     sent.push(cmd.constructor.name);
     if (cmd instanceof ScanCommand) throw new Error("the user routes must not scan");

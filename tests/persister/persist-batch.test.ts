@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dedupeKeyOf, notificationSchema, type InboundMessage, type Notification } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
 import type { SqsEvent, SqsRecord } from "../../runtime/persister/sqs-event";
@@ -8,6 +7,7 @@ import { claimDedupe } from "../../runtime/store/dedupe";
 import { pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
 import { sqsRecord } from "../support/sqs-record";
+import { type DocumentClient, type DocumentCommand } from "../../runtime/aws/document-client";
 
 let e: Emulated;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(() => e.close());
 const silent = { warn: jest.fn(), error: jest.fn() };
 let clock = 1_700_000_000_000;
 
-function deps(ddb: DynamoDBDocumentClient = e.ddb): PersisterDeps {
+function deps(ddb: DocumentClient = e.ddb): PersisterDeps {
   return {
     db: { ddb, tables: e.provisioned.tableNames },
     sqs: e.sqs,
@@ -130,7 +130,7 @@ test("FIFO: after a retryable failure in a group the rest of that group fails; o
         return (cmd: { input?: { Item?: { clientMessageId?: string } } }) =>
           cmd.input?.Item?.clientMessageId === "a2"
             ? Promise.reject(new Error("throttled"))
-            : target.send(cmd as Parameters<DynamoDBDocumentClient["send"]>[0]);
+            : target.send(cmd as DocumentCommand);
       }
       return Reflect.get(target, prop, receiver);
     },
@@ -196,12 +196,12 @@ test("a non-member or an unknown conversation is poison", async () => {
 });
 
 /** A client that "crashes" (throws before sending) on its n-th call, like a process dying mid-batch. */
-function crashingOn(n: number): { ddb: DynamoDBDocumentClient; calls: () => number } {
+function crashingOn(n: number): { ddb: DocumentClient; calls: () => number } {
   let calls = 0;
   const ddb = new Proxy(e.ddb, {
     get(target, prop, receiver) {
       if (prop === "send") {
-        return (cmd: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+        return (cmd: DocumentCommand) => {
           calls++;
           if (calls === n) return Promise.reject(new Error(`injected crash at call ${n}`));
           return target.send(cmd);
@@ -214,12 +214,12 @@ function crashingOn(n: number): { ddb: DynamoDBDocumentClient; calls: () => numb
 }
 
 /** The DynamoDB commands a client sends, as "Command table". */
-function recording(): { ddb: DynamoDBDocumentClient; sent: string[] } {
+function recording(): { ddb: DocumentClient; sent: string[] } {
   const sent: string[] = [];
   const ddb = new Proxy(e.ddb, {
     get(target, prop, receiver) {
       if (prop !== "send") return Reflect.get(target, prop, receiver);
-      return (cmd: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+      return (cmd: DocumentCommand) => {
         const table = (cmd.input as { TableName?: string }).TableName ?? "";
         sent.push(`${cmd.constructor.name} ${table}`);
         return target.send(cmd);
@@ -385,7 +385,7 @@ test("a claim left pointing at another's message (its record dead-lettered in be
   expect((await stored(c)).map((m) => m.seq)).toEqual([1, 2]);
 });
 
-type Command = Parameters<DynamoDBDocumentClient["send"]>[0];
+type Command = DocumentCommand;
 
 /**
  * A client that holds each matching call until the test releases it, one gate per call, in order: lets a test

@@ -11,7 +11,6 @@ import {
   type ChangeMessageVisibilityBatchCommandInput,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { inboundDeduplicationId } from "../../runtime/aws/dedup-id";
 import { LOCAL_REGION, queues, type InboundMessage } from "../../runtime/contracts";
 import { persistBatch, type PersisterDeps } from "../../runtime/persister/persist-batch";
@@ -27,6 +26,7 @@ import { createConversation } from "../../runtime/store/conversations";
 import { pageMessages } from "../../runtime/store/messages";
 import { drainQueue, startEmulated, type Emulated } from "../support/emulated";
 import { sqsArn, sqsRecord } from "../support/sqs-record";
+import { type DocumentClient, type DocumentCommand } from "../../runtime/aws/document-client";
 
 describe("retryDelaySeconds", () => {
   test("doubles from 1 s while receives are to spare; the last two attempts keep the visibility timeout", () => {
@@ -136,14 +136,14 @@ function recordingSqs(opts: { refuse?: boolean } = {}): {
 }
 
 /** Every write carrying one of these clientMessageIds fails (the first write of a message is its put). */
-function failingWritesOf(...clientMessageIds: string[]): DynamoDBDocumentClient {
+function failingWritesOf(...clientMessageIds: string[]): DocumentClient {
   return new Proxy(e.ddb, {
     get(target, prop, receiver) {
       if (prop === "send") {
         return (cmd: { input?: { Item?: { clientMessageId?: string } } }) =>
           clientMessageIds.includes(cmd.input?.Item?.clientMessageId ?? "")
             ? Promise.reject(new Error("injected: throttled"))
-            : target.send(cmd as Parameters<DynamoDBDocumentClient["send"]>[0]);
+            : target.send(cmd as DocumentCommand);
       }
       return Reflect.get(target, prop, receiver);
     },

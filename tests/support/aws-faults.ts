@@ -26,10 +26,10 @@ import {
   QueryCommand,
   ScanCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { tables, type TableDefinition, type TableNames } from "../../runtime/contracts";
 import { sleep } from "./timing";
+import { type DocumentClient } from "../../runtime/aws/document-client";
 
 type Item = Record<string, unknown>;
 
@@ -143,14 +143,14 @@ export class AwsRules {
   }
 
   /** `real` with the AWS rules in front of it; everything else (destroy, config…) passes through. */
-  wrap(real: DynamoDBDocumentClient): DynamoDBDocumentClient {
+  wrap(real: DocumentClient): DocumentClient {
     const send = (cmd: unknown) => this.send(real, cmd);
     return new Proxy(real, {
       get: (target, prop, receiver) => (prop === "send" ? send : Reflect.get(target, prop, receiver)),
     });
   }
 
-  private async send(real: DynamoDBDocumentClient, cmd: unknown): Promise<unknown> {
+  private async send(real: DocumentClient, cmd: unknown): Promise<unknown> {
     if (cmd instanceof QueryCommand) return this.query(real, cmd.input as Item);
     if (cmd instanceof ScanCommand) return this.cut(cmd.input as Item, (await real.send(cmd)) as Item);
     if (cmd instanceof BatchWriteCommand) return this.batchWrite(real, cmd);
@@ -179,7 +179,7 @@ export class AwsRules {
   }
 
   /** Runs a write; if it succeeds and an index could lag it, logs the item as it was before. */
-  private async logged<T>(real: DynamoDBDocumentClient, table: string, key: Item, write: () => Promise<T>): Promise<T> {
+  private async logged<T>(real: DocumentClient, table: string, key: Item, write: () => Promise<T>): Promise<T> {
     const lag = this.options.indexLagMs;
     if (lag <= 0 || !this.hasIndexes(table)) return write();
     const before = (await real.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
@@ -188,7 +188,7 @@ export class AwsRules {
     return out;
   }
 
-  private async query(real: DynamoDBDocumentClient, input: Item): Promise<unknown> {
+  private async query(real: DocumentClient, input: Item): Promise<unknown> {
     const out = (await real.send(new QueryCommand(input as never))) as Item;
     const indexName = input.IndexName as string | undefined;
     if (indexName) this.replayPendingWrites(input, indexName, out);
@@ -265,7 +265,7 @@ export class AwsRules {
     return Math.max(1, Math.floor(n * (1 - f)));
   }
 
-  private async batchWrite(real: DynamoDBDocumentClient, cmd: BatchWriteCommand): Promise<unknown> {
+  private async batchWrite(real: DocumentClient, cmd: BatchWriteCommand): Promise<unknown> {
     const requestItems = cmd.input.RequestItems ?? {};
     const keysOf = (table: string, reqs: (typeof requestItems)[string]) =>
       reqs.map((r) =>
@@ -299,7 +299,7 @@ export class AwsRules {
     return { ...out, UnprocessedItems: unprocessed };
   }
 
-  private async batchGet(real: DynamoDBDocumentClient, cmd: BatchGetCommand): Promise<unknown> {
+  private async batchGet(real: DocumentClient, cmd: BatchGetCommand): Promise<unknown> {
     const requestItems = cmd.input.RequestItems ?? {};
     this.checkDuplicates(Object.entries(requestItems).map(([t, r]) => [t, (r.Keys ?? []) as Item[]]));
     const now: typeof requestItems = {};

@@ -6,26 +6,26 @@ import {
   DeleteMessageBatchCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { emulatorAws, startEmulators, type Emulators } from "../../runtime/local/emulators";
 import { provisionEmulators, type Provisioned } from "../../runtime/local/provision";
 import type { AwsConfig, TableNames } from "../../runtime/contracts";
 import type { Db } from "../../runtime/store/db";
 import { sleep } from "./timing";
+import { type DocumentClient } from "../../runtime/aws/document-client";
 
 export interface Emulated {
   readonly emulators: Emulators;
   readonly aws: AwsConfig;
   readonly provisioned: Provisioned;
-  readonly ddb: DynamoDBDocumentClient;
+  readonly ddb: DocumentClient;
   readonly sqs: SQSClient;
   readonly db: Db;
   close(): Promise<void>;
 }
 
 export interface AwsClients {
-  readonly ddb: DynamoDBDocumentClient;
+  readonly ddb: DocumentClient;
   readonly sqs: SQSClient;
   /** The store's view: the DynamoDB client and the tables by name. */
   readonly db: Db;

@@ -70,6 +70,20 @@ test("deletes exactly the messages the handler returns, in one batch", async () 
   expect(deleted).toEqual([["rh-a", "rh-c"]]);
 });
 
+test("with a poll client, receives go through it and deletes through the other client", async () => {
+  const polls = scriptedSqs([longPoll(0, [msg("a"), msg("b")])]);
+  const calls = scriptedSqs([failing]); // would fail a receive sent to it
+  const { c, errors } = consumer(calls.sqs, { pollSqs: polls.sqs });
+  c.start();
+  await sleep(100);
+  await c.stop();
+  expect(errors).toEqual([]);
+  expect(polls.receives.length).toBeGreaterThanOrEqual(1);
+  expect(calls.receives).toEqual([]);
+  expect(calls.deleted).toEqual([["rh-a", "rh-b"]]);
+  expect(polls.deleted).toEqual([]);
+});
+
 /** Records each backoff the consumer asks for, and waits only 1 ms. */
 function recordedPauses() {
   const pauses: number[] = [];

@@ -45,6 +45,7 @@ export class NotificationConsumer {
   ) {
     this.queue = new QueueConsumer({
       sqs: ctx.sqs,
+      pollSqs: ctx.pollSqs,
       queueUrl: ctx.config.notifyQueueUrl,
       receivers: ctx.settings.notifyReceivers,
       handlersInFlight: ctx.settings.notifyBatchesInFlight,
