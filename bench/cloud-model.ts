@@ -124,7 +124,7 @@ export const sumOfP99s = (hops: readonly Hop[]): number =>
  * published client-side percentiles): DynamoDB's service side is "single-digit millisecond"
  * (https://aws.amazon.com/blogs/database/understanding-amazon-dynamodb-latency/); a PutItem from Lambda with
  * keep-alive averaged ≈ 10 ms in https://theburningmonk.com/2019/02/lambda-optimization-tip-enable-http-keep-alive/;
- * the SDK's own CPU is 1.5–2.7 ms per call here (bench/sdk-cost.ts). The p99 allows for the occasional new TLS
+ * the SDK's own CPU is 0.4–0.5 ms per call here with the middleware cache (bench/sdk-cost.ts). The p99 allows for the occasional new TLS
  * connection and the service-side spikes the DynamoDB guide calls normal.
  */
 const DYNAMODB_CALL: Figure = { p50: 6, p99: 25 };
