@@ -165,3 +165,21 @@ export async function startMeter(
     },
   };
 }
+
+/** What bench/preload.mjs counts a request without an AWS operation as: gateway → gateway (peer) HTTP. */
+export const PEER_HTTP = "http";
+
+/** AWS calls in `calls` (every process, every operation but peer HTTP, which is counted beside them, not billed). */
+export function sumAwsCalls(calls: Readonly<Record<string, Readonly<Record<string, number>>>>): number {
+  return Object.values(calls).reduce((n, ops) => n + sumPeerless(ops), 0);
+}
+
+/** Peer HTTP requests in `calls`, every process. */
+export function sumPeerHttp(calls: Readonly<Record<string, Readonly<Record<string, number>>>>): number {
+  return Object.values(calls).reduce((n, ops) => n + (ops[PEER_HTTP] ?? 0), 0);
+}
+
+/** One process's AWS calls. */
+export function sumPeerless(ops: Readonly<Record<string, number>>): number {
+  return Object.entries(ops).reduce((a, [op, v]) => (op === PEER_HTTP ? a : a + v), 0);
+}

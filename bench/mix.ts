@@ -25,7 +25,7 @@ import {
   type ServerStamps,
   type TaggedSink,
 } from "./load";
-import { netOfBackground, startMeter, type CallCounts, type CounterReading } from "./metrics";
+import { netOfBackground, startMeter, sumAwsCalls, type CallCounts, type CounterReading } from "./metrics";
 import { formatMix, MIX_KINDS, type BenchOptions, type MixKind, type MixShares } from "./options";
 import type { MixKindCounts, MixPhaseCost, MixReport } from "./phase-reports";
 import type { TableSample } from "./pricing";
@@ -462,9 +462,6 @@ function planLabel(plan: readonly PlannedEntry[]): string {
   return kinds.size === 1 ? `${[...kinds][0]} only` : "mix";
 }
 
-const sumCalls = (calls: CallCounts): number =>
-  Object.values(calls).reduce((n, ops) => n + Object.values(ops).reduce((a, b) => a + b, 0), 0);
-
 function perEntry(calls: CallCounts, entries: number): CallCounts {
   const out: CallCounts = {};
   for (const [proc, ops] of Object.entries(calls)) {
@@ -491,9 +488,9 @@ function phaseCost(
     entries,
     seconds: run.seconds,
     callsPerEntry,
-    callsPerEntryTotal: sumCalls(callsPerEntry),
+    callsPerEntryTotal: sumAwsCalls(callsPerEntry),
     netCallsPerEntry,
-    netCallsPerEntryTotal: sumCalls(netCallsPerEntry),
+    netCallsPerEntryTotal: sumAwsCalls(netCallsPerEntry),
     costPerMillionUsd: costPerMillionEntries([run.reading], entries, what, tables, "the mixed workload"),
     netCostPerMillionUsd: costPerMillionEntries(
       [net],

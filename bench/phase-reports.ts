@@ -28,7 +28,9 @@ export interface BurstReport {
 export interface WorkCost {
   /** Calls by process and operation, per unit of work (connect, reconnected client). */
   readonly calls: CallCounts;
+  /** AWS calls only; peer HTTP requests are in `calls` (as "http") and in `peerHttpTotal`. */
   readonly callsTotal: number;
+  readonly peerHttpTotal: number;
   /** DynamoDB write requests (BatchWriteItem: per item), per unit, by `call table`. */
   readonly dynamoWrites: Record<string, number>;
   readonly dynamoWritesTotal: number;

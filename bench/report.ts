@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BurstReport, MixReport, StormReport, WorkCost } from "./phase-reports";
 import type { DeliveryCounts, LatencySummary } from "./latency";
+import { PEER_HTTP, sumAwsCalls as sumCalls, sumPeerless } from "./metrics";
 import type { CostBreakdown } from "./pricing";
 import { CONNECT_CONCURRENCY } from "./load";
 
@@ -372,13 +373,14 @@ export function callsTable(calls: Readonly<Record<string, Readonly<Record<string
     const vals = procs.map((p) => calls[p]![op] ?? 0);
     lines.push(`| ${op} | ${vals.map((v) => f(v, 2)).join(" | ")} | ${f(sum(vals), 2)} |`);
   }
+  if (ops.includes(PEER_HTTP)) {
+    const aws = procs.map((p) => sumPeerless(calls[p]!));
+    lines.push(`| **AWS calls** | ${aws.map((v) => f(v, 2)).join(" | ")} | ${f(sum(aws), 2)} |`);
+  }
   const totals = procs.map((p) => sum(Object.values(calls[p]!)));
   lines.push(`| **all** | ${totals.map((v) => f(v, 2)).join(" | ")} | ${f(sum(totals), 2)} |`);
   return lines;
 }
-
-const sumCalls = (calls: Readonly<Record<string, Readonly<Record<string, number>>>>): number =>
-  Object.values(calls).reduce((n, ops) => n + Object.values(ops).reduce((a, b) => a + b, 0), 0);
 
 const percentiles = (l: LatencySummary) => `${f(l.p50, 0)} / ${f(l.p90, 0)} / ${f(l.p99, 0)} / ${f(l.max, 0)}`;
 
@@ -523,14 +525,14 @@ export function stormSection(s: StormReport): string[] {
       `closes ${JSON.stringify(s.outage.errors)}.`,
     "",
     `**Cost per reconnected client** (kill → settled or the last connect's deferred work, ${f(s.windowS, 1)} s, ` +
-      `net of the background rate measured before; the outage messages included): ${f(s.perReconnectedClient.callsTotal, 1)} calls, ` +
+      `net of the background rate measured before; the outage messages included): ${f(s.perReconnectedClient.callsTotal, 1)} AWS calls (+ ${f(s.perReconnectedClient.peerHttpTotal, 1)} peer HTTP), ` +
       `DynamoDB writes ${writesLine(s.perReconnectedClient)}; CPU ms ${cpuLine(s.perReconnectedClient)}.`,
     "",
     ...callsTable(s.perReconnectedClient.calls),
     "",
     `**Cost per connect** (${c.connects} clients across the population disconnect, then connect again ${CONNECT_CONCURRENCY} at a ` +
       `time, in ${f(c.seconds, 2)} s; metered ${f(c.windowS, 1)} s, until the last one's deferred catch-up, net ` +
-      `of the background rate measured before): ${f(c.callsTotal, 1)} calls, DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
+      `of the background rate measured before): ${f(c.callsTotal, 1)} AWS calls (+ ${f(c.peerHttpTotal, 1)} peer HTTP), DynamoDB writes ${writesLine(c)}; CPU ms ${cpuLine(c)}.`,
     "",
     ...callsTable(c.calls),
   ];
@@ -566,7 +568,8 @@ export function burstAndStormTargets(r: BenchReport): { target: string; measured
       measured:
         `${s.affected} clients: settled in ${f(s.settledMs, 0)} ms (all connected ${f(s.reconnectedMs, 0)} ms); ` +
         `${f(s.perReconnectedClient.dynamoWritesTotal, 2)} DynamoDB writes and ${f(s.perReconnectedClient.callsTotal, 1)} ` +
-        `calls per reconnected client; ${f(s.connect.callsTotal, 1)} calls per connect`,
+        `AWS calls per reconnected client; ${f(s.connect.callsTotal, 1)} AWS calls ` +
+        `(+ ${f(s.connect.peerHttpTotal, 1)} peer HTTP) per connect`,
       met: judged(s.settledMs !== null && s.settledMs <= 5000 && s.behindTable === 0),
     });
   }

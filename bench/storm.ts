@@ -23,7 +23,15 @@ import {
   type ParleyFleet,
   type PhaseSink,
 } from "./load";
-import { netOfBackground, startMeter, type CallCounts, type CounterReading, type CpuSnapshot } from "./metrics";
+import {
+  netOfBackground,
+  startMeter,
+  sumAwsCalls,
+  sumPeerHttp,
+  type CallCounts,
+  type CounterReading,
+  type CpuSnapshot,
+} from "./metrics";
 import { summarize } from "./latency";
 import type { ConnectCost, StormReport, WorkCost } from "./phase-reports";
 import { callsPer, type SystemUnderTest } from "./system";
@@ -149,7 +157,8 @@ export function workCost(
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
   return {
     calls,
-    callsTotal: Object.values(calls).reduce((n, ops) => n + sum(ops), 0),
+    callsTotal: sumAwsCalls(calls),
+    peerHttpTotal: sumPeerHttp(calls),
     dynamoWrites,
     dynamoWritesTotal: sum(dynamoWrites),
     cpuMs: Object.fromEntries(
@@ -219,7 +228,7 @@ export async function measureConnectCost(ctx: StormContext): Promise<{ cost: Con
   const windowS = (nowMs() - t) / 1000;
   const cost = workCost(reading, baseline, windowS, n, cpu);
   log(
-    `connect cost: ${n} connects in ${seconds.toFixed(2)} s; per connect ${cost.callsTotal.toFixed(1)} calls ` +
+    `connect cost: ${n} connects in ${seconds.toFixed(2)} s; per connect ${cost.callsTotal.toFixed(1)} AWS calls ` +
       `(${cost.dynamoWritesTotal.toFixed(2)} DynamoDB writes), CPU ms ${JSON.stringify(roundAll(cost.cpuMs))}`,
   );
   return { cost: { connects: n, seconds, windowS, ...cost }, baseline };
@@ -398,7 +407,7 @@ export async function runStorm(ctx: StormContext): Promise<StormReport> {
   log(
     `storm: reconnected ${reconnected}/${affected.length} in ${report.reconnectedMs?.toFixed(0) ?? "–"} ms, ` +
       `settled in ${report.settledMs?.toFixed(0) ?? "–"} ms; outage messages delivered ${r.delivered}/${r.expected}; ` +
-      `per reconnected client ${report.perReconnectedClient.callsTotal.toFixed(1)} calls, ` +
+      `per reconnected client ${report.perReconnectedClient.callsTotal.toFixed(1)} AWS calls, ` +
       `${report.perReconnectedClient.dynamoWritesTotal.toFixed(2)} DynamoDB writes; behind the table ${behindTable}`,
   );
   return report;

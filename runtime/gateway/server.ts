@@ -279,6 +279,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
         internalServer.close(() => r());
         internalServer.closeAllConnections();
       });
+      peerClient.destroy();
       ddb.destroy();
       sqs.destroy();
       pollSqs.destroy();

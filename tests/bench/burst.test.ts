@@ -1,5 +1,6 @@
 /** The burst's plan and arithmetic, and how the burst, the storm and their targets are rendered. */
-import { burstSection, burstAndStormTargets, stormSection, type BenchReport } from "../../bench/report";
+import { burstSection, burstAndStormTargets, callsTable, stormSection, type BenchReport } from "../../bench/report";
+import { sumAwsCalls, sumPeerHttp } from "../../bench/metrics";
 import { burstSystemReport, planBurst } from "../../bench/burst";
 import type { BurstReport, StormReport, WorkCost } from "../../bench/phase-reports";
 import { bodyFor, PhaseRecorder } from "../../bench/load";
@@ -54,6 +55,7 @@ describe("planBurst and burstSystemReport", () => {
 const cost = (calls: number, writes: number): WorkCost => ({
   calls: { "gw-2": { "DynamoDB.PutItem": writes, "DynamoDB.Query": calls - writes } },
   callsTotal: calls,
+  peerHttpTotal: 0,
   dynamoWrites: { "PutItem parley-local-connections": writes },
   dynamoWritesTotal: writes,
   cpuMs: { "gw-2": 12.5 },
@@ -156,7 +158,9 @@ describe("burst and storm sections", () => {
     expect(md).toContain(
       "seqs repeated by sync and dropped 3, kill → delivery p50 / p90 / p99 / max 10 / 20 / 900 / 1000 ms",
     );
-    expect(md).toContain("9.0 calls, DynamoDB writes 2.00 (PutItem parley-local-connections 2.00); CPU ms gw-2 12.50");
+    expect(md).toContain(
+      "9.0 AWS calls (+ 0.0 peer HTTP), DynamoDB writes 2.00 (PutItem parley-local-connections 2.00); CPU ms gw-2 12.50",
+    );
     expect(md).toContain("**Cost per connect** (100 clients");
     expect(md).toContain("| **all** | 4.00 | 4.00 |");
   });
@@ -171,4 +175,15 @@ describe("burst and storm sections", () => {
     expect(burstAndStormTargets(report(100)).map((t) => t.met)).toEqual(Array(3).fill("– (100 clients)"));
     expect(burstAndStormTargets(report(1000, { burst: undefined, storm: undefined }))).toHaveLength(1);
   });
+});
+
+test("peer HTTP is counted beside the AWS calls, not among them", () => {
+  const calls = { "gw-1": { "DynamoDB.Query": 1, http: 0.5 }, persister: { "DynamoDB.PutItem": 2 } };
+  const table = callsTable(calls);
+  expect(table).toContain("| http | 0.50 | 0.00 | 0.50 |");
+  expect(table).toContain("| **AWS calls** | 1.00 | 2.00 | 3.00 |");
+  expect(table).toContain("| **all** | 1.50 | 2.00 | 3.50 |");
+  expect(sumAwsCalls(calls)).toBe(3);
+  expect(sumPeerHttp(calls)).toBe(0.5);
+  expect(callsTable({ persister: { "DynamoDB.PutItem": 2 } }).some((l) => l.includes("AWS calls"))).toBe(false);
 });
