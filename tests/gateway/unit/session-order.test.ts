@@ -131,13 +131,25 @@ describe("Session outgoing order", () => {
     expect(ws.sent).toEqual([]);
   });
 
-  it("terminates a peer that did not answer the previous ping", () => {
+  const nextPollPhase = () => new Promise((r) => setImmediate(r));
+
+  it("terminates a peer that did not answer the previous ping", async () => {
     const { s, ws } = session([]);
     s.heartbeat();
     ws.emit("pong");
     s.heartbeat();
     expect([ws.pings, ws.terminated]).toEqual([2, false]);
     s.heartbeat(); // no pong since the last ping
-    expect(ws.terminated).toBe(true);
+    await nextPollPhase();
+    expect([ws.pings, ws.terminated]).toEqual([2, true]);
+  });
+
+  it("counts a pong that was already received when the timer ran late (an event-loop stall), and pings again", async () => {
+    const { s, ws } = session([]);
+    s.heartbeat();
+    s.heartbeat(); // the timer ran before the socket's pending input was read…
+    ws.emit("pong"); // …which the poll phase then reads
+    await nextPollPhase();
+    expect([ws.pings, ws.terminated]).toEqual([2, false]);
   });
 });
