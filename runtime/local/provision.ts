@@ -65,6 +65,14 @@ async function ensureTable(ddb: DynamoDBClient, name: string, def: TableDefiniti
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }
+  await untilTableActive(ddb, name);
+}
+
+/**
+ * Waits until a created table is ACTIVE: writes to a CREATING table fail with ResourceNotFoundException, in AWS
+ * and in the emulators (dynalite flips the status asynchronously even with --createTableMs 0).
+ */
+export async function untilTableActive(ddb: DynamoDBClient, name: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const d = await ddb.send(new DescribeTableCommand({ TableName: name }));
     if (d.Table?.TableStatus === "ACTIVE") return;

@@ -17,6 +17,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { ConfigError, env, loadLocalDynamodb, localClientConfig } from "../../runtime/contracts";
 import { startEmulators, type Emulators } from "../../runtime/local/emulators";
+import { untilTableActive } from "../../runtime/local/provision";
 
 const requested = process.env[env.localDynamodb];
 const expected = requested === "dynamodb-local" ? "dynamodb-local" : "dynalite";
@@ -38,6 +39,8 @@ async function createTable(ddb: DynamoDBClient, name: string): Promise<void> {
       ],
     }),
   );
+  // CI once saw the first PutItem refused with ResourceNotFoundException: the table was still CREATING.
+  await untilTableActive(ddb, name);
 }
 
 test("the switch parses to exactly one backend", () => {
