@@ -3,7 +3,7 @@
  * main phases, and cost per connection-month over the idle window.
  */
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { LOCAL_CREDENTIALS, loadAwsConfig, loadTableNames } from "../runtime/contracts";
+import { localClientConfig, loadAwsConfig, loadTableNames } from "../runtime/contracts";
 import { tableKeys, tables as tableDefs } from "../runtime/contracts/tables";
 import type { LocalStack } from "../runtime/local/stack";
 import type { CallCounts, CounterReading } from "./metrics";
@@ -27,13 +27,8 @@ const SAMPLE_ITEMS = 100;
 export async function sampleTables(stack: LocalStack): Promise<Record<string, TableSample>> {
   const e = stack.gatewayBaseEnv;
   const names = loadTableNames(e);
-  const aws = loadAwsConfig(e);
   // The plain client: sizes are measured on the items as stored (attribute values), not unmarshalled.
-  const ddb = new DynamoDBClient({
-    region: aws.region,
-    endpoint: aws.dynamodbEndpoint,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const ddb = new DynamoDBClient(localClientConfig(loadAwsConfig(e).dynamodbEndpoint!));
   try {
     const out: Record<string, TableSample> = {};
     for (const key of tableKeys) {

@@ -1,10 +1,11 @@
 /**
  * `tsx bench/peer-http-cost.ts [requests]` — what one gateway → gateway POST costs on this machine with `fetch` and
- * with node:http over a keep-alive Agent (what `runtime/gateway/delivery/peer.ts` uses): CPU per request and answer,
- * client and server in this one process, a forward-sized body, three interleaved rounds (the median is printed).
+ * with `postOnce` over a keep-alive Agent (what `runtime/gateway/delivery/peer.ts` sends): CPU per request and
+ * answer, client and server in this one process, a forward-sized body, three interleaved rounds (median printed).
  */
-import { Agent, createServer, request } from "node:http";
+import { Agent, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { postOnce } from "../runtime/gateway/delivery/peer";
 
 const ROUNDS = 3;
 const body = JSON.stringify({
@@ -29,25 +30,10 @@ async function main(requests: number): Promise<void> {
     const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(2_000) });
     return res.json();
   };
-  const viaHttp = () =>
-    new Promise<unknown>((resolve, reject) => {
-      const req = request(
-        url,
-        { method: "POST", agent, headers: { ...headers, "content-length": body.length } },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (text += c));
-          res.on("end", () => resolve(JSON.parse(text)));
-        },
-      );
-      req.setTimeout(2_000, () => req.destroy(new Error("timeout")));
-      req.on("error", reject);
-      req.end(body);
-    });
+  const viaHttp = async () => JSON.parse((await postOnce(agent, url, headers, body, 2_000)).body) as unknown;
   const cases: [string, () => Promise<unknown>][] = [
     ["fetch", viaFetch],
-    ["node:http, keep-alive Agent", viaHttp],
+    ["node:http, keep-alive Agent (peer.ts postOnce)", viaHttp],
   ];
   const samples = cases.map((): number[] => []);
   for (let round = 0; round < ROUNDS; round++) {

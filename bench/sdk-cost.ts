@@ -8,7 +8,7 @@ import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Agent } from "node:http";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { LOCAL_CREDENTIALS, loadAwsConfig, loadTableNames, type AwsConfig } from "../runtime/contracts";
+import { localClientConfig, loadAwsConfig, loadTableNames } from "../runtime/contracts";
 import { createDynamoClient, createSqsClient } from "../runtime/aws/clients";
 import { startLocalStack } from "../runtime/local/stack";
 import { cpuSeconds } from "./metrics";
@@ -45,11 +45,10 @@ async function measure(call: string, calls: number, emulatorPid: number, fn: (i:
 
 const ROUNDS = 3;
 
-function ddbRawConfig(aws: AwsConfig) {
+/** An SDK client's config with the SDK's defaults (no middleware cache), keep-alive like Parley's clients. */
+function defaultClientConfig(endpoint: string) {
   return {
-    region: aws.region,
-    endpoint: aws.dynamodbEndpoint,
-    credentials: LOCAL_CREDENTIALS,
+    ...localClientConfig(endpoint),
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true }) }),
   };
 }
@@ -67,11 +66,11 @@ export async function measureSdkCosts(calls: number): Promise<CallCost[]> {
     const fauxqs = stack.emulators.sqs.process.pid!;
     // The SDK's defaults, as a baseline: lib-dynamodb's document client and an SQS client without the middleware
     // cache resolve the whole middleware stack on every call (runtime/aws/clients.ts).
-    const libDdb = DynamoDBDocumentClient.from(new DynamoDBClient(ddbRawConfig(aws)), {
+    const libDdb = DynamoDBDocumentClient.from(new DynamoDBClient(defaultClientConfig(aws.dynamodbEndpoint!)), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const raw = new DynamoDBClient(ddbRawConfig(aws));
-    const defaultSqs = new SQSClient({ ...ddbRawConfig(aws), endpoint: aws.sqsEndpoint, useQueueUrlAsEndpoint: false });
+    const raw = new DynamoDBClient(defaultClientConfig(aws.dynamodbEndpoint!));
+    const defaultSqs = new SQSClient({ ...defaultClientConfig(aws.sqsEndpoint!), useQueueUrlAsEndpoint: false });
     const polls = createSqsClient(aws, "long polls");
     const put = (client: Pick<typeof ddb, "send">) => (i: number) =>
       client.send(new PutCommand({ TableName: tables.dedupe, Item: { dedupeKey: `cost-${i}`, seq: i, expiresAt: 1 } }));

@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { createDynamoClient, createSqsClient } from "../../runtime/aws/clients";
 import { documentClient, type DocumentClient, type DocumentCommand } from "../../runtime/aws/document-client";
-import { LOCAL_CREDENTIALS } from "../../runtime/contracts";
+import { localClientConfig } from "../../runtime/contracts";
 import { startEmulated, type Emulated } from "../support/emulated";
 
 let em: Emulated;
@@ -28,10 +28,9 @@ let messages: string;
 beforeAll(async () => {
   em = await startEmulated();
   ours = createDynamoClient(em.aws);
-  lib = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: em.aws.region, endpoint: em.aws.dynamodbEndpoint, credentials: LOCAL_CREDENTIALS }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  lib = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(em.aws.dynamodbEndpoint!)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   messages = em.provisioned.tableNames.messages;
 });
 
